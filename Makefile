@@ -1,0 +1,63 @@
+# CivicLine. `make run` serves everything on http://localhost:5005; `make test` runs every test.
+# Both set up what they need on a fresh machine: Python 3.10 venv, pinned packages, database,
+# trained model (reused while the training data is unchanged).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint model venv setup nlu-report browser-deps clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock scripts/find-python310
+	@test -x $(PY) || "$$(scripts/find-python310)" -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check "pip<25"
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip check
+	@touch $@
+
+# The trained model, named by the fingerprint of config.yml, domain/ and data/.
+model: venv
+	@fp=$$($(PY) -m bot fingerprint); model=models/civicline-$$fp.tar.gz; \
+	if [ -f "$$model" ]; then echo "model: $$model is up to date"; else \
+	  echo "model: training $$model (data changed)..."; \
+	  $(RASA) train --domain domain --fixed-model-name civicline-$$fp --out models --quiet \
+	    > var/train.log 2>&1 || { tail -30 var/train.log; exit 1; }; \
+	  ls -1t models/civicline-*.tar.gz | tail -n +3 | xargs -r rm -f; \
+	  echo "model: trained $$model"; fi
+
+setup: venv
+	@mkdir -p var
+	$(PY) -m bot dev-env
+	$(PY) -m bot setup
+
+run: setup model
+	@scripts/serve models/civicline-$$($(PY) -m bot fingerprint).tar.gz
+
+# Debian's Chromium for the browser tests (never `playwright install`: it cannot download).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: venv model
+	@mkdir -p var results
+	$(RASA) data validate --fail-on-warnings --domain domain > var/validate.log 2>&1 \
+	  || { tail -40 var/validate.log; exit 1; }
+	$(PY) -m ruff check .
+	CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz $(PY) -m pytest
+
+lint: venv
+	$(PY) -m ruff check .
+
+# Held-out NLU quality per language: results/nlu-report.md (macro-F1 per language).
+nlu-report: venv
+	@mkdir -p results var
+	$(PY) -m scripts.nlu_report
+
+clean:
+	rm -rf var models .pytest_cache .ruff_cache

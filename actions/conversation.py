@@ -1,0 +1,69 @@
+"""Conversation repair: fallback, stopping, and the way to a person (SPEC §1, §4, §5.6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.config import get_settings
+
+FALLBACK_INTENT = "nlu_fallback"
+FORM_SLOTS = ("case_reference", "date_of_birth", "status_outcome", "awaiting", "requested_slot")
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many user messages in a row, ending with the latest, the assistant did not get."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+        if intent != FALLBACK_INTENT:
+            break
+        count += 1
+    return count
+
+
+class ActionFallback(Action):
+    """First miss: ask to rephrase, with the menu. Second miss in a row: offer a person."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if consecutive_fallbacks(tracker) >= 2:
+            dispatcher.utter_message(response="utter_offer_human")
+        else:
+            dispatcher.utter_message(response="utter_rephrase")
+        return []
+
+
+class ActionHuman(Action):
+    """Tells the person how to reach the call centre."""
+
+    def name(self) -> str:
+        return "action_human"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_human_contact",
+                                 call_centre=get_settings().call_centre_number)
+        return [ActiveLoop(None)] + [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+class ActionCancel(Action):
+    """Leaves whatever form is running and shows the menu (also the answer to a bare MENU)."""
+
+    def name(self) -> str:
+        return "action_cancel"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if tracker.active_loop_name:
+            dispatcher.utter_message(response="utter_cancelled")
+        dispatcher.utter_message(response="utter_menu")
+        return [ActiveLoop(None)] + [SlotSet(slot, None) for slot in FORM_SLOTS]

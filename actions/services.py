@@ -1,0 +1,46 @@
+"""Is a public service running? (SPEC §5.2)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import buttons, language_of, latest_text
+from bot import services
+from bot.db import session_scope
+from bot.i18n import pick
+
+
+class ActionServiceStatus(Action):
+    def name(self) -> str:
+        return "action_service_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        language = language_of(tracker)
+        slug = tracker.get_slot("service")
+        with session_scope() as session:
+            found = services.get(session, slug) if slug else None
+            if found is None:
+                matches = services.match(session, latest_text(tracker))
+                found = matches[0] if matches else None
+            if found is None:
+                options = [(pick(s.names, language),
+                            f'/check_service_status{{"service": "{s.slug}"}}')
+                           for s in services.all_services(session)]
+                dispatcher.utter_message(response="utter_ask_which_service",
+                                         buttons=buttons(options))
+                return [SlotSet("service", None), SlotSet("awaiting", "service")]
+            dispatcher.utter_message(
+                response=f"utter_service_{found.status}",
+                name=_capitalised(pick(found.names, language)),
+                message=pick(found.message, language),
+            )
+        return [SlotSet("service", None), SlotSet("awaiting", None)]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]

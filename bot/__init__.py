@@ -1,0 +1,1 @@
+"""CivicLine's domain library: data, rules and language. Imports no action, channel or server."""

@@ -1,0 +1,129 @@
+"""Configuration from the environment (and a `.env` file), read once per process.
+
+Every setting of SPEC §9 is here and nowhere else. Production mode (`CIVICLINE_ENV=production`)
+refuses to start without its secrets; development mode fills in safe local defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+SECRET_NAMES = (
+    "TWILIO_AUTH_TOKEN",
+    "TELEGRAM_SECRET_TOKEN",
+    "CIVICLINE_API_TOKEN",
+    "CIVICLINE_SESSION_SECRET",
+)
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a simple KEY=VALUE `.env` file (comments and blank lines allowed)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _env(name: str, file_values: dict[str, str], default: str = "") -> str:
+    return os.environ.get(name) or file_values.get(name) or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All runtime settings. Build with :func:`load_settings` (or :func:`get_settings`)."""
+
+    environment: str
+    database_url: str
+    public_base_url: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_from_number: str
+    twilio_api_base_url: str
+    telegram_bot_token: str
+    telegram_secret_token: str
+    telegram_api_base_url: str
+    api_token: str
+    session_secret: str
+    call_centre_number: str
+    redis_url: str
+    rabbitmq_url: str
+    default_region: str
+    lock_minutes: int = 15
+    max_verification_attempts: int = 3
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{VAR_DIR / 'civicline.db'}"
+
+
+def load_settings(env_file: Path | None = None) -> Settings:
+    """Read settings; raise :class:`ConfigError` for missing secrets in production."""
+    file_values = read_env_file(env_file or PROJECT_ROOT / ".env")
+    environment = _env("CIVICLINE_ENV", file_values, "development").lower()
+    values = {name: _env(name, file_values) for name in SECRET_NAMES}
+    if environment == "production":
+        missing = [name for name, value in values.items() if not value]
+        if not _env("PUBLIC_BASE_URL", file_values):
+            missing.append("PUBLIC_BASE_URL")
+        if missing:
+            raise ConfigError(
+                "Missing settings for production: "
+                + ", ".join(missing)
+                + ". Set them in the environment or in .env (see README, 'Configuration')."
+            )
+    else:
+        # Development: an unset secret gets a random value for this process only, so nothing
+        # runs open by accident; `make run` writes stable ones to .env (see bot.cli).
+        for name, value in values.items():
+            if not value:
+                values[name] = secrets.token_urlsafe(24)
+    return Settings(
+        environment=environment,
+        database_url=_env("DATABASE_URL", file_values, default_database_url()),
+        public_base_url=_env("PUBLIC_BASE_URL", file_values, "http://localhost:5005").rstrip("/"),
+        twilio_account_sid=_env("TWILIO_ACCOUNT_SID", file_values, "AC" + "0" * 32),
+        twilio_auth_token=values["TWILIO_AUTH_TOKEN"],
+        twilio_from_number=_env("TWILIO_FROM_NUMBER", file_values, "+15005550006"),
+        twilio_api_base_url=_env("TWILIO_API_BASE_URL", file_values),
+        telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", file_values),
+        telegram_secret_token=values["TELEGRAM_SECRET_TOKEN"],
+        telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", file_values),
+        api_token=values["CIVICLINE_API_TOKEN"],
+        session_secret=values["CIVICLINE_SESSION_SECRET"],
+        call_centre_number=_env("CIVICLINE_CALL_CENTRE_NUMBER", file_values, "+15005550001"),
+        redis_url=_env("REDIS_URL", file_values),
+        rabbitmq_url=_env("RABBITMQ_URL", file_values),
+        default_region=_env("CIVICLINE_DEFAULT_REGION", file_values, "US"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return load_settings()

@@ -1,0 +1,59 @@
+"""Shared fixtures: a real SQLite database per test, and the real stack per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import get_settings
+from bot.db import dispose_engines, session_scope
+from tests.support import Stack, base_env, prepare_database, running_stack
+
+
+def _use_environment(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    for key in list(os.environ):
+        if key.startswith(("CIVICLINE_", "TWILIO_", "TELEGRAM_")):
+            monkeypatch.delenv(key)
+    for key, value in base_env(database_url).items():
+        if os.environ.get(key) != value:
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated and seeded SQLite file, copied for each test that needs a database."""
+    path = tmp_path_factory.mktemp("template") / "civicline.db"
+    prepare_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database(
+    tmp_path: Path, seeded_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh, migrated, seeded SQLite database for this test; DATABASE_URL points at it."""
+    path = tmp_path / "civicline.db"
+    path.write_bytes(seeded_template.read_bytes())
+    url = f"sqlite:///{path}"
+    _use_environment(monkeypatch, url)
+    yield url
+    dispose_engines()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def session(database: str):
+    with session_scope() as db_session:
+        yield db_session
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The real Rasa server (trained model) and action server, once per test session."""
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
