@@ -23,7 +23,7 @@ $(VENV)/.installed: requirements.lock scripts/find-python310
 
 # The trained model, named by the fingerprint of config.yml, domain/ and data/.
 model: venv
-	@fp=$$($(PY) -m bot fingerprint); model=models/civicline-$$fp.tar.gz; \
+	@mkdir -p var models; fp=$$($(PY) -m bot fingerprint); model=models/civicline-$$fp.tar.gz; \
 	if [ -f "$$model" ]; then echo "model: $$model is up to date"; else \
 	  echo "model: training $$model (data changed)..."; \
 	  $(RASA) train --domain domain --fixed-model-name civicline-$$fp --out models --quiet \

@@ -95,6 +95,7 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
                 continue
             fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
             message.set(INTENT, fallback, add_to_output=True)
-            ranking = message.get(INTENT_RANKING_KEY) or []
+            ranking = [item for item in message.get(INTENT_RANKING_KEY) or []
+                       if item.get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME]
             message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
         return messages
