@@ -24,7 +24,7 @@ DAY_SHORT = {
     "ar": DAY_NAMES["ar"],
 }
 LIST_SEPARATOR = {"en": ", ", "es": ", ", "fr": ", ", "ar": "، "}
-RANGE_DASH = "–"
+RANGE_DASH = "-"
 
 
 # Words that name no office in particular.

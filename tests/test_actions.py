@@ -479,12 +479,12 @@ OFFICE_NAMES = {"city_hall": "Riverton City Hall",
 OFFICE_ADDRESSES = {"city_hall": "1 Main Square", "north_centre": "45 Oak Road",
                     "riverside_hub": "12 River Street"}
 OFFICE_HOURS = {
-    "city_hall": {0: "08:30–16:30", 1: "08:30–16:30", 2: "08:30–16:30", 3: "08:30–16:30",
-                  4: "08:30–16:30", 5: "09:00–12:00"},
-    "north_centre": {0: "09:00–17:00", 1: "09:00–17:00", 2: "09:00–17:00", 3: "09:00–17:00",
-                     4: "09:00–13:00"},
-    "riverside_hub": {1: "10:00–18:00", 2: "10:00–18:00", 3: "10:00–18:00", 4: "10:00–18:00",
-                      5: "10:00–13:00, 14:00–18:00"},
+    "city_hall": {0: "08:30-16:30", 1: "08:30-16:30", 2: "08:30-16:30", 3: "08:30-16:30",
+                  4: "08:30-16:30", 5: "09:00-12:00"},
+    "north_centre": {0: "09:00-17:00", 1: "09:00-17:00", 2: "09:00-17:00", 3: "09:00-17:00",
+                     4: "09:00-13:00"},
+    "riverside_hub": {1: "10:00-18:00", 2: "10:00-18:00", 3: "10:00-18:00", 4: "10:00-18:00",
+                      5: "10:00-13:00, 14:00-18:00"},
 }
 HOLIDAYS = {
     "city_hall": {dt.date(2026, 12, 25), dt.date(2027, 1, 1)},
@@ -535,16 +535,16 @@ def test_nothing_is_open_on_sunday(database: str, domain: dict) -> None:
     [
         ("where is city hall", "en",
          {"name": "Riverton City Hall", "address": "1 Main Square",
-          "hours": "Mon–Fri 08:30–16:30, Sat 09:00–12:00"}),
+          "hours": "Mon-Fri 08:30-16:30, Sat 09:00-12:00"}),
         ("¿dónde está el ayuntamiento?", "es",
          {"name": "Ayuntamiento de Riverton", "address": "1 Main Square",
-          "hours": "lun–vie 08:30–16:30, sáb 09:00–12:00"}),
+          "hours": "lun-vie 08:30-16:30, sáb 09:00-12:00"}),
         ("où est l'hôtel de ville ?", "fr",
          {"name": "Hôtel de ville de Riverton", "address": "1 Main Square",
-          "hours": "lun–ven 08:30–16:30, sam 09:00–12:00"}),
+          "hours": "lun-ven 08:30-16:30, sam 09:00-12:00"}),
         ("أين مكتب ريفرسايد", "ar",
          {"name": "مركز خدمات ريفرسايد", "address": "12 River Street",
-          "hours": "الثلاثاء–الجمعة 10:00–18:00، السبت 10:00–13:00, 14:00–18:00"}),
+          "hours": "الثلاثاء-الجمعة 10:00-18:00، السبت 10:00-13:00, 14:00-18:00"}),
     ],
 )
 def test_a_named_office(database: str, domain: dict, text: str, language: str,
@@ -559,7 +559,7 @@ def test_an_office_from_the_slot(database: str, domain: dict) -> None:
                               slots={"office": "north_centre"})
     assert [details(m) for m in messages] == [
         {"response": "utter_office_details", "name": "North Community Service Centre",
-         "address": "45 Oak Road", "hours": "Mon–Thu 09:00–17:00, Fri 09:00–13:00"}]
+         "address": "45 Oak Road", "hours": "Mon-Thu 09:00-17:00, Fri 09:00-13:00"}]
 
 
 @pytest.mark.parametrize(("text", "slug"), [("is city hall open on saturday", "city_hall"),
@@ -599,7 +599,7 @@ def test_the_only_office_for_a_service(database: str, domain: dict) -> None:
     assert [details(m) for m in messages] == [
         {"response": "utter_office_details", "name": "Riverside Service Hub",
          "address": "12 River Street",
-         "hours": "Tue–Fri 10:00–18:00, Sat 10:00–13:00, 14:00–18:00"}]
+         "hours": "Tue-Fri 10:00-18:00, Sat 10:00-13:00, 14:00-18:00"}]
 
 
 def test_which_office_when_nothing_matches(database: str, domain: dict) -> None:
@@ -648,12 +648,10 @@ def test_digital_guide_from_a_button(database: str, domain: dict) -> None:
 
 @pytest.mark.parametrize(("text", "topic", "response", "first_place"), [
     ("free wifi", None, "utter_digital_access",
-     "Central Library – free wifi and computers, 3 Library Lane "
-     "(Monday to Saturday, 9 am to 7 pm.)"),
+     "Central Library, 3 Library Lane (Mon-Sat 9am-7pm)"),
     ("where can I use a computer", None, "utter_digital_access", "Central Library"),
     ("computer classes", None, "utter_digital_classes",
-     "Computer basics for beginners, 3 Library Lane (Tuesday and Thursday, 10 am to 12 noon, "
-     "at the Central Library. The class is free.)"),
+     "Computer basics for beginners, 3 Library Lane (Tue and Thu 10am-12pm)"),
     ("/digital_help", "class", "utter_digital_classes", "Computer basics for beginners"),
     ("/digital_help", "access", "utter_digital_access", "Central Library"),
 ])

@@ -58,7 +58,7 @@ def test_service_match_nothing(session: Session, text: str) -> None:
         ("benefits_line", "down",
          "The phone line is down. Please use the website or visit an office."),
         ("housing_support", "maintenance",
-         "Online requests pause on Sunday 2–6 am for upgrades."),
+         "Online requests pause on Sunday 2-6 am for upgrades."),
         ("buses", "operational", "Running as normal."),
     ],
 )
@@ -89,12 +89,12 @@ def test_set_service_status(session: Session) -> None:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", "Mon–Fri 08:30–16:30, Sat 09:00–12:00"),
-        ("es", "lun–vie 08:30–16:30, sáb 09:00–12:00"),
-        ("fr", "lun–ven 08:30–16:30, sam 09:00–12:00"),
-        ("ar", "الاثنين–الجمعة 08:30–16:30، السبت 09:00–12:00"),
-        ("de", "Mon–Fri 08:30–16:30, Sat 09:00–12:00"),  # unsupported: English
-        (None, "Mon–Fri 08:30–16:30, Sat 09:00–12:00"),
+        ("en", "Mon-Fri 08:30-16:30, Sat 09:00-12:00"),
+        ("es", "lun-vie 08:30-16:30, sáb 09:00-12:00"),
+        ("fr", "lun-ven 08:30-16:30, sam 09:00-12:00"),
+        ("ar", "الاثنين-الجمعة 08:30-16:30، السبت 09:00-12:00"),
+        ("de", "Mon-Fri 08:30-16:30, Sat 09:00-12:00"),  # unsupported: English
+        (None, "Mon-Fri 08:30-16:30, Sat 09:00-12:00"),
     ],
 )
 def test_city_hall_weekly_hours(session: Session, language: str | None, expected: str) -> None:
@@ -104,8 +104,8 @@ def test_city_hall_weekly_hours(session: Session, language: str | None, expected
 @pytest.mark.parametrize(
     ("slug", "expected"),
     [
-        ("north_centre", "Mon–Thu 09:00–17:00, Fri 09:00–13:00"),
-        ("riverside_hub", "Tue–Fri 10:00–18:00, Sat 10:00–13:00, 14:00–18:00"),
+        ("north_centre", "Mon-Thu 09:00-17:00, Fri 09:00-13:00"),
+        ("riverside_hub", "Tue-Fri 10:00-18:00, Sat 10:00-13:00, 14:00-18:00"),
     ],
 )
 def test_other_offices_weekly_hours(session: Session, slug: str, expected: str) -> None:
@@ -136,7 +136,7 @@ def test_holidays(session: Session) -> None:
     assert offices.ranges_on(riverside, dt.date(2026, 12, 26)) == []  # its extra holiday
     assert offices.ranges_on(riverside, dt.date(2026, 12, 19)) == [("10:00", "13:00"),
                                                                     ("14:00", "18:00")]
-    assert offices.hours_on(riverside, dt.date(2026, 12, 19)) == "10:00–13:00, 14:00–18:00"
+    assert offices.hours_on(riverside, dt.date(2026, 12, 19)) == "10:00-13:00, 14:00-18:00"
     assert offices.hours_on(city_hall, dt.date(2026, 12, 25)) == ""
 
 
