@@ -3,9 +3,11 @@
 Character n-grams make DIET robust to typos, but they also make it confident about nonsense:
 "zxqv wplk" came out as `affirm` at 0.49, above any usable fallback threshold. A message whose
 words are all unknown to every language's training data (allowing typos: a shared 4-letter
-stem, and Arabic's attached prefixes) cannot be understood, so it gets `nlu_fallback` and the
-citizen is asked to rephrase instead of being answered at random. Digits-only messages
-(references, dates) are left alone.
+stem, and Arabic's attached prefixes) and that the classifier is not sure about (below
+``max_confidence``) is treated as not understood: it gets `nlu_fallback` and the citizen is
+asked to rephrase instead of being answered at random. A confident prediction on unseen words
+(a new way to say a known thing) stands. Digits-only messages (references, dates) are left
+alone.
 """
 
 from __future__ import annotations
@@ -46,10 +48,11 @@ def stems(word: str) -> set[str]:
 class UnknownWordsFallback(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {}
+        return {"max_confidence": 0.7}
 
-    def __init__(self, model_storage: ModelStorage, resource: Resource,
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  known: set[str] | None = None) -> None:
+        self._max_confidence = float(config.get("max_confidence", 0.7))
         self._model_storage = model_storage
         self._resource = resource
         self._known = known or set()
@@ -57,7 +60,7 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> UnknownWordsFallback:
-        return cls(model_storage, resource)
+        return cls(config, model_storage, resource)
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -67,7 +70,7 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
                 known = set(json.loads((directory / FILE_NAME).read_text(encoding="utf-8")))
         except (ValueError, FileNotFoundError):
             known = set()
-        return cls(model_storage, resource, known)
+        return cls(config, model_storage, resource, known)
 
     def train(self, training_data: TrainingData) -> Resource:
         known: set[str] = set()
@@ -89,9 +92,15 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
             not (stems(token) & self._known) for token in tokens
         )
 
+    def _classifier_confidence(self, message: Message) -> float:
+        """The best confidence among real intents (the FallbackClassifier may already be first)."""
+        return max((item.get("confidence") or 0.0 for item in message.get(INTENT_RANKING_KEY) or []
+                    if item.get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME), default=0.0)
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            if message.get(ENTITIES) or not self.is_unknown(message.get(TEXT) or ""):
+            if (message.get(ENTITIES) or not self.is_unknown(message.get(TEXT) or "")
+                    or self._classifier_confidence(message) >= self._max_confidence):
                 continue
             fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
             message.set(INTENT, fallback, add_to_output=True)

@@ -58,6 +58,12 @@ def test_known_or_wordless_text_is_left_alone(component: UnknownWordsFallback, t
     assert parse(component, text).get("intent")["name"] == "affirm"
 
 
+def test_a_confident_prediction_on_unseen_words_stands(component: UnknownWordsFallback) -> None:
+    message = Message(data={"text": "zzzz", "intent": {"name": "greet", "confidence": 0.95},
+                            "intent_ranking": [{"name": "greet", "confidence": 0.95}]})
+    assert component.process([message])[0].get("intent")["name"] == "greet"
+
+
 def test_entities_are_never_overridden(component: UnknownWordsFallback) -> None:
     entity = {"entity": "reference", "value": "40217382", "start": 0, "end": 8}
     assert parse(component, "zzzz", [entity]).get("intent")["name"] == "affirm"
