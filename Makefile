@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint model venv setup nlu-report browser-deps clean
+.PHONY: run test lint model venv setup nlu-report browser-deps clean bench
 
 venv: $(VENV)/.installed
 
@@ -37,14 +37,18 @@ setup: venv
 	$(PY) -m bot setup
 
 run: setup model
+	@$(PY) -m bot dev-staff
 	@scripts/serve models/civicline-$$($(PY) -m bot fingerprint).tar.gz
 
 # Debian's Chromium for the browser tests (never `playwright install`: it cannot download).
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  sudo=$$([ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo); \
+	  echo "browser-deps: installing Debian's chromium with apt..."; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
 
-test: venv model
+test: venv model browser-deps
 	@mkdir -p var results
 	$(RASA) data validate --fail-on-warnings --domain domain > var/validate.log 2>&1 \
 	  || { tail -40 var/validate.log; exit 1; }
@@ -58,6 +62,11 @@ lint: venv
 nlu-report: venv
 	@mkdir -p results var
 	$(PY) -m scripts.nlu_report
+
+# Speed and memory of the real stack: results/bench.md and results/bench.json.
+bench: venv model
+	@mkdir -p results
+	CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz $(PY) -m scripts.bench
 
 clean:
 	rm -rf var models .pytest_cache .ruff_cache

@@ -1,4 +1,7 @@
-"""Conversation repair: fallback, stopping, and the way to a person (SPEC §1, §4, §5.6)."""
+"""Conversation repair: fallback and stopping (SPEC §1, §4).
+
+The way to a person (``action_human``) is in actions/handoff.py.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.config import get_settings
+from actions.common import person_session
+from bot import drafts, forms
 
 FALLBACK_INTENT = "nlu_fallback"
-FORM_SLOTS = ("case_reference", "date_of_birth", "status_outcome", "awaiting", "requested_slot")
+# Cleared when a form is left (cancel, a person): the status check's and the guided forms'.
+FORM_SLOTS = ("case_reference", "date_of_birth", "status_outcome", "awaiting", "requested_slot",
+              *forms.ALL_SLOTS)
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
@@ -42,21 +48,12 @@ class ActionFallback(Action):
         return []
 
 
-class ActionHuman(Action):
-    """Tells the person how to reach the call centre."""
-
-    def name(self) -> str:
-        return "action_human"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_human_contact",
-                                 call_centre=get_settings().call_centre_number)
-        return [ActiveLoop(None)] + [SlotSet(slot, None) for slot in FORM_SLOTS]
-
-
 class ActionCancel(Action):
-    """Leaves whatever form is running and shows the menu (also the answer to a bare MENU)."""
+    """Leaves whatever form is running and shows the menu (also the answer to a bare MENU).
+
+    Cancelling a guided form also forgets its draft: the person said they do not want it
+    (a hand-off or silence keeps the draft, to resume later).
+    """
 
     def name(self) -> str:
         return "action_cancel"
@@ -65,5 +62,8 @@ class ActionCancel(Action):
             domain: dict[str, Any]) -> list[dict[str, Any]]:
         if tracker.active_loop_name:
             dispatcher.utter_message(response="utter_cancelled")
+        if tracker.active_loop_name in forms.FORMS:
+            with person_session(tracker) as (session, person):
+                drafts.discard(session, person, tracker.active_loop_name)
         dispatcher.utter_message(response="utter_menu")
         return [ActiveLoop(None)] + [SlotSet(slot, None) for slot in FORM_SLOTS]

@@ -15,7 +15,7 @@ from enum import Enum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import references
+from bot import notifications, references
 from bot.config import get_settings
 from bot.models import CASE_STATUSES, Case, CaseEvent, Person, Service, VerificationAttempt, utcnow
 from bot.people import verified_phone
@@ -153,7 +153,11 @@ def create_case(
 def change_status(
     session: Session, case: Case, status: str, note: str | None, actor: str
 ) -> CaseEvent | None:
-    """Record a status change (None when the status is unchanged and there is no note)."""
+    """Record a status change (None when the status is unchanged and there is no note).
+
+    A real change also queues the owner's notification in the same transaction (SPEC §5.7):
+    whoever changes a status (the API, the console, a form) cannot forget to tell them.
+    """
     if status not in CASE_STATUSES:
         raise CaseError(f"status must be one of: {', '.join(CASE_STATUSES)}")
     if status == case.status and not note:
@@ -163,6 +167,7 @@ def change_status(
     case.status = status
     case.updated_at = utcnow()
     session.flush()
+    notifications.enqueue(session, case, event)
     return event
 
 

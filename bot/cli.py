@@ -2,7 +2,10 @@
 
 Commands: ``setup`` (migrate + seed), ``migrate``, ``seed``, ``dev-env`` (write local
 development secrets to .env once), ``fingerprint`` (the training-data hash the Makefile uses to
-reuse a trained model), ``case`` (look one up, staff use).
+reuse a trained model), ``case`` (look one up, staff use), ``staff create|reset-password|list``
+(console accounts), ``dev-staff`` (a development console login, printed once),
+``outbox``, ``dispatch``, ``drafts`` (notifications and form drafts: bot/outbox_commands.py),
+and ``simulate``, ``telegram-poll`` (the channels: bot/channel_commands.py).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import channel_commands, outbox_commands
 from bot.config import PROJECT_ROOT, SECRET_NAMES, read_env_file
 
 TRAINING_INPUTS = ("config.yml", "domain", "data")
@@ -103,6 +107,96 @@ def cmd_case(args: argparse.Namespace) -> int:
     return 0
 
 
+DEV_STAFF_USER = "dev-admin"
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """A new password from stdin (``--password-stdin``) or typed twice at a prompt."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Same password again: ") != first:
+        raise SystemExit("error: the two passwords differ")
+    return first
+
+
+def cmd_staff_create(args: argparse.Namespace) -> int:
+    from bot import audit, staff
+    from bot.db import session_scope
+
+    password = _read_password(args)
+    try:
+        with session_scope() as session:
+            user = staff.create(session, args.username, password, args.role)
+            audit.record(session, "cli", "staff.create", user.username, role=user.role)
+    except staff.StaffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"staff: created {user.username} ({user.role})")
+    return 0
+
+
+def cmd_staff_reset_password(args: argparse.Namespace) -> int:
+    from bot import audit, staff
+    from bot.db import session_scope
+
+    password = _read_password(args)
+    try:
+        with session_scope() as session:
+            user = staff.get_by_username(session, args.username)
+            if user is None:
+                print(f"error: no staff account {args.username!r}", file=sys.stderr)
+                return 1
+            staff.set_password(session, user, password)
+            audit.record(session, "cli", "staff.password_reset", user.username)
+    except staff.StaffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"staff: new password set for {user.username}; their sessions are closed")
+    return 0
+
+
+def cmd_staff_list(_args: argparse.Namespace) -> int:
+    from bot import staff
+    from bot.db import session_scope
+
+    with session_scope() as session:
+        for user in staff.all_staff(session):
+            seen = user.last_login_at.isoformat(timespec="minutes") if user.last_login_at \
+                else "never"
+            state = "active" if user.active else "locked"
+            print(f"{user.username}\t{user.role}\t{state}\tlast login {seen}")
+    return 0
+
+
+def cmd_dev_staff(_args: argparse.Namespace) -> int:
+    """Development only: an admin account for the console, its password printed once."""
+    from bot import audit, staff
+    from bot.config import get_settings
+    from bot.db import session_scope
+
+    settings = get_settings()
+    if settings.is_production:
+        print("dev-staff: not in production (use `python -m bot staff create`)",
+              file=sys.stderr)
+        return 2
+    console = f"{settings.public_base_url}/console"
+    with session_scope() as session:
+        if staff.get_by_username(session, DEV_STAFF_USER) is not None:
+            print(f"console: {console}  log in as {DEV_STAFF_USER} (password shown when it "
+                  f"was made; new one: .venv/bin/python -m bot staff reset-password "
+                  f"{DEV_STAFF_USER})")
+            return 0
+        password = staff.generate_password()
+        staff.create(session, DEV_STAFF_USER, password, "admin")
+        audit.record(session, "cli", "staff.create", DEV_STAFF_USER, role="admin")
+    print(f"console: {console}\n"
+          f"  development login (shown only now):  {DEV_STAFF_USER} / {password}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="CivicLine commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +211,25 @@ def build_parser() -> argparse.ArgumentParser:
     case = sub.add_parser("case", help="show one case (staff use)")
     case.add_argument("reference")
     case.set_defaults(func=cmd_case)
+
+    staff = sub.add_parser("staff", help="console accounts: create, reset-password, list")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    create = staff_sub.add_parser("create", help="a new staff account")
+    create.add_argument("username")
+    create.add_argument("--role", choices=("agent", "admin"), default="agent")
+    create.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input instead of a prompt")
+    create.set_defaults(func=cmd_staff_create)
+    reset = staff_sub.add_parser("reset-password", help="set a new password")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true",
+                       help="read the password from standard input instead of a prompt")
+    reset.set_defaults(func=cmd_staff_reset_password)
+    staff_sub.add_parser("list", help="every account").set_defaults(func=cmd_staff_list)
+    sub.add_parser("dev-staff", help="development: make a console admin once, print its "
+                   "login").set_defaults(func=cmd_dev_staff)
+    channel_commands.add_commands(sub)  # simulate, telegram-poll
+    outbox_commands.add_commands(sub)  # outbox, dispatch, drafts
     return parser
 
 

@@ -127,3 +127,13 @@ def load_settings(env_file: Path | None = None) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
     return load_settings()
+
+
+def tunable(name: str, default: float) -> float:
+    """A numeric knob (draft lifetime, desks per slot, retry backoff...) from the environment or
+    `.env`, read on each call so tests and operators can change it without a restart."""
+    raw = _env(name, read_env_file(PROJECT_ROOT / ".env"))
+    try:
+        return float(raw) if raw else default
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc

@@ -126,3 +126,130 @@ def find_day(text: str, today: dt.date | None = None) -> dt.date | None:
         if token in WEEKDAYS:
             return today + dt.timedelta(days=(WEEKDAYS[token] - today.weekday()) % 7)
     return None
+
+
+# --- Days and times for appointments (SPEC §5.4) ---------------------------------------------
+
+_NEXT_WORDS = frozenset({"next", "prochain", "prochaine", "proximo", "proxima", "viene",
+                         "القادم", "المقبل", "الجاي", "القادمة"})
+# "the day after tomorrow", folded, hyphens as spaces.
+_DAY_AFTER_TOMORROW = ("day after tomorrow", "pasado manana", "apres demain", "بعد غد",
+                       "بعد الغد", "بعد بكرة", "بعد بكره")
+_DAY_MONTH = re.compile(r"(?<![\d/.\-])(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?![\d/.\-:])")
+_DAY_MONTH_NAME = re.compile(r"(\d{1,2})(?:st|nd|rd|th|er|º|°)?\s+(?:de\s+|of\s+)?([^\W\d_]+)")
+_MONTH_NAME_DAY = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
+# How far back a date without a year may be and still mean this year ("that day has passed").
+PAST_WINDOW_DAYS = 90
+
+
+def _this_or_next_year(month: int, day: int, today: dt.date) -> dt.date | None:
+    """A day and month without a year: this year's, unless long past (then next year's)."""
+    date = _safe(today.year, month, day)
+    if date is None:
+        return None
+    if date < today - dt.timedelta(days=PAST_WINDOW_DAYS):
+        return _safe(today.year + 1, month, day)
+    return date
+
+
+def parse_day(text: str, today: dt.date | None = None) -> dt.date | None:
+    """The day a person means, for booking: dates with or without a year, or named days.
+
+    "17/05", "٢٠/٥", "2026-05-17", "17 mai", "3 de marzo", "May 17", "mañana", "lundi
+    prochain", "el próximo lunes", "الاثنين القادم", "pasado mañana". Numbers are read day
+    first (as most of the world writes them), month first only when day first is impossible.
+    A date may be in the past: the caller explains that it has passed.
+    """
+    today = today or dt.date.today()
+    folded = fold(normalise_digits(text)).replace("-", " ") if text else ""
+    dated = candidate_dates(text)
+    if dated:
+        return dated[0]
+    match = _DAY_MONTH.search(fold(normalise_digits(text)))
+    if match:
+        first, second = int(match.group(1)), int(match.group(2))
+        return _this_or_next_year(second, first, today) or _this_or_next_year(first, second,
+                                                                                today)
+    for pattern, day_first in ((_DAY_MONTH_NAME, True), (_MONTH_NAME_DAY, False)):
+        for groups in pattern.findall(folded):
+            day, name = (groups[0], groups[1]) if day_first else (groups[1], groups[0])
+            month = MONTHS.get(name)
+            if month:
+                return _this_or_next_year(month, int(day), today)
+    if any(phrase in folded for phrase in _DAY_AFTER_TOMORROW):
+        return today + dt.timedelta(days=2)
+    tokens = re.findall(r"[^\W\d_']+(?:'[^\W\d_]+)?", folded)
+    weekday = next((WEEKDAYS[t] for t in tokens if t in WEEKDAYS), None)
+    if weekday is not None and _NEXT_WORDS & set(tokens):
+        return today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
+    return find_day(text, today)
+
+
+_CLOCK = re.compile(r"(?<!\d)(\d{1,2})\s*(?::|h|\.)\s*(\d{2})(?!\d)")
+_HOUR_ONLY = re.compile(r"(?<![\d/.:])(\d{1,2})\s*(?:h|heures?|hrs?|o'?clock)?(?![\d:./])")
+_AFTERNOON = ("pm", "p.m", "tarde", "apres midi", "soir", "مساء", "مساءا", "مساءً", "ظهرا",
+              "العصر", "afternoon", "evening")
+_MORNING = ("am", "a.m", "manana", "matin", "صباحا", "صباحاً", "الصبح", "morning")
+# A bare hour below this is read as afternoon ("at 3" -> 15:00): offices open by day.
+AFTERNOON_BEFORE = 7
+
+
+def parse_time(text: str) -> dt.time | None:
+    """The time of day a person means: "10:30", "10h30", "10.30", "3pm", "15h", "a las 10",
+    "١٠:٣٠". A bare small hour ("at 3") is read as the afternoon, when offices are open."""
+    folded = fold(normalise_digits(text or "")).replace("-", " ")
+    words_ = set(re.findall(r"[^\W\d_]+(?:\.[^\W\d_]+)?", folded))
+    pm = any(w in folded for w in _AFTERNOON if " " in w) or bool(words_ & set(_AFTERNOON))
+    am = bool(words_ & set(_MORNING))
+    match = _CLOCK.search(folded)
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2))
+    else:
+        match = _HOUR_ONLY.search(folded)
+        if not match:
+            return None
+        hour, minute = int(match.group(1)), 0
+        if not (pm or am) and 0 < hour < AFTERNOON_BEFORE:
+            hour += 12
+    if pm and hour < 12:
+        hour += 12
+    if am and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
+
+
+MONTH_DISPLAY = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre"),
+    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+           "أكتوبر", "نوفمبر", "ديسمبر"),
+}
+
+MONTH_SHORT = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
+    "fr": ("janv", "févr", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov",
+           "déc"),
+}
+
+
+def format_day(day: dt.date, language: str, short: bool = False) -> str:
+    """A day as people say it: "Tuesday 1 December", "martes 1 de diciembre"; ``short`` for
+    a list of days on SMS: "Tue 1 Dec", "mar 1 dic" (Arabic names stay whole)."""
+    from bot.i18n import normalise
+    from bot.offices import DAY_NAMES, DAY_SHORT
+
+    code = normalise(language)
+    weekday = (DAY_SHORT if short else DAY_NAMES)[code][day.weekday()]
+    month = MONTH_DISPLAY[code][day.month - 1]
+    if short and code != "ar":
+        return f"{weekday} {day.day} {MONTH_SHORT[code][day.month - 1]}"
+    if code == "es":
+        return f"{weekday} {day.day} de {month}"
+    return f"{weekday} {day.day} {month}"

@@ -164,8 +164,16 @@ def _named_languages(text: str) -> tuple[set[str], set[str]]:
     return wanted, refused
 
 
+# A button's payload ("/check_application_status", '/find_office{"office": "x"}'): the words
+# are the intent's name, English whatever language the person reads the button in.
+_PAYLOAD = re.compile(r"^/\w+(\{.*\})?$", re.DOTALL)
+
+
 def is_neutral(text: str) -> bool:
-    """True when the text carries no language evidence (digits, references, yes/no, keywords)."""
+    """True when the text carries no language evidence (digits, references, yes/no, keywords,
+    button payloads)."""
+    if _PAYLOAD.match(text.strip()):
+        return True
     return all(token in NEUTRAL_WORDS for token in words(text))
 
 
@@ -256,6 +264,9 @@ def decide(current: str | None, text: str, chosen: bool = False) -> Decision:
         and detection
         and detection.language != current
         and detection.confidence >= SWITCH_CONFIDENCE
+        # Statistics alone never switch an established language: nonsense ("grbl fnord")
+        # can look French to langdetect. A switch needs a word only that language uses.
+        and (detection.language == "ar" or detection.language in _vocabulary_votes(words(text)))
     ):
         return Decision(detection.language, changed=True)
     return Decision(current, changed=False)

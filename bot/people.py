@@ -6,11 +6,11 @@ for a Telegram user, anything else for other channels (the REST channel, the web
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import language as lang
-from bot.models import Person
+from bot.models import Case, Person, VerificationAttempt
 from bot.phones import to_e164
 
 TELEGRAM_PREFIX = "tg:"
@@ -75,3 +75,49 @@ def set_language(session: Session, person: Person, code: str) -> None:
     person.language = lang.DEFAULT if code not in lang.SUPPORTED else code
     person.language_explicit = True
     session.flush()
+
+
+def link_telegram_contact(session: Session, person: Person, phone: str) -> Person:
+    """A Telegram user shared their *own* contact, so Telegram vouches for the phone (§5.1).
+
+    When nobody else has that phone, it becomes this person's, verified. When someone does
+    (they texted or called before), the Telegram account joins that person instead: one
+    person, one language, one verification, one lock count. The Telegram-only record is
+    retired (it keeps its history, but no longer answers to the Telegram id). Returns the
+    person the Telegram id now belongs to.
+    """
+    owner = session.scalar(select(Person).where(Person.phone == phone))
+    if owner is None or owner.id == person.id:
+        person.phone = phone
+        person.phone_verified = True
+        session.flush()
+        return person
+    if person.language and (person.language_explicit or not owner.language_explicit):
+        owner.language = person.language
+        owner.language_explicit = person.language_explicit
+    telegram_id = person.telegram_user_id
+    person.telegram_user_id = None
+    session.flush()  # the Telegram id is unique: free it before giving it to the owner
+    owner.telegram_user_id = telegram_id
+    owner.phone_verified = True
+    session.execute(update(Case).where(Case.person_id == person.id).values(person_id=owner.id))
+    _merge_attempts(session, person, owner)
+    session.flush()
+    return owner
+
+
+def _merge_attempts(session: Session, old: Person, new: Person) -> None:
+    """Failed date-of-birth attempts follow the person: merging never resets a lock."""
+    kept = {a.reference: a for a in session.scalars(
+        select(VerificationAttempt).where(VerificationAttempt.person_id == new.id))}
+    for attempt in session.scalars(
+            select(VerificationAttempt).where(VerificationAttempt.person_id == old.id)).all():
+        mine = kept.get(attempt.reference)
+        if mine is None:
+            attempt.person_id = new.id
+            continue
+        mine.failures = max(mine.failures, attempt.failures)
+        if attempt.locked_until and (not mine.locked_until
+                                     or attempt.locked_until > mine.locked_until):
+            mine.locked_until = attempt.locked_until
+        session.delete(attempt)

@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import text
 
-from bot import audit, cases, references, services
+from bot import audit, cases, notifications, references, services
 from bot.config import get_settings
 from bot.db import get_engine, session_scope
 from bot.language import SUPPORTED
@@ -158,13 +158,18 @@ def _create_case(body: dict) -> tuple[int, dict]:
         return 201, cases.to_json(case)
 
 
+def _case_json(session: Any, case: Any) -> dict:
+    """A case as staff see it, with the delivery of its notifications (SPEC §5.7)."""
+    return {**cases.to_json(case), "notifications": notifications.for_case(session, case)}
+
+
 def _get_case(raw: str) -> tuple[int, dict]:
     reference = _reference(raw)
     with session_scope() as session:
         case = cases.get_by_reference(session, reference)
         if case is None:
             return 404, {"error": f"no case with reference {reference}"}
-        return 200, cases.to_json(case)
+        return 200, _case_json(session, case)
 
 
 def _patch_case(raw: str, body: dict) -> tuple[int, dict]:
@@ -181,7 +186,7 @@ def _patch_case(raw: str, body: dict) -> tuple[int, dict]:
         before = case.status
         cases.change_status(session, case, status, note, actor=API_ACTOR)
         audit.record(session, API_ACTOR, "case.update", reference, before=before, after=status)
-        return 200, cases.to_json(case)
+        return 200, _case_json(session, case)
 
 
 def _list_services() -> tuple[int, Any]:

@@ -2,7 +2,7 @@
 
 Rasa 3.6 offers no hook for extra routes except input channels, whose blueprints it mounts
 under ``/webhooks/<url_prefix>``. This channel's prefix is ``/``, which ``urljoin`` turns into
-the root, so /health, /ready and /api live beside Rasa's own routes on the same port.
+the root, so /health, /ready, /api and /console live beside Rasa's own routes on the same port.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
-from server import api
+from server import api, console, dispatcher, handoff_api
 
 
 class CivicLinePlatform(InputChannel):
@@ -33,4 +33,7 @@ class CivicLinePlatform(InputChannel):
     ) -> Blueprint:
         bp = Blueprint("civicline_platform", __name__)
         api.add_routes(bp)
+        handoff_api.add_routes(bp)
+        console.add_routes(bp)
+        dispatcher.attach(bp)  # the outbox dispatcher runs as long as this server (SPEC §5.7)
         return bp

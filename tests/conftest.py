@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import get_settings
 from bot.db import dispose_engines, session_scope
-from tests.support import Stack, base_env, prepare_database, running_stack
+from tests.support import Providers, Stack, base_env, prepare_database, running_stack
 
 
 def _use_environment(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
@@ -53,7 +53,17 @@ def session(database: str):
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The real Rasa server (trained model) and action server, once per test session."""
-    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+def providers() -> Iterator[Providers]:
+    """Stand-ins for Twilio's and Telegram's APIs, running before the stack starts."""
+    running = Providers().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, providers: Providers) -> Iterator[Stack]:
+    """The real Rasa server (trained model) and action server, once per test session; its
+    Twilio and Telegram traffic goes to the stand-ins (``stack.providers``)."""
+    with running_stack(tmp_path_factory.mktemp("stack"), extra_env=providers.env) as running:
+        running.providers = providers
         yield running

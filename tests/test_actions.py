@@ -16,13 +16,13 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.conversation import ActionCancel, ActionFallback, ActionHuman
+from actions.conversation import ActionCancel, ActionFallback
 from actions.digital import ActionDigitalHelp
 from actions.language import ActionChangeLanguage, ActionDetectLanguage
 from actions.offices import ActionFindOffice
 from actions.services import ActionServiceStatus
 from actions.status import ActionShowCaseStatus, ValidateStatusForm
-from bot import cases, people
+from bot import cases, forms, people
 from bot.config import get_settings
 from bot.dates import find_day
 from bot.db import session_scope
@@ -465,7 +465,8 @@ def test_service_status_asks_which_with_buttons(database: str, domain: dict, tex
     assert [b["payload"] for b in buttons] == [
         f'/check_service_status{{"service": "{slug}"}}'
         for slug in ("online_portal", "bin_collection", "health_clinic", "buses",
-                     "benefits_line", "id_cards", "housing_support", "parking_permits")]
+                     "benefits_line", "id_cards", "housing_support", "parking_permits",
+                     "street_problems")]
     assert buttons[1]["title"] == "collecte des poubelles"  # in the person's language
     assert slot_events(events) == {"service": None, "awaiting": "service"}
 
@@ -727,7 +728,8 @@ def test_cancel_clears_the_form(database: str, domain: dict) -> None:
     assert events[0] == ActiveLoop(None)
     assert slot_events(events) == {"case_reference": None, "date_of_birth": None,
                                    "status_outcome": None, "awaiting": None,
-                                   "requested_slot": None}
+                                   "requested_slot": None,
+                                   **dict.fromkeys(forms.ALL_SLOTS)}  # the guided forms
 
 
 def test_cancel_outside_a_form_shows_the_menu(database: str, domain: dict) -> None:
@@ -735,14 +737,3 @@ def test_cancel_outside_a_form_shows_the_menu(database: str, domain: dict) -> No
     messages, events = run(ActionCancel(), domain, tracker)
     assert responses(messages) == ["utter_menu"]
     assert ActiveLoop(None) in events
-
-
-def test_human_gives_the_call_centre_and_leaves_the_form(database: str, domain: dict) -> None:
-    tracker = make_tracker(domain, STRANGER, "I want a person", intent="request_human",
-                           active_loop="status_form",
-                           slots={"language": "en", "case_reference": "40217382"})
-    messages, events = run(ActionHuman(), domain, tracker)
-    assert [details(m) for m in messages] == [
-        {"response": "utter_human_contact", "call_centre": "+15550109999"}]
-    assert events[0] == ActiveLoop(None)
-    assert slot_events(events)["case_reference"] is None

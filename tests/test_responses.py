@@ -45,10 +45,14 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # the longest realistic length. The samples carry the characters real data has (accents that are
 # not GSM-7 in es/fr, Arabic script, and the en dash bot.offices puts in opening hours), so a
 # response is measured in the encoding it will really need.
-FIXED = {"reference": "4021 7382", "call_centre": "+15550100001", "attempts_left": "2"}
+FIXED = {"reference": "4021 7382", "call_centre": "+15550100001", "attempts_left": "2",
+         "time": "10:30", "days": "30"}
 LENGTHS = {
     "name": 30, "service": 30, "address": 25, "hours": 45, "day": 10, "offices": 90,
     "places": 150, "steps": 150, "message": 90, "holiday": 20, "title": 40,
+    # Guided forms (bot.forms.short cuts free text for read-backs).
+    "date": 25, "office": 40, "kind": 35, "place": 45, "photo": 3, "contact": 20,
+    "summary": 70, "booking": 70,
 }
 DEFAULT_LENGTH = 30  # a placeholder nobody has budgeted yet
 # These three list data ({places}, {steps}) that may run long by design; the text around it must

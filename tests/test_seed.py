@@ -104,6 +104,7 @@ def test_first_run_creates_everything(seeded: tuple[Session, dict[str, int]]) ->
         "id_cards": "operational",
         "housing_support": "maintenance",
         "parking_permits": "operational",
+        "street_problems": "operational",
     }
 
     offices = session.execute(select(Office)).scalars().all()

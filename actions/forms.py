@@ -1,0 +1,309 @@
+"""Guided forms, the conversation around them (SPEC §5.4): start, resume, help, finish.
+
+* ``action_start_form`` (intents report_problem, book_appointment): offers the person's draft
+  ("go on or start again?") or, for appointments, their upcoming booking ("new, move or
+  cancel?"); otherwise starts the form itself, pre-filled from the first message.
+* ``action_form_choice``: the answer to that offer.
+* :class:`FormValidation`: the base of both forms' validation actions. It saves the draft
+  after every answer (so a person can resume in a new session or on another channel), asks
+  "what do you want to change?" after a "no" at the read-back, and handles yes/no.
+* ``action_form_help``: "help" / "why" explains the current question; the form asks it again.
+* ``action_form_done``: tells the reference and clears the form's slots.
+
+Media contract with the channels: a photo (Telegram, MMS) comes as message metadata
+``{"media": [{"url": ..., "content_type": ...}, ...]}`` (Telegram: ``{"file_id": ...}``),
+maybe with no text; :func:`media_of` reads it.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import channel_of, entity, language_of, person_session
+from bot import bookings, drafts, forms, offices, references, services
+from bot.dates import format_day
+from bot.forms import BOOKING_FORM, CONFIRM_SLOTS, NO, REPORT_FORM, YES
+from bot.i18n import pick
+
+START_INTENTS = {"report_problem": REPORT_FORM, "book_appointment": BOOKING_FORM}
+ANSWER_SLOTS = {REPORT_FORM: forms.REPORT_SLOTS, BOOKING_FORM: forms.BOOKING_SLOTS}
+CLEAR = [SlotSet(slot, None) for slot in forms.ALL_SLOTS] + [SlotSet("requested_slot", None)]
+DRAFT, BOOKINGS = "draft", "bookings"
+
+
+def message_metadata(tracker: Tracker) -> dict[str, Any]:
+    """The metadata the channel sent with the latest message (on its ``user`` event)."""
+    metadata = tracker.latest_message.get("metadata")
+    if metadata:
+        return metadata
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("metadata") or {}
+    return {}
+
+
+def media_of(tracker: Tracker) -> list[dict[str, Any]]:
+    """Media attached to the latest message: [{"url"|"file_id": ..., "content_type": ...}]."""
+    media = message_metadata(tracker).get("media") or []
+    return [item for item in media if isinstance(item, dict)
+            and (item.get("url") or item.get("file_id"))]
+
+
+def intent_of(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def answers_of(tracker: Tracker, form: str) -> dict[str, Any]:
+    return {slot: tracker.get_slot(slot) for slot in ANSWER_SLOTS[form]
+            if slot not in CONFIRM_SLOTS.values()}
+
+
+def draft_summary(form: str, answers: dict[str, Any], language: str) -> str:
+    """What the draft says so far, in a few words ("Pothole, 12 Elm Street")."""
+    if form == REPORT_FORM:
+        parts = [forms.name_of(forms.KIND_NAMES, answers.get("problem_kind"), language)
+                 if answers.get("problem_kind") else "",
+                 forms.short(answers.get("problem_place") or "", 40)]
+    else:
+        from bot.db import session_scope
+
+        with session_scope() as session:
+            service = services.get(session, answers.get("appointment_service") or "")
+            office = offices.get(session, answers.get("appointment_office") or "")
+            parts = [pick(service.names, language) if service else "",
+                     offices.name(office, language) if office else ""]
+    summary = ", ".join(part for part in parts if part) or "-"
+    return summary[:1].upper() + summary[1:]
+
+
+def booking_summary(booking: Any, language: str) -> dict[str, str]:
+    """Placeholders describing a booking: when, where, what."""
+    return {
+        "date": format_day(booking.starts_at.date(), language),
+        "time": f"{booking.starts_at:%H:%M}",
+        "office": offices.name(booking.office, language),
+        "address": booking.office.address,
+        "service": pick(booking.service.names, language),
+        "reference": references.spoken(booking.case.reference),
+    }
+
+
+def start(form: str, **prefilled: Any) -> list[dict[str, Any]]:
+    """Events that start ``form`` now, with some answers already given."""
+    return [*CLEAR, *(SlotSet(k, v) for k, v in prefilled.items() if v is not None),
+            FollowupAction(form)]
+
+
+def offer(dispatcher: CollectingDispatcher, session: Any, person: Any, form: str,
+          language: str) -> list[dict[str, Any]] | None:
+    """Offer the person's draft of ``form`` (go on / start again) or, for appointments, their
+    next booking (new / move / cancel); None when there is nothing to offer."""
+    draft = drafts.load(session, person, form)
+    if draft is not None:
+        dispatcher.utter_message(response="utter_offer_draft",
+                                 summary=draft_summary(form, draft.answers, language))
+        return [SlotSet("form_offer", f"{form}:{DRAFT}")]
+    upcoming = bookings.owned(session, person) if form == BOOKING_FORM else []
+    if upcoming:
+        summary = booking_summary(upcoming[0], language)
+        dispatcher.utter_message(response="utter_offer_bookings",
+                                 booking=f"{summary['service']}, {summary['office']}, "
+                                         f"{summary['date']} {summary['time']}")
+        return [SlotSet("form_offer", f"{form}:{BOOKINGS}:{upcoming[0].case.reference}")]
+    return None
+
+
+class ActionStartForm(Action):
+    """Starts a guided form, unless there is something to resume or a booking to manage."""
+
+    def name(self) -> str:
+        return "action_start_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        form = START_INTENTS.get(intent_of(tracker), REPORT_FORM)
+        text = tracker.latest_message.get("text") or ""
+        with person_session(tracker) as (session, person):
+            offered = offer(dispatcher, session, person, form, language_of(tracker))
+            if offered is not None:
+                return offered
+            if form == BOOKING_FORM:  # pre-filled with the service the message names
+                bookable = {s.slug for s in bookings.bookable_services(session)}
+                matched = [s.slug for s in services.match(session, text) if s.slug in bookable]
+                return start(form, appointment_service=matched[0] if matched else None)
+        kind = forms.match_kind(text)  # pre-filled with the kind of problem it names
+        return start(form, problem_kind=kind if kind != forms.OTHER else None)
+
+
+class ActionFormChoice(Action):
+    """The answer to action_start_form's offer: go on / start again, or new / move / cancel."""
+
+    def name(self) -> str:
+        return "action_form_choice"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        offered = (tracker.get_slot("form_offer") or "").split(":")
+        if len(offered) < 2 or offered[0] not in forms.FORMS:
+            dispatcher.utter_message(response="utter_menu")
+            return [SlotSet("form_offer", None)]
+        form, kind = offered[0], offered[1]
+        options = ["continue", "restart"] if kind == DRAFT else ["new", "move", "cancel"]
+        choice = entity(tracker, "form_choice")
+        if choice is None and intent_of(tracker) in ("affirm", "deny"):
+            choice = options[0] if intent_of(tracker) == "affirm" else options[1]
+        with person_session(tracker) as (session, person):
+            if choice not in options:  # the offer again (or the form, if it is gone)
+                dispatcher.utter_message(response="utter_pick_an_option")
+                return offer(dispatcher, session, person, form, language_of(tracker)) \
+                    or start(form)
+            if choice == "continue":
+                draft = drafts.load(session, person, form)
+                return start(form, **(draft.answers if draft else {}))
+            if choice == "restart":
+                drafts.discard(session, person, form)
+                return start(form)
+            if choice == "new":
+                return start(form)
+            reference = offered[2] if len(offered) > 2 else ""
+            booking = bookings.find(session, reference)
+            if booking is None:
+                dispatcher.utter_message(response="utter_menu")
+                return [SlotSet("form_offer", None)]
+            if choice == "move":
+                return start(form, appointment_service=booking.service.slug,
+                             appointment_office=booking.office.slug, booking_move=reference)
+            try:
+                bookings.cancel(session, person, reference)
+            except bookings.BookingError:
+                dispatcher.utter_message(response="utter_menu")
+                return [SlotSet("form_offer", None)]
+            dispatcher.utter_message(response="utter_booking_cancelled",
+                                     reference=references.spoken(reference))
+            return [SlotSet("form_offer", None)]
+
+
+HELP_RESPONSES = {slot: f"utter_help_{slot}" for slot in (
+    "problem_kind", "problem_detail", "problem_place", "problem_photo", "contact_preference",
+    "contact_phone", "form_field", "appointment_service", "appointment_office",
+    "appointment_day", "appointment_time")}
+HELP_RESPONSES.update({slot: "utter_help_confirm" for slot in CONFIRM_SLOTS.values()})
+
+
+class ActionFormHelp(Action):
+    """'help' / 'why' in a form: why this question and how to answer (then it comes again)."""
+
+    def name(self) -> str:
+        return "action_form_help"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        response = HELP_RESPONSES.get(tracker.get_slot("requested_slot") or "", "utter_help")
+        dispatcher.utter_message(response=response)
+        return []
+
+
+class ActionFormDone(Action):
+    """After a confirmed form: the reference, in words that fit an SMS; then a clean slate."""
+
+    def name(self) -> str:
+        return "action_form_done"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        reference = tracker.get_slot("form_reference")
+        language = language_of(tracker)
+        if not reference:
+            return CLEAR
+        if tracker.get_slot("booking_confirm") == YES:
+            with person_session(tracker) as (session, _person):
+                booking = bookings.find(session, reference)
+                if booking is not None:
+                    moved = bool(tracker.get_slot("booking_move"))
+                    dispatcher.utter_message(
+                        response="utter_booking_moved" if moved else "utter_booked",
+                        **booking_summary(booking, language))
+        else:
+            dispatcher.utter_message(response="utter_problem_reported",
+                                     reference=references.spoken(reference))
+        return CLEAR
+
+
+class FormValidation(FormValidationAction):
+    """What both forms' validation actions share: drafts, yes/no, changing an answer.
+
+    Subclasses set ``form`` and add ``validate_<slot>`` methods; ``needs`` drops the optional
+    slots that are not wanted now (the domain lists every slot a form may ask).
+    """
+
+    form = ""
+
+    def name(self) -> str:
+        return f"validate_{self.form}"
+
+    def needs(self, slot: str, tracker: Tracker) -> bool:
+        if slot == "form_field":
+            return tracker.get_slot(CONFIRM_SLOTS[self.form]) == NO
+        return True
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> list[str]:
+        return [slot for slot in domain_slots if self.needs(slot, tracker)]
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        with person_session(tracker) as (session, person):
+            if tracker.get_slot("form_reference"):  # submitted: nothing left to resume
+                drafts.discard(session, person, self.form)
+            else:
+                drafts.save(session, person, self.form, answers_of(tracker, self.form),
+                            channel_of(tracker))
+        return events
+
+    @abstractmethod
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        """Create what the form was for; return the slots to set (with ``form_reference``)."""
+
+    def confirm(self, value: Any, dispatcher: CollectingDispatcher,
+                tracker: Tracker) -> dict[str, Any]:
+        slot = CONFIRM_SLOTS[self.form]
+        if value == YES:
+            return self.submit(dispatcher, tracker)
+        if value == NO:
+            return {slot: NO, "form_field": None}
+        dispatcher.utter_message(response="utter_confirm_unclear")
+        return {slot: None}
+
+    def validate_form_field(self, value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """The answer to change: it is cleared (with the ones depending on it) and asked again."""
+        if value not in forms.CHANGEABLE[self.form]:
+            dispatcher.utter_message(response="utter_pick_an_option")
+            return {"form_field": None}
+        cleared = {value: None, **dict.fromkeys(forms.DEPENDENTS.get(value, ()))}
+        return {**cleared, CONFIRM_SLOTS[self.form]: None, "form_field": None}
+
+
+class ActionAskFormField(Action):
+    """'What do you want to change?' with one button per answer of the running form."""
+
+    def name(self) -> str:
+        return "action_ask_form_field"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        language = language_of(tracker)
+        form = tracker.active_loop_name or REPORT_FORM
+        fields = forms.CHANGEABLE.get(form, ())
+        dispatcher.utter_message(
+            response="utter_ask_form_field",
+            buttons=[{"title": forms.name_of(forms.FIELD_NAMES, f, language),
+                      "payload": f'/inform{{"form_field": "{f}"}}'} for f in fields])
+        return []

@@ -1,0 +1,103 @@
+"""What the three channels share: request parsing, Twilio's signature, one Rasa turn.
+
+The channels are thin Rasa input channels: they check who is calling, parse, dedupe, run the
+turn and answer; every decision about the conversation is in ``bot/`` (sms, voice,
+telegram_chat, render). Database work runs in a worker thread so a busy SQLite never stalls
+the event loop that serves every webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from sanic import response
+from sanic.request import Request, RequestParameters
+from twilio.request_validator import RequestValidator
+
+from bot.config import get_settings
+from bot.render import BotMessage
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_FORM_FIELDS = 200
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+async def in_thread(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.to_thread(function, *args)
+
+
+def refuse(status: int, reason: str) -> response.HTTPResponse:
+    """A 4xx answer that says what is wrong (and nothing was processed)."""
+    return response.json({"error": reason}, status=status)
+
+
+def xml(body: str) -> response.HTTPResponse:
+    return response.text(body, content_type="text/xml; charset=utf-8")
+
+
+def twilio_form(request: Request) -> RequestParameters | str:
+    """Twilio's form parameters, blank ones included (they are signed too), or why not.
+
+    Sanic's own ``request.form`` drops blank values, which would break the signature of real
+    Twilio requests (``FromCity=`` and friends), and logs a traceback on a bad body.
+    """
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != FORM_TYPE:
+        return f"the body must be {FORM_TYPE}"
+    try:
+        body = request.body.decode("utf-8")
+        return RequestParameters(parse_qs(body, keep_blank_values=True,
+                                          max_num_fields=MAX_FORM_FIELDS))
+    except ValueError:  # not UTF-8, or too many fields
+        return "the body is not a valid form"
+
+
+def public_url(request: Request) -> str:
+    """The URL Twilio requested, as it signed it: PUBLIC_BASE_URL + path (+ query)."""
+    url = get_settings().public_base_url + request.path
+    return f"{url}?{request.query_string}" if request.query_string else url
+
+
+def twilio_signed(request: Request, params: RequestParameters) -> bool:
+    """True when ``X-Twilio-Signature`` is Twilio's signature of this URL and form."""
+    signature = request.headers.get("x-twilio-signature")
+    if not signature:
+        return False
+    validator = RequestValidator(get_settings().twilio_auth_token)
+    return validator.validate(public_url(request), params, signature)
+
+
+def field(params: RequestParameters, name: str) -> str:
+    """The (first) value of a form field, '' when absent."""
+    return params.get(name) or ""
+
+
+class TurnCollector(CollectingOutputChannel):
+    """Collects a turn's messages whole (text, buttons, custom, the response's metadata)
+    instead of Rasa's text-only split, for bot.render to render once per medium."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__()
+        self.channel = channel
+
+    def name(self) -> str:  # type: ignore[override]  # an instance's name: its channel
+        return self.channel
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.messages.append(dict(message))
+
+
+async def run_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], channel: str,
+                   sender_id: str, text: str, message_id: str | None = None,
+                   metadata: dict[str, Any] | None = None) -> list[BotMessage]:
+    """Hand one message to Rasa and return what the assistant answered."""
+    collector = TurnCollector(channel)
+    await on_new_message(UserMessage(text, collector, sender_id, input_channel=channel,
+                                     message_id=message_id, metadata=metadata))
+    return [BotMessage.from_rasa(message) for message in collector.messages]

@@ -1,0 +1,107 @@
+"""SMS through Twilio: ``POST /webhooks/sms/webhook`` (SPEC §6.1).
+
+Signature first (403, nothing processed), then the MessageSid claim (a replay gets an empty
+TwiML), then bot.sms decides: keywords, opt-out, media, MENU, numbered choices, or Rasa. The
+reply is TwiML ``<Message>``\\ s in the same HTTP response, at most 3 segments each.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot import inbound, people, sms, texts
+from bot.config import get_settings
+from bot.db import session_scope
+from bot.phones import mask, to_e164
+from bot.render import BotMessage, twiml_messages
+from channels.common import field, in_thread, refuse, run_turn, twilio_form, twilio_signed, xml
+
+logger = logging.getLogger(__name__)
+MAX_MEDIA = 10
+
+
+def media_of(params: Any) -> list[dict[str, str]]:
+    """MMS attachments as references (URL, type): kept for later, never logged."""
+    count = field(params, "NumMedia")
+    total = min(int(count), MAX_MEDIA) if count.isdigit() else 0
+    return [{"url": field(params, f"MediaUrl{i}"),
+             "content_type": field(params, f"MediaContentType{i}")}
+            for i in range(total) if field(params, f"MediaUrl{i}")]
+
+
+def _begin(phone: str, sid: str, incoming: sms.IncomingSms) -> tuple[sms.SmsStep, str | None]:
+    with session_scope() as session:
+        person = people.get_or_create(session, phone)
+        inbound.record(session, inbound.SMS, sid, person=person)
+        return sms.begin(session, person, incoming), person.language
+
+
+def _answer(phone: str, messages: list[BotMessage]) -> list[str]:
+    with session_scope() as session:
+        return sms.answer(session, people.get_or_create(session, phone), messages)
+
+
+class SmsInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return inbound.SMS
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("civicline_sms", __name__)
+
+        @bp.get("/")
+        async def health(_request: Request) -> response.HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.post("/webhook")
+        async def webhook(request: Request) -> response.HTTPResponse:
+            params = twilio_form(request)
+            if isinstance(params, str):
+                return refuse(400, params)
+            if not twilio_signed(request, params):
+                return refuse(403, "missing or invalid X-Twilio-Signature")
+            sid = field(params, "MessageSid") or field(params, "SmsSid")
+            phone = to_e164(field(params, "From"))
+            if not sid:
+                return refuse(422, "MessageSid is required")
+            if phone is None:
+                return refuse(422, "From must be a phone number")
+            if field(params, "MessageStatus") not in ("", "received"):
+                return xml(twiml_messages([]))  # a delivery status callback: nothing to say
+            media = media_of(params)
+            if not await in_thread(inbound.claim, inbound.SMS, sid, media):
+                logger.info("sms: %s from %s already processed", sid, mask(phone))
+                return xml(twiml_messages([]))
+            incoming = sms.IncomingSms(field(params, "Body"), field(params, "OptOutType") or None,
+                                       media)
+            bodies = await self.turn(on_new_message, phone, sid, incoming)
+            logger.info("sms: %s from %s answered with %d message(s)", sid, mask(phone),
+                        len(bodies))
+            return xml(twiml_messages(bodies))
+
+        return bp
+
+    @staticmethod
+    async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str,
+                   sid: str, incoming: sms.IncomingSms) -> list[str]:
+        """Handle one SMS; the bodies to answer with."""
+        bodies: list[str] = []
+        language = None
+        try:
+            step, language = await in_thread(_begin, phone, sid, incoming)
+            bodies += step.bodies
+            if step.ask:
+                messages = await run_turn(on_new_message, inbound.SMS, phone, step.ask,
+                                          message_id=sid)
+                bodies += await in_thread(_answer, phone, messages)
+        except Exception:  # something failed: say so, with a number to call
+            logger.exception("sms: could not answer %s", sid)
+            bodies.append(texts.text("utter_technical_problem", language,
+                                     call_centre=get_settings().call_centre_number))
+        return bodies

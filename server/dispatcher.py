@@ -1,0 +1,60 @@
+"""The outbox dispatcher inside the Rasa server process (SPEC §5.7).
+
+Started by a listener on the platform blueprint when the server starts, stopped with it. It
+polls the outbox every ``CIVICLINE_OUTBOX_POLL_SECONDS`` (default 2) and sends what is due in
+a worker thread (the provider calls block), so webhooks are never held up. Every replica may
+run one: rows are claimed atomically (bot.notifications). ``CIVICLINE_DISPATCHER=off`` leaves
+it to a separate ``python -m bot dispatch``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from typing import Any
+
+from sanic import Blueprint
+
+from bot import notifications
+from bot.config import tunable
+
+logger = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    return os.environ.get("CIVICLINE_DISPATCHER", "on").lower() not in ("off", "0", "false")
+
+
+async def run(stop: asyncio.Event) -> None:
+    """Dispatch due notifications until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            outcomes = await asyncio.to_thread(notifications.dispatch_due)
+            if outcomes:
+                logger.info("outbox: %s", outcomes)
+        except Exception:  # the database is down, say: try again at the next tick
+            logger.exception("outbox: dispatch failed")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), tunable("CIVICLINE_OUTBOX_POLL_SECONDS", 2))
+
+
+def attach(bp: Blueprint) -> None:
+    """Run the dispatcher for as long as the server that mounts ``bp`` runs."""
+
+    @bp.listener("after_server_start")
+    async def start_dispatcher(app: Any, _loop: Any) -> None:
+        if not enabled():
+            logger.info("outbox: dispatcher off in this process (CIVICLINE_DISPATCHER)")
+            return
+        app.ctx.outbox_stop = asyncio.Event()
+        app.ctx.outbox_task = asyncio.get_running_loop().create_task(
+            run(app.ctx.outbox_stop))
+
+    @bp.listener("before_server_stop")
+    async def stop_dispatcher(app: Any, _loop: Any) -> None:
+        task = getattr(app.ctx, "outbox_task", None)
+        if task is not None:
+            app.ctx.outbox_stop.set()
+            await asyncio.wait([task], timeout=10)

@@ -1,0 +1,60 @@
+"""Telegram contact sharing and the person behind it (bot.people.link_telegram_contact), and the
+channel state kept per person (bot.inbound)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import inbound, people
+from bot.models import Person, VerificationAttempt, utcnow
+
+
+def test_a_new_phone_becomes_the_telegram_users_verified_phone(session: Session) -> None:
+    person = people.get_or_create(session, "tg:501")
+    assert people.verified_phone(person) is None
+    linked = people.link_telegram_contact(session, person, "+15550360001")
+    assert linked is person and people.verified_phone(person) == "+15550360001"
+
+
+def test_a_phone_known_by_sms_takes_the_telegram_id_language_and_locks(session: Session) -> None:
+    by_sms = people.get_or_create(session, "+15550360002")
+    by_sms.language, by_sms.language_explicit = "fr", False
+    by_telegram = people.get_or_create(session, "tg:502")
+    people.set_language(session, by_telegram, "es")
+    locked_until = utcnow() + dt.timedelta(minutes=10)
+    session.add_all([
+        VerificationAttempt(person_id=by_telegram.id, reference="40217382", failures=3,
+                            locked_until=locked_until),
+        VerificationAttempt(person_id=by_sms.id, reference="40217382", failures=1),
+        VerificationAttempt(person_id=by_telegram.id, reference="12345674", failures=2),
+    ])
+    session.flush()
+
+    owner = people.link_telegram_contact(session, by_telegram, "+15550360002")
+
+    assert owner.id == by_sms.id and people.find(session, "tg:502").id == by_sms.id
+    assert owner.phone_verified and owner.language == "es" and owner.language_explicit
+    assert by_telegram.telegram_user_id is None
+    attempts = {a.reference: (a.failures, a.locked_until) for a in session.scalars(
+        select(VerificationAttempt).where(VerificationAttempt.person_id == owner.id))}
+    assert attempts == {"40217382": (3, locked_until), "12345674": (2, None)}
+    assert session.scalar(select(Person).where(Person.phone == "+15550360002")) is owner
+
+
+def test_options_are_remembered_per_person_and_channel(session: Session) -> None:
+    person = people.get_or_create(session, "+15550360003")
+    inbound.remember(session, person, "sms", [("A", "/a")])
+    inbound.remember(session, person, "voice", [("B", "/b"), ("C", "/c")],
+                     prompt=[{"text": "Pick"}])
+    assert inbound.options(session, person, "sms") == [("A", "/a")]
+    assert inbound.options(session, person, "voice") == [("B", "/b"), ("C", "/c")]
+    assert inbound.state(session, person, "voice").prompt == [{"text": "Pick"}]
+
+
+def test_a_message_id_is_claimed_once(database: str) -> None:
+    assert inbound.claim("sms", "SM-once") is True
+    assert inbound.claim("sms", "SM-once") is False
+    assert inbound.claim("telegram", "SM-once") is True  # per channel

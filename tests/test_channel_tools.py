@@ -1,0 +1,91 @@
+"""The developer tools of the channels, against the running stack: the interactive simulator
+(``python -m bot simulate``) and Telegram's polling mode (``python -m bot telegram-poll``);
+and the privacy of what the channels log."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config import get_settings
+from bot.simulate import SmsClient, run
+from bot.telegram_poll import poll
+from tests.support import (
+    TELEGRAM_SECRET,
+    TWILIO_AUTH_TOKEN,
+    Providers,
+    Stack,
+    channel_hooks,
+    new_case,
+    spaced,
+)
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def developer(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """This process configured like a developer's terminal next to `make run`."""
+    assert stack.providers is not None
+    env = {**stack.providers.env, "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+           "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET, "PUBLIC_BASE_URL": stack.url}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield stack
+    get_settings.cache_clear()
+
+
+def simulate(channel: str, phone: str, lines: list[str]) -> str:
+    shown: list[str] = []
+    typed = iter([*lines, "quit"])
+    assert run(channel, phone, read=lambda _prompt: next(typed), out=shown.append) == 0
+    return "\n".join(shown)
+
+
+def test_the_sms_simulator_shows_encoding_and_segments(developer: Stack) -> None:
+    shown = simulate("sms", "+15550350001", ["hello", "أريد معرفة حالة طلبي"])
+    assert re.search(r"\[GSM-7, [1-3] segment\(s\), \d+ chars\]", shown)
+    assert re.search(r"\[UCS-2, [1-3] segment\(s\), \d+ chars\]", shown)
+    assert "1. My application" in shown
+
+
+def test_the_voice_simulator_shows_what_is_said_and_which_keys_to_press(
+        developer: Stack) -> None:
+    shown = simulate("voice", "+15550350002", ["2", "", "quit"])
+    assert "🔊 (es-US, Polly.Lupe)" in shown and "Para español, pulse 2." in shown
+    assert "press one key, or speak" in shown
+    assert "Perdone, no le he oído." in shown  # the silence
+
+
+def test_the_telegram_simulator_shows_and_presses_buttons(developer: Stack) -> None:
+    shown = simulate("telegram", "+15550350003", ["/start", "/press 2"])
+    assert "[1] My application" in shown and "Which service" in shown
+
+
+def test_polling_mode_feeds_the_webhook_and_the_reply_goes_out(developer: Stack) -> None:
+    providers: Providers = developer.providers  # type: ignore[assignment]
+    user_id = 9_400_001
+    providers.updates.append({"update_id": 77_000_001, "message": {
+        "message_id": 1, "date": 0, "text": "/start",
+        "chat": {"id": user_id, "type": "private"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "Ana"}}})
+    asyncio.run(poll(developer.url, rounds=2))
+    assert providers.messages("deleteWebhook")
+    assert providers.messages("sendMessage", chat_id=user_id)
+
+
+def test_channel_logs_hold_no_phone_number_date_of_birth_or_message_text(stack: Stack) -> None:
+    number = "+15550350099"
+    reference = new_case(stack, None, date_of_birth="1971-04-22")
+    sms = SmsClient(channel_hooks(stack), number)
+    sms.send("I would like to check my application please")
+    sms.send(spaced(reference))
+    sms.send("22/04/1971")
+    logs = stack.full_logs()
+    assert "channels.sms" in logs  # the channel did log something
+    for secret in (number, number[1:], "22/04/1971", "1971-04-22", "check my application"):
+        assert secret not in logs

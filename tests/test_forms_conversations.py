@@ -1,0 +1,402 @@
+"""Guided forms end to end (SPEC §5.4, §5.7): real SMS and Telegram webhooks, the trained
+model, the action server and the database; English, Spanish, French and Arabic.
+
+Each test is one citizen (their own phone or Telegram id). Turn counts of the completed forms
+are written to results/form-turns.json for the issue's completion figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot import language as lang
+from bot.simulate import SmsClient, TelegramClient
+from bot.sms_encoding import MAX_SEGMENTS, segments
+from tests.support import ROOT, Stack, channel_hooks, execute, http, query, spaced
+
+pytestmark = pytest.mark.stack
+_numbers = itertools.count(1)
+_users = itertools.count(9_400_001)
+TURNS: list[dict[str, Any]] = []
+REFERENCE = re.compile(r"\b(\d{4} \d{4})\b")
+
+
+def phone(prefix: str) -> str:
+    return f"{prefix}{next(_numbers):04d}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def completion_figures() -> Iterator[None]:
+    """Write the turns each completed form took (per form, language and channel)."""
+    yield
+    if TURNS:
+        out = ROOT / "results" / "form-turns.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(TURNS, indent=2, ensure_ascii=False) + "\n")
+
+
+def record(form: str, language: str, channel: str, turns: int, note: str) -> None:
+    TURNS.append({"form": form, "language": language, "channel": channel, "turns": turns,
+                  "note": note})
+
+
+class Sms:
+    """A phone texting the SMS webhook; counts the person's messages."""
+
+    def __init__(self, stack: Stack, number: str) -> None:
+        self.client = SmsClient(channel_hooks(stack), number)
+        self.number = number
+        self.turns = 0
+
+    def __call__(self, body: str) -> str:
+        self.turns += 1
+        reply = self.client.send(body)
+        assert reply.status == 200, reply.raw
+        assert all(segments(b) <= MAX_SEGMENTS for b in reply.bodies), reply.bodies
+        return "\n".join(reply.bodies)
+
+
+class Telegram:
+    """A Telegram user: text, or a press of the button whose title contains ``title``."""
+
+    def __init__(self, stack: Stack, user_id: int | None = None) -> None:
+        self.client = TelegramClient(channel_hooks(stack), user_id or next(_users))
+        self.turns = 0
+        self.buttons: list[list[str]] = []
+
+    def _reply(self, reply: tuple[int, Any]) -> str:
+        status, body = reply
+        assert status == 200, body
+        self.buttons = [b for r in body["replies"] for b in r["buttons"]]
+        return "\n".join(r["text"] for r in body["replies"])
+
+    def __call__(self, text: str) -> str:
+        self.turns += 1
+        return self._reply(self.client.send(text))
+
+    def press(self, title: str) -> str:
+        self.turns += 1
+        data = next(d for t, d in self.buttons if title.lower() in t.lower())
+        return self._reply(self.client.press(data))
+
+
+def in_language(text: str, code: str) -> bool:
+    detection = lang.detect(text)
+    return detection is not None and detection.language == code
+
+
+def reference_in(text: str) -> str:
+    match = REFERENCE.search(text)
+    assert match, text
+    return match.group(1).replace(" ", "")
+
+
+def next_weekday(weekday: int, after: dt.date | None = None) -> dt.date:
+    """The first ``weekday`` (Monday 0) strictly after ``after`` (default today)."""
+    after = after or dt.date.today()
+    return after + dt.timedelta(days=(weekday - after.weekday()) % 7 or 7)
+
+
+def expire_session(stack: Stack, sender: str) -> None:
+    """Make the conversation's last events two hours old: the next message opens a new Rasa
+    session (session_expiration_time is 60 minutes), exactly as after a real wait."""
+    execute(stack, "UPDATE events SET timestamp = timestamp - 7200, "
+                   "data = json_set(data, '$.timestamp', "
+                   "json_extract(data, '$.timestamp') - 7200) WHERE sender_id = :s", s=sender)
+
+
+def draft_of(stack: Stack, number: str) -> dict | None:
+    rows = query(stack, "SELECT d.answers FROM form_drafts d JOIN people p ON p.id = "
+                        "d.person_id WHERE p.phone = :p", p=number)
+    return json.loads(rows[0][0]) if rows else None
+
+
+# --- report a problem -------------------------------------------------------------------------
+
+def test_spanish_problem_report_over_sms(stack: Stack) -> None:
+    number = phone("+3461100")
+    sms = Sms(stack, number)
+    asked = sms("Hola, quiero avisar de un bache enorme en mi calle")
+    assert "¿Dónde está?" in asked and in_language(asked, "es")  # the kind came with it
+    refused = sms("+34 612 345 678")
+    assert "número de teléfono" in refused and "¿Dónde está?" in refused
+    helped = sms("¿por qué?")
+    assert "El equipo necesita encontrar" in helped and "¿Dónde está?" in helped
+    assert "¿Tiene una foto?" in sms("Calle Mayor 12, frente a la farmacia")
+    contact = sms("no")
+    assert "1. Un mensaje aquí" in contact
+    readback = sms("1")
+    assert "Bache, en Calle Mayor 12, frente a la farmacia" in readback and "1. Sí" in readback
+    done = sms("1")
+    reference = reference_in(done)
+    assert "Gracias" in done
+    [(kind, place, contact_row, service)] = query(
+        stack, "SELECT r.kind, r.place, r.contact, s.slug FROM problem_reports r JOIN cases c "
+               "ON c.id = r.case_id JOIN services s ON s.id = c.service_id "
+               "WHERE c.reference = :r", r=reference)
+    assert (kind, place, contact_row, service) == ("pothole", "Calle Mayor 12, frente a la "
+                                                   "farmacia", "this_channel", "street_problems")
+    assert draft_of(stack, number) is None
+    record("report_problem", "es", "sms", sms.turns, "with a refused answer and a 'why'")
+
+
+def test_french_problem_report_over_telegram_changing_an_answer(stack: Stack) -> None:
+    tg = Telegram(stack)
+    asked = tg("Bonjour, je veux signaler un problème dans ma rue")
+    assert "Quel est le problème ?" in asked and any("Lampadaire" in t for t, _ in tg.buttons)
+    assert "Où est-ce ?" in tg.press("Lampadaire")
+    assert "Avez-vous une photo ?" in tg("devant la mairie")
+    assert "Comment voulez-vous être tenu au courant ?" in tg("non")
+    readback = tg.press("Pas besoin")
+    assert "Lampadaire, à devant la mairie" in readback
+    assert "Que voulez-vous changer ?" in tg.press("Non")
+    assert "Où est-ce ?" in tg.press("Le lieu")
+    readback = tg("12 rue des Lilas")
+    assert "Lampadaire, à 12 rue des Lilas" in readback and "pas de contact" in readback
+    done = tg.press("Oui")
+    assert "Merci" in done and reference_in(done)
+    record("report_problem", "fr", "telegram", tg.turns, "with one answer changed")
+
+
+def test_english_problem_report_with_a_photo_and_other_kind(stack: Stack) -> None:
+    """The photo comes as message metadata (the REST channel carries it as the SMS and
+    Telegram channels do: {"media": [{"url"|"file_id", "content_type"}]})."""
+    sender = phone("+1555044")
+    turns = 0
+
+    def say(text: str, metadata: dict | None = None) -> str:
+        nonlocal turns
+        turns += 1
+        body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
+        status, replies, _ = http("POST", f"{stack.url}/webhooks/rest/webhook", body)
+        assert status == 200, replies
+        return "\n".join(r.get("text", "") for r in replies)
+
+    assert "What is the problem?" in say("I want to report a problem")
+    assert "Where is it?" in say("the bench in the park is broken")
+    assert "Do you have a photo" in say("Riverside park, near the gate")
+    photo = {"url": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+             "content_type": "image/jpeg"}
+    answer = say("here it is", {"media": [photo]})
+    assert "I got your photo" in answer and "How should we tell you" in answer
+    readback = say("call me please")
+    assert "the bench in the park is broken, at Riverside park" in readback
+    assert "Photo: yes" in readback and "a phone call" in readback
+    done = say("yes")
+    reference = reference_in(done)
+    [(media, contact_phone)] = query(
+        stack, "SELECT r.media, r.contact_phone FROM problem_reports r JOIN cases c ON c.id = "
+               "r.case_id WHERE c.reference = :r", r=reference)
+    assert json.loads(media) == [photo] and contact_phone == sender
+    record("report_problem", "en", "rest", turns, "'other' described, a photo, a call")
+
+
+def test_menu_leaves_the_form_and_forgets_the_draft(stack: Stack) -> None:
+    number = phone("+1555045")
+    sms = Sms(stack, number)
+    assert "What is the problem?" in sms("I need to report something in my street")
+    assert "Where is it?" in sms("1")  # pothole, from the numbered list
+    assert draft_of(stack, number) == {"problem_kind": "pothole"}
+    left = sms("MENU")
+    assert "OK, I stopped that." in left and "What do you need?" in left
+    assert draft_of(stack, number) is None
+    assert "What is the problem?" in sms("report a problem")  # no offer: nothing to resume
+
+
+# --- resume -----------------------------------------------------------------------------------
+
+def test_resume_after_the_session_expired(stack: Stack) -> None:
+    number = phone("+1555046")
+    sms = Sms(stack, number)
+    assert "Where is it?" in sms("there is a huge pothole on my road")
+    assert "Do you have a photo" in sms("22 Church Road")
+    expire_session(stack, number)  # two hours later...
+    offer = sms("Hi, I want to report a problem")
+    assert "You started this before: Pothole, 22 Church Road" in offer
+    assert "1. Yes, go on" in offer
+    assert "Do you have a photo" in sms("1")  # where they were
+    assert "How should we tell you" in sms("no")
+    assert "Pothole, at 22 Church Road" in sms("3")
+    done = sms("yes")
+    assert reference_in(done)
+    sessions = query(stack, "SELECT count(*) FROM events WHERE sender_id = :s AND "
+                            "type_name = 'session_started'", s=number)[0][0]
+    assert sessions >= 2
+    record("report_problem", "en", "sms", sms.turns, "resumed after the session expired")
+
+
+def test_resume_on_another_channel_in_spanish(stack: Stack) -> None:
+    """Started by SMS; the same person on Telegram (linked by sharing their phone) goes on."""
+    number = phone("+3461101")
+    sms = Sms(stack, number)
+    asked = sms("Hola, necesito una cita para renovar el DNI")
+    assert "¿Qué oficina?" in asked
+    assert "¿Qué fecha en" in sms("1")
+    assert draft_of(stack, number) == {"appointment_service": "id_cards",
+                                       "appointment_office": "city_hall"}
+    tg = Telegram(stack)
+    tg.client.share_contact(number)
+    offer = tg("Hola, quiero pedir una cita")
+    assert "Ya empezó esto antes: Documento de identidad, Ayuntamiento de Riverton" in offer
+    assert "¿Qué fecha en Ayuntamiento de Riverton?" in tg.press("Sí, seguir")
+    day = next_weekday(1)  # a Tuesday: City Hall is open
+    asked = tg(day.strftime("%d/%m"))
+    assert "¿A qué hora el martes" in asked
+    readback = tg.press(tg.buttons[0][0])
+    assert "¿La reservo?" in readback
+    done = tg.press("Sí")
+    assert "¡Listo!" in done and reference_in(done)
+    record("book_appointment", "es", "sms+telegram", sms.turns + tg.turns,
+           "started by SMS, finished on Telegram")
+
+
+# --- book an appointment ----------------------------------------------------------------------
+
+def test_french_newcomer_books_by_sms_and_is_told_of_the_status_change(stack: Stack) -> None:
+    number = phone("+3361100")
+    sms = Sms(stack, number)
+    asked = sms("Bonjour, je voudrais un rendez-vous pour ma carte d'identité")
+    assert "Quel bureau ?" in asked and "1. Hôtel de ville de Riverton" in asked
+    assert "Quel jour à Hôtel de ville de Riverton ?" in sms("1")
+    refused = sms("dimanche")
+    assert "est fermé le dimanche" in refused and "Quel jour" in refused
+    monday = next_weekday(0)
+    asked = sms("lundi prochain")
+    assert f"À quelle heure le lundi {monday.day}" in asked
+    helped = sms("pourquoi ?")
+    assert "dure une demi-heure" in helped and "À quelle heure" in helped
+    readback = sms("15h30")
+    assert f"le lundi {monday.day}" in readback and "à 15:30" in readback
+    done = sms("1")
+    assert "C'est fait !" in done
+    reference = reference_in(done)
+    record("book_appointment", "fr", "sms", sms.turns, "with a closed day and a 'why'")
+
+    status, body = stack.api("PATCH", f"/api/cases/{reference}", {"status": "approved"})
+    assert status == 200 and body["notifications"][0]["status"] in ("pending", "sent")
+    deadline = time.monotonic() + 30
+    while not (sent := stack.providers.messages("Messages", To=number)) and \
+            time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert len(sent) == 1 and spaced(reference) in sent[0]["Body"]
+    assert "bonne nouvelle" in sent[0]["Body"]
+    status, body = stack.api("GET", f"/api/cases/{reference}")
+    assert body["notifications"][0]["status"] == "sent"
+    assert body["notifications"][0]["language"] == "fr"
+
+
+def book_directly(stack: Stack, sender: str, at: dt.datetime) -> None:
+    """Someone else took a desk (set-up through the same code the form uses)."""
+    import os
+
+    from bot import bookings
+    from bot.config import get_settings
+    from bot.db import dispose_engines
+
+    before = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = stack.database_url
+    get_settings.cache_clear()
+    try:
+        bookings.book(sender, "id_cards", "city_hall", at, "en")
+    finally:
+        if before is None:
+            os.environ.pop("DATABASE_URL")
+        else:
+            os.environ["DATABASE_URL"] = before
+        dispose_engines()
+        get_settings.cache_clear()
+
+
+def test_a_full_slot_is_refused_in_arabic(stack: Stack) -> None:
+    thursday = next_weekday(3, dt.date.today() + dt.timedelta(days=7))
+    at = dt.datetime.combine(thursday, dt.time(11, 0))
+    for _ in range(2):  # both desks
+        book_directly(stack, phone("+1555047"), at)
+    sms = Sms(stack, phone("+21261100"))
+    asked = sms("أريد حجز موعد لبطاقة الهوية")
+    assert "أي مكتب؟" in asked
+    sms("1")
+    too_far = sms("٢٠/٥/٢٠٩٩")
+    assert "بعيد جدا" in too_far  # Arabic-Indic digits read as 20/5/2099
+    asked = sms(thursday.strftime("%d/%m"))
+    assert "في أي ساعة" in asked and "11:00" not in asked
+    refused = sms("١١:٠٠")
+    assert "محجوزة بالكامل" in refused and "في أي ساعة" in refused
+    readback = sms("11:30")
+    assert "هل أحجز؟" in readback
+    assert "تم!" in sms("نعم")
+    record("book_appointment", "ar", "sms", sms.turns, "with a too-far day and a full slot")
+
+
+def test_two_people_confirm_the_last_free_slot_at_once(stack: Stack) -> None:
+    """Both reach "Shall I book it?" for the same time; one desk is left; both say yes at
+    the same moment. Exactly one gets the booking; the other is offered another time."""
+    friday = next_weekday(4, dt.date.today() + dt.timedelta(days=14))
+    at = dt.datetime.combine(friday, dt.time(9, 30))
+    book_directly(stack, phone("+1555048"), at)  # one of the two desks
+    people = [Sms(stack, phone("+1555049")) for _ in range(2)]
+    for sms in people:
+        assert "Which office?" in sms("I need an appointment to renew my ID card")
+        sms("1")
+        sms(friday.strftime("%d/%m"))
+        assert "Shall I book it?" in sms("9:30")
+    answers: list[str] = []
+    start = threading.Barrier(2)
+
+    def confirm(sms: Sms) -> None:
+        start.wait()
+        answers.append(sms("yes"))
+
+    threads = [threading.Thread(target=confirm, args=(sms,)) for sms in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted("Done!" in a for a in answers) == [False, True], answers
+    lost = next(a for a in answers if "Done!" not in a)
+    assert "someone just took 09:30" in lost and "What time on" in lost
+    assert query(stack, "SELECT count(*) FROM bookings WHERE starts_at LIKE :t AND desk IS NOT "
+                        "NULL", t=f"{at:%Y-%m-%d %H:%M}%")[0][0] == 2
+
+
+def test_cancel_a_booking_then_book_again(stack: Stack) -> None:
+    number = phone("+1555050")
+    wednesday = next_weekday(2, dt.date.today() + dt.timedelta(days=7))
+    book_directly(stack, number, dt.datetime.combine(wednesday, dt.time(10, 0)))
+    sms = Sms(stack, number)
+    offer = sms("I need to cancel my appointment")
+    assert "You have an appointment: ID cards, Riverton City Hall" in offer
+    assert "3. Cancel it" in offer
+    assert "is cancelled" in sms("3")
+    assert query(stack, "SELECT status FROM bookings b JOIN people p ON p.id = b.person_id "
+                        "WHERE p.phone = :p", p=number) == [("cancelled",)]
+    assert "What is the appointment for?" in sms("book an appointment")
+
+
+
+def test_move_a_booking_to_another_day(stack: Stack) -> None:
+    number = phone("+3361101")
+    tuesday = next_weekday(1, dt.date.today() + dt.timedelta(days=7))
+    book_directly(stack, number, dt.datetime.combine(tuesday, dt.time(14, 0)))
+    sms = Sms(stack, number)
+    offer = sms("je dois déplacer mon rendez-vous")
+    assert "Vous avez un rendez-vous" in offer and "2. Changer le jour ou l'heure" in offer
+    assert "Quel jour à Hôtel de ville de Riverton ?" in sms("2")
+    wednesday = tuesday + dt.timedelta(days=1)
+    assert "À quelle heure le mercredi" in sms(wednesday.strftime("%d/%m"))
+    assert "Je réserve ?" in sms("9h")
+    moved = sms("oui")
+    assert "maintenant le mercredi" in moved and "à 09:00" in moved
+    assert query(stack, "SELECT b.starts_at, b.status FROM bookings b JOIN people p ON "
+                        "p.id = b.person_id WHERE p.phone = :p", p=number) == [
+        (f"{wednesday} 09:00:00.000000", "booked")]
+    record("book_appointment", "fr", "sms", sms.turns, "moving a booking")

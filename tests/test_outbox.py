@@ -1,0 +1,296 @@
+"""Status notifications through the outbox (SPEC §5.7): at least once, never twice per change.
+
+The dispatcher runs here in-process, with a fake sender or with the real Twilio sender against
+the Twilio stand-in of tests/support.py (made to fail with 503 a few times where needed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from bot import cases, notifications, people
+from bot.config import get_settings
+from bot.db import session_scope
+from bot.language import detect
+from bot.models import OutboxMessage, ProblemReport
+from bot.outbound import Delivery, DeliveryError
+from server import api
+from tests.support import Providers
+
+OWNER = ("40217382", "+15550100001")  # English, in_review
+SPANISH = ("12345674", "+34612345678")  # Spanish, approved
+TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/[^/]+/Messages\.json$")
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh database, and retries due at once (after `database`, which resets CIVICLINE_*)."""
+    monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "0")
+
+
+class FakeSender:
+    """Records what would be sent; fails with the given errors first."""
+
+    def __init__(self, *failures: DeliveryError) -> None:
+        self.failures = list(failures)
+        self.calls: list[tuple[str | None, Any]] = []
+        self.delivered: list[Any] = []
+
+    def __call__(self, session: Any, person: Any, message: Any) -> Delivery:
+        self.calls.append((person.phone, message))
+        if self.failures:
+            raise self.failures.pop(0)
+        self.delivered.append(message)
+        return Delivery("sms", [f"SM{len(self.delivered)}"])
+
+
+def patch_status(reference: str, status: str) -> dict:
+    """PATCH /api/cases/{reference}, minus HTTP (the same handler function)."""
+    code, body = api._patch_case(reference, {"status": status})
+    assert code == 200, body
+    return body
+
+
+def rows() -> list[OutboxMessage]:
+    with session_scope() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_a_status_change_queues_one_notification_in_the_same_transaction(database: str) -> None:
+    body = patch_status(OWNER[0], "approved")
+    queued = rows()
+    assert len(queued) == 1
+    assert queued[0].status == "pending" and queued[0].payload == {"status": "approved"}
+    assert queued[0].idempotency_key.startswith("case-event-")
+    assert body["notifications"][0]["status"] == "pending"
+    # A note without a change, or the same status again, notifies nobody.
+    api._patch_case(OWNER[0], {"status": "approved", "note": "checked twice"})
+    assert len(rows()) == 1
+
+
+def test_no_notification_when_the_change_is_rolled_back(database: str) -> None:
+    with pytest.raises(RuntimeError), session_scope() as session:
+        case = cases.get_by_reference(session, OWNER[0])
+        cases.change_status(session, case, "rejected", None, actor="test")
+        raise RuntimeError("the transaction fails after the change")
+    assert rows() == []
+    with session_scope() as session:
+        assert cases.get_by_reference(session, OWNER[0]).status == "in_review"
+
+
+def test_sent_once_in_the_owners_language(database: str) -> None:
+    patch_status(SPANISH[0], "completed")
+    sender = FakeSender()
+    assert notifications.dispatch_due(sender) == {"sent": 1}
+    assert notifications.dispatch_due(sender) == {}  # nothing is sent twice
+    [(phone, message)] = sender.calls
+    assert phone == SPANISH[1] and message.language == "es"
+    assert "1234 5674" in message.text and detect(message.text).language == "es"
+    [row] = rows()
+    assert row.status == "sent" and row.language == "es" and row.provider_id == "SM1"
+
+
+def test_retryable_failures_back_off_then_succeed(database: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "3600")
+    patch_status(OWNER[0], "approved")
+    sender = FakeSender(DeliveryError("503"), DeliveryError("503"))
+    assert notifications.dispatch_due(sender) == {"pending": 1}
+    assert notifications.dispatch_due(sender) == {}  # backing off: not due yet
+    [row] = rows()
+    assert row.attempts == 1 and row.last_error == "503"
+    for _ in range(2):  # time passes
+        with session_scope() as session:
+            session.execute(update(OutboxMessage).values(next_attempt_at=row.created_at))
+        notifications.dispatch_due(sender)
+    [row] = rows()
+    assert (row.status, row.attempts, len(sender.calls), len(sender.delivered)) == \
+        ("sent", 3, 3, 1)
+
+
+def test_backoff_grows_exponentially(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "10")
+    assert [notifications.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [10, 20, 40, 80]
+
+
+def test_permanent_failures_and_too_many_tries_are_shown_and_can_be_retried(
+        database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIVICLINE_OUTBOX_MAX_ATTEMPTS", "2")
+    patch_status(OWNER[0], "approved")
+    patch_status(SPANISH[0], "completed")
+    sender = FakeSender(DeliveryError("bad number", retryable=False), DeliveryError("503"),
+                        DeliveryError("503"))
+    notifications.dispatch_due(sender)
+    notifications.dispatch_due(sender)
+    assert [r.status for r in rows()] == ["failed", "failed"]
+    _code, body = api._get_case(OWNER[0])
+    assert body["notifications"][0]["status"] == "failed"
+    assert body["notifications"][0]["last_error"] == "bad number"
+    with session_scope() as session:
+        assert notifications.retry(session) == 2
+    assert notifications.dispatch_due(FakeSender()) == {"sent": 2}
+
+
+def test_an_opted_out_owner_gets_nothing(database: str) -> None:
+    with session_scope() as session:
+        people.get_or_create(session, OWNER[1]).sms_opted_out = True
+    patch_status(OWNER[0], "approved")
+    # The real sender: it refuses to text someone who opted out, before any HTTP.
+    assert notifications.dispatch_due() == {"skipped": 1}
+    [row] = rows()
+    assert row.status == "skipped" and "opted out" in row.last_error
+
+
+def test_no_contact_wanted_means_no_notification(database: str) -> None:
+    with session_scope() as session:
+        case = cases.get_by_reference(session, OWNER[0])
+        session.add(ProblemReport(case_id=case.id, kind="pothole", place="Elm Street",
+                                  contact="no_contact", media=[]))
+    patch_status(OWNER[0], "completed")
+    sender = FakeSender()
+    assert notifications.dispatch_due(sender) == {"skipped": 1}
+    assert sender.calls == []
+
+
+def test_a_claim_is_exclusive_and_a_dead_claim_expires(database: str) -> None:
+    patch_status(OWNER[0], "approved")
+    [row] = rows()
+    token = notifications.claim(row.id)
+    assert token and notifications.claim(row.id) is None  # another dispatcher: hands off
+    assert notifications.dispatch_due(FakeSender()) == {}
+    # The claiming process died: once its lease is over, the row is taken again...
+    with session_scope() as session:
+        session.execute(update(OutboxMessage).values(claimed_until=row.created_at))
+    assert notifications.dispatch_due(FakeSender()) == {"sent": 1}
+    # ...and the dead claim's late outcome changes nothing.
+    with session_scope() as session:
+        notifications._finish(session, session.get(OutboxMessage, row.id), token,
+                              status="failed")
+    assert rows()[0].status == "sent"
+
+
+def test_two_dispatchers_at_once_send_each_row_once(database: str) -> None:
+    for reference in ("40217382", "12345674", "55501233", "90000001"):
+        patch_status(reference, "completed")
+    sender = FakeSender()
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        start.wait()
+        notifications.dispatch_due(sender)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(sender.delivered) == 4
+    assert {r.status for r in rows()} == {"sent"}
+
+
+@pytest.fixture
+def twilio(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Providers]:
+    providers = Providers().start()
+    for key, value in providers.env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield providers
+    providers.stop()
+    get_settings.cache_clear()
+
+
+def test_twilio_fails_twice_then_one_sms_is_delivered(twilio: Providers) -> None:
+    for _ in range(2):
+        twilio.server.expect_oneshot_request(TWILIO_PATH, method="POST").respond_with_data(
+            "Service Unavailable", status=503)
+    patch_status(OWNER[0], "approved")
+    outcomes = [notifications.dispatch_due() for _ in range(4)]
+    assert outcomes == [{"pending": 1}, {"pending": 1}, {"sent": 1}, {}]
+    [sms] = twilio.messages("Messages", To=OWNER[1])
+    assert "4021 7382" in sms["Body"] and "approved" in sms["Body"]
+    [row] = rows()
+    assert (row.status, row.attempts, row.channel) == ("sent", 3, "sms")
+    assert row.provider_id.startswith("SM")
+
+
+def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
+        twilio: Providers, database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The status change is committed with its outbox row; the dispatcher process claims it
+    and is killed (SIGKILL) while Twilio has not answered yet; a new dispatcher process takes
+    the row once the dead claim's lease is over: exactly one SMS, nothing lost."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.support import ROOT, base_env
+
+    hanging = threading.Event()
+
+    def hang(_request: Any) -> Any:
+        from werkzeug import Response
+
+        hanging.set()
+        time.sleep(3)  # the process is killed meanwhile: this answer goes nowhere
+        return Response("", status=503)
+
+    twilio.server.expect_oneshot_request(TWILIO_PATH, method="POST").respond_with_handler(hang)
+    patch_status(OWNER[0], "approved")  # committed: status change + outbox row
+    env = {**base_env(database), **twilio.env, "CIVICLINE_OUTBOX_LEASE_SECONDS": "4",
+           "CIVICLINE_OUTBOX_POLL_SECONDS": "0.2"}
+
+    def dispatcher() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "bot", "dispatch"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+
+    first = dispatcher()
+    try:
+        assert hanging.wait(60), "the dispatcher never called Twilio"
+        os.killpg(first.pid, signal.SIGKILL)
+    finally:
+        first.wait(10)
+    [row] = rows()
+    assert row.status == "sending" and twilio.messages("Messages") == []
+    second = dispatcher()
+    try:
+        deadline = time.monotonic() + 60
+        while rows()[0].status != "sent" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)  # a few more polls: still one message
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(10)
+    [row] = rows()
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert len(twilio.messages("Messages", To=OWNER[1])) == 1
+
+
+def test_operators_list_and_retry_failures_from_the_command_line(
+        database: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("TWILIO_API_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    get_settings.cache_clear()
+
+    patch_status(OWNER[0], "approved")
+    notifications.dispatch_due(FakeSender(DeliveryError("number unreachable", retryable=False)))
+    assert main(["outbox", "--status", "failed"]) == 0
+    listed = capsys.readouterr().out
+    assert "failed" in listed and OWNER[0] in listed and "number unreachable" in listed
+    assert main(["outbox", "--retry-failed"]) == 0
+    assert "1 failed notification(s) queued again" in capsys.readouterr().out
+    assert main(["dispatch", "--once"]) == 0  # the real sender: Twilio is unreachable
+    assert "pending" in capsys.readouterr().out
+    assert main(["outbox", "--json"]) == 0
+    [line] = capsys.readouterr().out.strip().splitlines()[-1:]
+    assert json.loads(line)["reference"] == OWNER[0]
