@@ -3,11 +3,11 @@
 Character n-grams make DIET robust to typos, but they also make it confident about nonsense:
 "zxqv wplk" came out as `affirm` at 0.49, above any usable fallback threshold. A message whose
 words are all unknown to every language's training data (allowing typos: a shared 4-letter
-stem, and Arabic's attached prefixes) and that the classifier is not sure about (below
-``max_confidence``) is treated as not understood: it gets `nlu_fallback` and the citizen is
-asked to rephrase instead of being answered at random. A confident prediction on unseen words
-(a new way to say a known thing) stands. Digits-only messages (references, dates) are left
-alone.
+stem, and Arabic's attached prefixes) is treated as not understood: it gets `nlu_fallback`
+and the citizen is asked to rephrase instead of being answered at random. DIET's confidences
+are too peaked to tell nonsense apart ("xqz" came out as `affirm` at 0.999), so by default
+the classifier's confidence is not consulted; ``max_confidence`` can let confident
+predictions stand. Digits-only messages (references, dates) are left alone.
 """
 
 from __future__ import annotations
@@ -48,11 +48,12 @@ def stems(word: str) -> set[str]:
 class UnknownWordsFallback(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"max_confidence": 0.7}
+        return {"max_confidence": None}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  known: set[str] | None = None) -> None:
-        self._max_confidence = float(config.get("max_confidence", 0.7))
+        limit = config.get("max_confidence")
+        self._max_confidence = float(limit) if limit is not None else None
         self._model_storage = model_storage
         self._resource = resource
         self._known = known or set()
@@ -99,8 +100,10 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            if (message.get(ENTITIES) or not self.is_unknown(message.get(TEXT) or "")
-                    or self._classifier_confidence(message) >= self._max_confidence):
+            if message.get(ENTITIES) or not self.is_unknown(message.get(TEXT) or ""):
+                continue
+            if (self._max_confidence is not None
+                    and self._classifier_confidence(message) >= self._max_confidence):
                 continue
             fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
             message.set(INTENT, fallback, add_to_output=True)

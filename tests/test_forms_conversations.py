@@ -186,7 +186,7 @@ def test_english_problem_report_with_a_photo_and_other_kind(stack: Stack) -> Non
     assert "Do you have a photo" in say("Riverside park, near the gate")
     photo = {"url": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
              "content_type": "image/jpeg"}
-    answer = say("here it is", {"media": [photo]})
+    answer = say("here is the photo", {"media": [photo]})
     assert "I got your photo" in answer and "How should we tell you" in answer
     readback = say("call me please")
     assert "the bench in the park is broken, at Riverside park" in readback

@@ -58,7 +58,12 @@ def test_known_or_wordless_text_is_left_alone(component: UnknownWordsFallback, t
     assert parse(component, text).get("intent")["name"] == "affirm"
 
 
-def test_a_confident_prediction_on_unseen_words_stands(component: UnknownWordsFallback) -> None:
+def test_a_confident_prediction_can_be_allowed_to_stand(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    component = UnknownWordsFallback.create({"max_confidence": 0.9}, storage,
+                                            Resource("unknown_words"), context)
+    component.train(TrainingData([Message(data={"text": t, "intent": i}) for t, i in EXAMPLES]))
     message = Message(data={"text": "zzzz", "intent": {"name": "greet", "confidence": 0.95},
                             "intent_ranking": [{"name": "greet", "confidence": 0.95}]})
     assert component.process([message])[0].get("intent")["name"] == "greet"
