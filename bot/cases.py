@@ -62,6 +62,20 @@ def _locked(row: VerificationAttempt, now: dt.datetime) -> bool:
     return row.locked_until is not None and row.locked_until > now
 
 
+def _open_attempt(
+    session: Session, person: Person, raw_reference: str
+) -> Lookup | tuple[str, VerificationAttempt]:
+    """Both steps start here: a malformed reference or an active lock ends the look-up early;
+    otherwise the clean reference and this person's attempt row for it."""
+    reference = references.clean(raw_reference)
+    if not references.is_valid(reference):
+        return Lookup(Outcome.INVALID)
+    row = _attempt(session, person, reference)
+    if _locked(row, utcnow()):
+        return Lookup(Outcome.LOCKED, locked_until=row.locked_until)
+    return reference, row
+
+
 def start_lookup(
     session: Session, person: Person, raw_reference: str, trust_phone: bool
 ) -> Lookup:
@@ -70,13 +84,10 @@ def start_lookup(
     ``trust_phone`` says whether the channel proves the sender's number (SMS, voice, Telegram
     with a shared contact); the REST channel does so only in development.
     """
-    reference = references.clean(raw_reference)
-    if not references.is_valid(reference):
-        return Lookup(Outcome.INVALID)
-    now = utcnow()
-    row = _attempt(session, person, reference)
-    if _locked(row, now):
-        return Lookup(Outcome.LOCKED, locked_until=row.locked_until)
+    gate = _open_attempt(session, person, raw_reference)
+    if isinstance(gate, Lookup):
+        return gate
+    reference, row = gate
     case = get_by_reference(session, reference)
     phone = verified_phone(person) if trust_phone else None
     if case is not None and phone and case.phone == phone:
@@ -93,13 +104,11 @@ def check_date_of_birth(
 ) -> Lookup:
     """Second step: compare the given date of birth; count failures and lock on the third."""
     settings = get_settings()
-    reference = references.clean(raw_reference)
-    if not references.is_valid(reference):
-        return Lookup(Outcome.INVALID)
+    gate = _open_attempt(session, person, raw_reference)
+    if isinstance(gate, Lookup):
+        return gate
+    reference, row = gate
     now = utcnow()
-    row = _attempt(session, person, reference)
-    if _locked(row, now):
-        return Lookup(Outcome.LOCKED, locked_until=row.locked_until)
     case = get_by_reference(session, reference)
     if case is not None and case.date_of_birth is not None and case.date_of_birth in candidates:
         row.failures = 0
