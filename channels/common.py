@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from sanic import response
+from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from twilio.request_validator import RequestValidator
 
@@ -71,6 +71,30 @@ def twilio_signed(request: Request, params: RequestParameters) -> bool:
         return False
     validator = RequestValidator(get_settings().twilio_auth_token)
     return validator.validate(public_url(request), params, signature)
+
+
+def signed_twilio_form(request: Request) -> RequestParameters | response.HTTPResponse:
+    """The form of a genuine Twilio request, or the refusal to send back (400, 403).
+
+    Nothing about the request is processed before this passes (SPEC §6.1, §6.3).
+    """
+    params = twilio_form(request)
+    if isinstance(params, str):
+        return refuse(400, params)
+    if not twilio_signed(request, params):
+        return refuse(403, "missing or invalid X-Twilio-Signature")
+    return params
+
+
+def channel_blueprint(name: str) -> Blueprint:
+    """A channel's blueprint with its ``GET /`` health route (as Rasa's channels have)."""
+    bp = Blueprint(name, __name__)
+
+    @bp.get("/")
+    async def health(_request: Request) -> response.HTTPResponse:
+        return response.json({"status": "ok"})
+
+    return bp
 
 
 def field(params: RequestParameters, name: str) -> str:

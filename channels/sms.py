@@ -20,7 +20,15 @@ from bot.config import get_settings
 from bot.db import session_scope
 from bot.phones import mask, to_e164
 from bot.render import BotMessage, twiml_messages
-from channels.common import field, in_thread, refuse, run_turn, twilio_form, twilio_signed, xml
+from channels.common import (
+    channel_blueprint,
+    field,
+    in_thread,
+    refuse,
+    run_turn,
+    signed_twilio_form,
+    xml,
+)
 
 logger = logging.getLogger(__name__)
 MAX_MEDIA = 10
@@ -53,19 +61,13 @@ class SmsInput(InputChannel):
         return inbound.SMS
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("civicline_sms", __name__)
-
-        @bp.get("/")
-        async def health(_request: Request) -> response.HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = channel_blueprint("civicline_sms")
 
         @bp.post("/webhook")
         async def webhook(request: Request) -> response.HTTPResponse:
-            params = twilio_form(request)
-            if isinstance(params, str):
-                return refuse(400, params)
-            if not twilio_signed(request, params):
-                return refuse(403, "missing or invalid X-Twilio-Signature")
+            params = signed_twilio_form(request)
+            if isinstance(params, response.HTTPResponse):
+                return params
             sid = field(params, "MessageSid") or field(params, "SmsSid")
             phone = to_e164(field(params, "From"))
             if not sid:

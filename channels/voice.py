@@ -23,13 +23,13 @@ from bot.db import session_scope
 from bot.phones import mask, to_e164
 from bot.render import BotMessage, empty_voice_response, render_transfer, render_wait
 from channels.common import (
+    channel_blueprint,
     field,
     in_thread,
     public_url,
     refuse,
     run_turn,
-    twilio_form,
-    twilio_signed,
+    signed_twilio_form,
     xml,
 )
 
@@ -84,19 +84,13 @@ class VoiceInput(InputChannel):
         return inbound.VOICE
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("civicline_voice", __name__)
-
-        @bp.get("/")
-        async def health(_request: Request) -> response.HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = channel_blueprint("civicline_voice")
 
         @bp.post("/webhook")
         async def webhook(request: Request) -> response.HTTPResponse:
-            params = twilio_form(request)
-            if isinstance(params, str):
-                return refuse(400, params)
-            if not twilio_signed(request, params):
-                return refuse(403, "missing or invalid X-Twilio-Signature")
+            params = signed_twilio_form(request)
+            if isinstance(params, response.HTTPResponse):
+                return params
             call = call_input(request, params)
             if isinstance(call, str):
                 return refuse(422, call)
