@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, latest_text, person_session
 from bot import people
+from bot.forms import FREE_TEXT_SLOTS
 from bot.language import SUPPORTED, explicit_request
 
 SWITCHED_KEY = "language_switched"
@@ -31,7 +32,9 @@ class ActionDetectLanguage(Action):
             if choice in SUPPORTED:
                 people.set_language(session, person, choice)
             else:
-                people.apply_language(session, person, latest_text(tracker))
+                free_text = bool(tracker.active_loop_name) and \
+                    tracker.get_slot("requested_slot") in FREE_TEXT_SLOTS
+                people.apply_language(session, person, latest_text(tracker), keep=free_text)
             language = person.language
         return [SlotSet("language", language)]
 

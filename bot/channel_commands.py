@@ -9,7 +9,7 @@ import argparse
 def cmd_simulate(args: argparse.Namespace) -> int:
     from bot.simulate import main
 
-    return main(args.channel, args.phone, args.url)
+    return main(args.channel, args.phone, args.url, args.inbox_port or None)
 
 
 def cmd_telegram_poll(args: argparse.Namespace) -> int:
@@ -26,6 +26,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                           help="the phone number you write or call from (E.164)")
     simulate.add_argument("--url", default=None,
                           help="the running server (default: PUBLIC_BASE_URL)")
+    simulate.add_argument("--inbox-port", type=int, default=5010,
+                          help="SMS: show later messages (notifications) sent to this phone by a "
+                          "server run with TWILIO_API_BASE_URL=http://127.0.0.1:PORT; 0: off")
     simulate.set_defaults(func=cmd_simulate)
     poll = sub.add_parser(
         "telegram-poll", help="development: long-poll Telegram and feed the local webhook")

@@ -21,6 +21,10 @@ SECRET_NAMES = (
     "CIVICLINE_API_TOKEN",
     "CIVICLINE_SESSION_SECRET",
 )
+# Required in production and written to .env by `make run`, but never made up per process in
+# development: a key that changed between processes would forget opt-out suppressions
+# (bot/suppression.py reads it).
+STABLE_SECRET_NAMES = ("CIVICLINE_SUPPRESSION_KEY",)
 
 
 class ConfigError(RuntimeError):
@@ -69,6 +73,7 @@ class Settings:
     redis_url: str
     rabbitmq_url: str
     default_region: str
+    dispatcher: bool = True  # CIVICLINE_DISPATCHER=off: `python -m bot dispatch` sends instead
     lock_minutes: int = 15
     max_verification_attempts: int = 3
     extra: dict[str, str] = field(default_factory=dict)
@@ -89,6 +94,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
     values = {name: _env(name, file_values) for name in SECRET_NAMES}
     if environment == "production":
         missing = [name for name, value in values.items() if not value]
+        missing += [name for name in STABLE_SECRET_NAMES if not _env(name, file_values)]
         if not _env("PUBLIC_BASE_URL", file_values):
             missing.append("PUBLIC_BASE_URL")
         if missing:
@@ -120,6 +126,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
         redis_url=_env("REDIS_URL", file_values),
         rabbitmq_url=_env("RABBITMQ_URL", file_values),
         default_region=_env("CIVICLINE_DEFAULT_REGION", file_values, "US"),
+        dispatcher=_env("CIVICLINE_DISPATCHER", file_values, "on").lower()
+        not in ("off", "0", "false", "no"),
     )
 
 

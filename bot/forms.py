@@ -43,6 +43,16 @@ DEPENDENTS = {
 
 YES, NO = "yes", "no"
 NO_PHOTO = "none"
+PHOTO_SLOT = "problem_photo"
+# Answers that are names and descriptions ("Main Street near the school" from a French speaker):
+# they never switch the conversation's language on their own.
+FREE_TEXT_SLOTS = frozenset({"problem_place", "problem_detail"})
+
+
+def wants_photo(active_loop: str | None, requested_slot: str | None) -> bool:
+    """True when the conversation is waiting for the report's photo (the only form step
+    that takes media); elsewhere a channel declines a photo politely."""
+    return active_loop == REPORT_FORM and requested_slot == PHOTO_SLOT
 OTHER = "other"
 PROBLEM_KINDS = ("pothole", "street_light", "overflowing_bin", "graffiti", "flooding",
                  "fly_tipping", OTHER)

@@ -480,3 +480,20 @@ class OutboxMessage(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime, nullable=True)
     case = relationship("Case", lazy="joined")
+
+
+# --- Retention and erasure (SPEC §8) -----------------------------------------------------------
+
+
+class OptOutSuppression(Base):
+    """What is left of an erased person who had opted out of SMS: a keyed hash of the phone.
+
+    Someone who texts again from that number is created already opted out (bot.suppression),
+    so erasing a person never undoes their STOP. Nothing else about them is kept.
+    """
+
+    __tablename__ = "opt_out_suppressions"
+
+    id = Column(Integer, primary_key=True)
+    phone_hash = Column(String(64), unique=True, nullable=False)  # hex HMAC-SHA256 of E.164
+    created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -6,11 +6,24 @@ for a Telegram user, anything else for other channels (the REST channel, the web
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import language as lang
-from bot.models import Case, Person, VerificationAttempt
+from bot import suppression
+from bot.models import (
+    Booking,
+    Case,
+    ChannelState,
+    FormDraft,
+    Handoff,
+    InboundMessage,
+    OutboxMessage,
+    Person,
+    VerificationAttempt,
+)
 from bot.phones import to_e164
 
 TELEGRAM_PREFIX = "tg:"
@@ -42,6 +55,7 @@ def get_or_create(session: Session, sender_id: str) -> Person:
         person.telegram_user_id = sender_id[len(TELEGRAM_PREFIX):]
     elif sender_id.startswith("+") and to_e164(sender_id):
         person.phone = to_e164(sender_id)
+        suppression.apply(session, person)  # an erased number that had opted out stays so
     else:
         person.external_id = sender_id
     session.add(person)
@@ -60,9 +74,14 @@ def verified_phone(person: Person) -> str | None:
     return None
 
 
-def apply_language(session: Session, person: Person, text: str) -> lang.Decision:
-    """Decide the language for this message and remember it for the person."""
-    decision = lang.decide(person.language, text, chosen=person.language_explicit)
+def apply_language(session: Session, person: Person, text: str, keep: bool = False
+                   ) -> lang.Decision:
+    """Decide the language for this message and remember it for the person.
+
+    ``keep``: the message answers a free-text question (an address, a description), whose
+    words are content, not the conversation's language: only an explicit request switches.
+    """
+    decision = lang.decide(person.language, text, chosen=person.language_explicit or keep)
     if decision.changed or person.language is None:
         person.language = decision.language
         person.language_explicit = decision.explicit
@@ -82,13 +101,16 @@ def link_telegram_contact(session: Session, person: Person, phone: str) -> Perso
 
     When nobody else has that phone, it becomes this person's, verified. When someone does
     (they texted or called before), the Telegram account joins that person instead: one
-    person, one language, one verification, one lock count. The Telegram-only record is
-    retired (it keeps its history, but no longer answers to the Telegram id). Returns the
-    person the Telegram id now belongs to.
+    person, one language, one verification, one lock count. Everything the Telegram-only
+    record held follows: cases, bookings, hand-offs, messages, notifications, form drafts
+    (the newer one per form), channel state. The emptied record no longer answers to the
+    Telegram id. Returns the person the Telegram id now belongs to.
     """
     owner = session.scalar(select(Person).where(Person.phone == phone))
     if owner is None or owner.id == person.id:
-        person.phone = phone
+        if person.phone != phone:
+            person.phone = phone
+            suppression.apply(session, person)  # an erased number that had opted out stays so
         person.phone_verified = True
         session.flush()
         return person
@@ -100,10 +122,30 @@ def link_telegram_contact(session: Session, person: Person, phone: str) -> Perso
     session.flush()  # the Telegram id is unique: free it before giving it to the owner
     owner.telegram_user_id = telegram_id
     owner.phone_verified = True
-    session.execute(update(Case).where(Case.person_id == person.id).values(person_id=owner.id))
+    for model in (Case, Booking, Handoff, InboundMessage, OutboxMessage):
+        session.execute(update(model).where(model.person_id == person.id)
+                        .values(person_id=owner.id))
     _merge_attempts(session, person, owner)
+    _merge_newest(session, FormDraft, "form", person, owner)
+    _merge_newest(session, ChannelState, "channel", person, owner)
     session.flush()
     return owner
+
+
+def _merge_newest(session: Session, model: Any, key: str, old: Person, new: Person) -> None:
+    """Rows unique per (person, ``key``) move to ``new``; where both have one, the more
+    recently updated stays (a draft answered last on Telegram beats an older SMS one)."""
+    kept = {getattr(row, key): row
+            for row in session.scalars(select(model).where(model.person_id == new.id))}
+    for row in session.scalars(select(model).where(model.person_id == old.id)).all():
+        mine = kept.get(getattr(row, key))
+        if mine is not None and mine.updated_at >= row.updated_at:
+            session.delete(row)
+            continue
+        if mine is not None:
+            session.delete(mine)
+            session.flush()  # free the unique (person, key) pair before the row moves
+        row.person_id = new.id
 
 
 def _merge_attempts(session: Session, old: Person, new: Person) -> None:

@@ -12,18 +12,22 @@ Only HTTP: nothing here imports the channels.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import re
 import secrets
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
@@ -310,7 +314,7 @@ def _show_telegram(status: int, body: Any, out: Callable[[str], None]) -> list[l
 
 
 HELP = {
-    "sms": "Type a text message. 'quit' to stop.",
+    "sms": "Type a text message ('/photo' sends an MMS photo). 'quit' to stop.",
     "telegram": ("Type a message or a command (/start, /help, /language). '/press N' presses "
                  "button N, '/contact' shares your phone, '/photo' sends a photo. 'quit' ends."),
     "voice": ("Type keys to press (digits, end references with #) or words to say them. "
@@ -318,14 +322,29 @@ HELP = {
 }
 
 
+def _open_inbox(port: int, phone: str, out: Callable[[str], None]) -> TwilioInbox | None:
+    try:
+        inbox = TwilioInbox(port, phone, out)
+    except OSError as exc:
+        out(f"(later messages not shown: port {port} is taken: {exc.strerror})")
+        return None
+    out(f"Later messages (notifications) show here when the server runs with "
+        f"TWILIO_API_BASE_URL={inbox.url}")
+    return inbox
+
+
 def run(channel: str, phone: str, url: str | None = None,
-        read: Callable[[str], str] = input, out: Callable[[str], None] = print) -> int:
-    """The interactive session; returns an exit status."""
+        read: Callable[[str], str] = input, out: Callable[[str], None] = print,
+        inbox_port: int | None = None) -> int:
+    """The interactive session; returns an exit status. With ``inbox_port`` (SMS), later
+    messages to ``phone`` are shown too (:class:`TwilioInbox`)."""
     hooks = Webhooks.from_settings(url)
     out(f"CivicLine {channel} simulator -> {hooks.url} (as {phone}). {HELP[channel]}")
+    inbox = _open_inbox(inbox_port, phone, out) if channel == "sms" and inbox_port else None
     try:
         if channel == "sms":
-            _sms_loop(SmsClient(hooks, phone), read, out)
+            with inbox or contextlib.nullcontext():
+                _sms_loop(SmsClient(hooks, phone), read, out)
         elif channel == "voice":
             _voice_loop(CallClient(hooks, phone), read, out)
         else:
@@ -342,7 +361,73 @@ def run(channel: str, phone: str, url: str | None = None,
 def _sms_loop(client: SmsClient, read: Callable[[str], str], out: Callable[[str], None]
               ) -> None:
     while (line := read("you> ")).strip().lower() != "quit":
+        if line.strip().lower().startswith("/photo"):  # an MMS, with any words after /photo
+            words = line.strip()[len("/photo"):].strip()
+            _show_sms(client.send(words, NumMedia="1", MediaUrl0=SAMPLE_PHOTO_URL,
+                                  MediaContentType0="image/jpeg"), out)
+            continue
         _show_sms(client.send(line), out)
+
+
+SAMPLE_PHOTO_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM0/Media/ME0"
+MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+
+
+class TwilioInbox:
+    """Twilio's REST ``Messages.json`` on localhost: what the server sends *later* (status
+    notifications, an agent's replies) reaches the simulated phone. Start the server with
+    ``TWILIO_API_BASE_URL=http://127.0.0.1:PORT`` to use it; it answers as Twilio does (201
+    and the message's JSON) and shows each message sent to ``phone``.
+    """
+
+    def __init__(self, port: int, phone: str, out: Callable[[str], None]) -> None:
+        inbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                match = MESSAGES_PATH.match(urlsplit(self.path).path)
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if match is None or not form.get("To") or not form.get("Body"):
+                    self._answer(400, {"code": 21604, "message": "A 'To' and a 'Body' are "
+                                       "required", "status": 400})
+                    return
+                inbox.received += 1
+                sid = f"SM{secrets.token_hex(16)}"
+                if form["To"] == phone:
+                    out(f"\n  [SMS from CivicLine, sent later] {encoding(form['Body'])}, "
+                        f"{segments(form['Body'])} segment(s)\n  "
+                        + form["Body"].replace("\n", "\n  "))
+                self._answer(201, {"sid": sid, "account_sid": match["sid"], "to": form["To"],
+                                   "from": form.get("From"), "body": form["Body"],
+                                   "status": "queued", "api_version": "2010-04-01"})
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_args: Any) -> None:  # no access log in the conversation
+                pass
+
+        self.received = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> TwilioInbox:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _voice_loop(call: CallClient, read: Callable[[str], str], out: Callable[[str], None]
@@ -384,7 +469,7 @@ def _telegram_loop(client: TelegramClient, phone: str, read: Callable[[str], str
         buttons = _show_telegram(status, body, out) or buttons
 
 
-def main(channel: str, phone: str, url: str | None) -> int:
+def main(channel: str, phone: str, url: str | None, inbox_port: int | None = None) -> int:
     if not sys.stdin.isatty():
         print("(reading lines from standard input)")
-    return run(channel, phone, url)
+    return run(channel, phone, url, inbox_port=inbox_port)

@@ -2,7 +2,8 @@
 parses, checks the signature, dedupes and calls Rasa; the decisions are here.
 
 Order matters: keywords first (carriers treat a bare STOP as an opt-out, never as a form
-cancel), then the opt-out silence, then media, MENU, a numbered choice, and finally the text.
+cancel), then the opt-out silence, then media (taken only
+when a form asks for a photo), MENU, a numbered choice, and finally the text.
 When Twilio sends ``OptOutType`` (Advanced Opt-Out), Twilio has already sent its own
 confirmation, so only the state is recorded and the reply is empty: one confirmation, not two.
 """
@@ -30,14 +31,18 @@ class IncomingSms:
 
 @dataclass(frozen=True)
 class SmsStep:
-    """Reply ``bodies`` now (maybe none), and/or hand ``ask`` to Rasa and add its answer."""
+    """Reply ``bodies`` now (maybe none), and/or hand ``ask`` to Rasa (with ``media`` as
+    message metadata) and add its answer."""
 
     bodies: list[str] = field(default_factory=list)
     ask: str | None = None
+    media: list[dict[str, Any]] = field(default_factory=list)
 
 
-def begin(session: Session, person: Person, sms: IncomingSms) -> SmsStep:
-    """What to do with one SMS before Rasa sees it."""
+def begin(session: Session, person: Person, sms: IncomingSms,
+          photo_wanted: bool = False) -> SmsStep:
+    """What to do with one SMS before Rasa sees it; ``photo_wanted``: a form is asking for a
+    photo (bot.forms.wants_photo)."""
     language = person.language
     keyword = inbound.sms_keyword(sms.body, sms.opt_out_type)
     twilio_answered = bool(sms.opt_out_type)
@@ -55,7 +60,9 @@ def begin(session: Session, person: Person, sms: IncomingSms) -> SmsStep:
         return SmsStep([] if twilio_answered else [texts.text(
             "utter_sms_help", language, call_centre=get_settings().call_centre_number)])
     text = inbound.user_text(sms.body)
-    if sms.media:  # no form takes photos yet: decline politely, still answer any words
+    if sms.media and photo_wanted:
+        return SmsStep(ask=inbound.MEDIA_PAYLOAD, media=sms.media)
+    if sms.media:  # not asked for: decline politely, still answer any words
         declined = [texts.text("utter_media_declined", language)]
         return SmsStep(declined, ask=text or None)
     if inbound.is_menu(sms.body):

@@ -85,11 +85,13 @@ def shape_error(data: dict[str, Any]) -> str | None:
 
 @dataclass(frozen=True)
 class TelegramStep:
-    """What to do with one update: ``replies`` now, ``ask`` Rasa (after ``quiet``, whose
-    answer is dropped), answer the button press ``callback_id``; or ``ignore`` it (why)."""
+    """What to do with one update: ``replies`` now, ``ask`` Rasa (with ``media`` as message
+    metadata; after ``quiet``, whose answer is dropped), answer the button press
+    ``callback_id``; or ``ignore`` it (why)."""
 
     replies: list[TelegramMessage] = field(default_factory=list)
     ask: str | None = None
+    media: list[dict[str, Any]] = field(default_factory=list)
     quiet: str | None = None
     callback_id: str | None = None
     ignore: str | None = None
@@ -125,8 +127,10 @@ def media_of(update: Update) -> list[dict[str, Any]]:
     return []
 
 
-def begin(session: Session, person: Person, update: Update) -> TelegramStep:
-    """What to do with one update before Rasa sees anything."""
+def begin(session: Session, person: Person, update: Update,
+          photo_wanted: bool = False) -> TelegramStep:
+    """What to do with one update before Rasa sees anything; ``photo_wanted``: a form is
+    asking for a photo (bot.forms.wants_photo)."""
     language = person.language
     query = update.callback_query
     if query is not None:
@@ -150,7 +154,10 @@ def begin(session: Session, person: Person, update: Update) -> TelegramStep:
         text = inbound.user_text(message.text)
         return TelegramStep(ask=text) if text else TelegramStep(
             [TelegramMessage(texts.text("utter_text_only", language))])
-    if media_of(update):
+    media = media_of(update)
+    if media and photo_wanted:
+        return TelegramStep(ask=inbound.MEDIA_PAYLOAD, media=media)
+    if media:  # not asked for: decline politely, still answer the caption
         caption = inbound.user_text(message.caption)
         return TelegramStep([TelegramMessage(texts.text("utter_media_declined", language))],
                             ask=caption or None)

@@ -20,6 +20,7 @@ from sanic.request import Request, RequestParameters
 from twilio.request_validator import RequestValidator
 
 from bot.config import get_settings
+from bot.forms import wants_photo
 from bot.render import BotMessage
 
 logger = logging.getLogger(__name__)
@@ -115,6 +116,28 @@ class TurnCollector(CollectingOutputChannel):
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.messages.append(dict(message))
+
+
+def media_metadata(media: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The user message's metadata that carries a photo to the form (actions/forms.media_of)."""
+    return {"media": media} if media else None
+
+
+async def photo_wanted(request: Request, sender_id: str) -> bool:
+    """Whether this sender's conversation is at the form step that asks for a photo.
+
+    Read from Rasa's own tracker (the form and its ``requested_slot`` live there), only when a
+    message carries media. Without a loaded agent (a channel mounted alone) it is False, and
+    the photo is declined as anywhere else.
+    """
+    agent = getattr(request.app.ctx, "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return False
+    tracker = await store.retrieve(sender_id)
+    if tracker is None:
+        return False
+    return wants_photo(tracker.active_loop_name, tracker.get_slot("requested_slot"))
 
 
 async def run_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], channel: str,

@@ -1,7 +1,8 @@
 """SMS through Twilio: ``POST /webhooks/sms/webhook`` (SPEC §6.1).
 
 Signature first (403, nothing processed), then the MessageSid claim (a replay gets an empty
-TwiML), then bot.sms decides: keywords, opt-out, media, MENU, numbered choices, or Rasa. The
+TwiML), then bot.sms decides: keywords, opt-out, media (a
+photo goes to the form that asks for one), MENU, numbered choices, or Rasa. The
 reply is TwiML ``<Message>``\\ s in the same HTTP response, at most 3 segments each.
 """
 
@@ -24,6 +25,8 @@ from channels.common import (
     channel_blueprint,
     field,
     in_thread,
+    media_metadata,
+    photo_wanted,
     refuse,
     run_turn,
     signed_twilio_form,
@@ -43,11 +46,12 @@ def media_of(params: Any) -> list[dict[str, str]]:
             for i in range(total) if field(params, f"MediaUrl{i}")]
 
 
-def _begin(phone: str, sid: str, incoming: sms.IncomingSms) -> tuple[sms.SmsStep, str | None]:
+def _begin(phone: str, sid: str, incoming: sms.IncomingSms, wanted: bool
+           ) -> tuple[sms.SmsStep, str | None]:
     with session_scope() as session:
         person = people.get_or_create(session, phone)
         inbound.record(session, inbound.SMS, sid, person=person)
-        return sms.begin(session, person, incoming), person.language
+        return sms.begin(session, person, incoming, wanted), person.language
 
 
 def _answer(phone: str, messages: list[BotMessage]) -> list[str]:
@@ -82,7 +86,7 @@ class SmsInput(InputChannel):
                 return xml(twiml_messages([]))
             incoming = sms.IncomingSms(field(params, "Body"), field(params, "OptOutType") or None,
                                        media)
-            bodies = await self.turn(on_new_message, phone, sid, incoming)
+            bodies = await self.turn(on_new_message, request, phone, sid, incoming)
             logger.info("sms: %s from %s answered with %d message(s)", sid, mask(phone),
                         len(bodies))
             return xml(twiml_messages(bodies))
@@ -90,17 +94,18 @@ class SmsInput(InputChannel):
         return bp
 
     @staticmethod
-    async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], phone: str,
-                   sid: str, incoming: sms.IncomingSms) -> list[str]:
+    async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], request: Request,
+                   phone: str, sid: str, incoming: sms.IncomingSms) -> list[str]:
         """Handle one SMS; the bodies to answer with."""
         bodies: list[str] = []
         language = None
         try:
-            step, language = await in_thread(_begin, phone, sid, incoming)
+            wanted = bool(incoming.media) and await photo_wanted(request, phone)
+            step, language = await in_thread(_begin, phone, sid, incoming, wanted)
             bodies += step.bodies
             if step.ask:
                 messages = await run_turn(on_new_message, inbound.SMS, phone, step.ask,
-                                          message_id=sid)
+                                          message_id=sid, metadata=media_metadata(step.media))
                 bodies += await in_thread(_answer, phone, messages)
         except Exception:  # something failed: say so, with a number to call
             logger.exception("sms: could not answer %s", sid)

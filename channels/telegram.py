@@ -27,7 +27,14 @@ from bot import inbound, outbound, people, telegram_chat, texts
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.render import BotMessage, TelegramMessage
-from channels.common import in_thread, refuse, run_turn
+from channels.common import (
+    channel_blueprint,
+    in_thread,
+    media_metadata,
+    photo_wanted,
+    refuse,
+    run_turn,
+)
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -54,12 +61,12 @@ def parse(request: Request) -> Update | str | tuple[int, str]:
         return 422, "not a Telegram Update"
 
 
-def _begin(sender: str, update_id: str, update: Update
+def _begin(sender: str, update_id: str, update: Update, wanted: bool
            ) -> tuple[telegram_chat.TelegramStep, str | None]:
     with session_scope() as session:
         person = people.get_or_create(session, sender)
         inbound.record(session, inbound.TELEGRAM, update_id, person=person)
-        return telegram_chat.begin(session, person, update), person.language
+        return telegram_chat.begin(session, person, update, wanted), person.language
 
 
 def _answer(sender: str, messages: list[BotMessage]) -> list[TelegramMessage]:
@@ -78,11 +85,7 @@ class TelegramInput(InputChannel):
         return inbound.TELEGRAM
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("civicline_telegram", __name__)
-
-        @bp.get("/")
-        async def health(_request: Request) -> response.HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = channel_blueprint("civicline_telegram")
 
         @bp.post("/webhook")
         async def webhook(request: Request) -> response.HTTPResponse:
@@ -101,21 +104,24 @@ class TelegramInput(InputChannel):
             media = telegram_chat.media_of(update)
             if not await in_thread(inbound.claim, inbound.TELEGRAM, update_id, media):
                 return response.json({"ok": True, "duplicate": True})
-            replies = await self.turn(on_new_message, user_id, update_id, update)
+            replies = await self.turn(on_new_message, request, user_id, update_id, update,
+                                      with_media=bool(media))
             return response.json({"ok": True, "replies": [described(m) for m in replies]})
 
         return bp
 
     @staticmethod
-    async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], user_id: int,
-                   update_id: str, update: Update) -> list[TelegramMessage]:
+    async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], request: Request,
+                   user_id: int, update_id: str, update: Update, with_media: bool = False
+                   ) -> list[TelegramMessage]:
         """Handle one update and send the replies; returns them."""
         sender = people.telegram_sender_id(user_id)
         sending = bool(get_settings().telegram_bot_token)
         replies: list[TelegramMessage] = []
         language = None
         try:
-            step, language = await in_thread(_begin, sender, update_id, update)
+            wanted = with_media and await photo_wanted(request, sender)
+            step, language = await in_thread(_begin, sender, update_id, update, wanted)
             if step.callback_id and sending:
                 await outbound.answer_callback(outbound.loop_bot(), step.callback_id)
             if step.ignore:
@@ -125,7 +131,8 @@ class TelegramInput(InputChannel):
                 await run_turn(on_new_message, inbound.TELEGRAM, sender, step.quiet)
             if step.ask:
                 messages = await run_turn(on_new_message, inbound.TELEGRAM, sender, step.ask,
-                                          message_id=update_id)
+                                          message_id=update_id,
+                                          metadata=media_metadata(step.media))
                 replies += await in_thread(_answer, sender, messages)
         except Exception:  # something failed: say so, with a number to call
             logger.exception("telegram: could not answer update %s", update_id)

@@ -287,7 +287,8 @@ def _prepare_outreach(phone: str, task: str, language: str | None, actor: str) -
                              "the conversation back to the bot first", status=409)
         person = people.get_or_create(session, e164)
         chosen = normalise(language or person.language or DEFAULT)
-        audit.record(session, actor, "handoff.send_to_bot", e164, task=task, language=chosen)
+        audit.record(session, actor, "handoff.send_to_bot", f"person:{person.id}", task=task,
+                     language=chosen)  # no phone number: the audit log outlives an erasure
     return e164, chosen
 
 

@@ -12,19 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from typing import Any
 
 from sanic import Blueprint
 
 from bot import notifications
-from bot.config import tunable
+from bot.config import get_settings, tunable
 
 logger = logging.getLogger(__name__)
-
-
-def enabled() -> bool:
-    return os.environ.get("CIVICLINE_DISPATCHER", "on").lower() not in ("off", "0", "false")
 
 
 async def run(stop: asyncio.Event) -> None:
@@ -45,7 +40,7 @@ def attach(bp: Blueprint) -> None:
 
     @bp.listener("after_server_start")
     async def start_dispatcher(app: Any, _loop: Any) -> None:
-        if not enabled():
+        if not get_settings().dispatcher:
             logger.info("outbox: dispatcher off in this process (CIVICLINE_DISPATCHER)")
             return
         app.ctx.outbox_stop = asyncio.Event()

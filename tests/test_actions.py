@@ -150,6 +150,20 @@ def test_detect_language_ignores_an_unsupported_choice(database: str, domain: di
     assert events == [SlotSet("language", "es")]
 
 
+def test_an_address_in_another_language_does_not_switch_a_form(database: str,
+                                                               domain: dict) -> None:
+    sender = "+15559870009"
+    run(ActionDetectLanguage(), domain, make_tracker(domain, sender, "bonjour, merci beaucoup"))
+    address = "the school on Main Street, near the big park please"
+    in_form = make_tracker(domain, sender, address, active_loop="report_problem_form",
+                           slots={"requested_slot": "problem_place"})
+    _, events = run(ActionDetectLanguage(), domain, in_form)
+    assert events == [SlotSet("language", "fr")]
+    # The same words outside a free-text question do switch (SPEC §3).
+    _, events = run(ActionDetectLanguage(), domain, make_tracker(domain, sender, address))
+    assert events == [SlotSet("language", "en")]
+
+
 def test_detect_language_is_sticky_across_channels(database: str, domain: dict) -> None:
     sender = "+15559870003"
     _, events = run(ActionDetectLanguage(), domain,
@@ -257,6 +271,7 @@ def test_rest_channel_trusts_the_phone_only_outside_production(
 
     monkeypatch.setenv("CIVICLINE_ENV", "production")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://civicline.example.org")
+    monkeypatch.setenv("CIVICLINE_SUPPRESSION_KEY", "an operator secret")
     get_settings.cache_clear()
     assert get_settings().is_production
     _, events = validate(domain, OWNER_PHONE, "40217382", {"case_reference": "40217382"},

@@ -8,8 +8,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import inbound, people
-from bot.models import Person, VerificationAttempt, utcnow
+from bot import drafts, inbound, people, suppression
+from bot.forms import BOOKING_FORM, REPORT_FORM
+from bot.models import FormDraft, InboundMessage, Person, VerificationAttempt, utcnow
 
 
 def test_a_new_phone_becomes_the_telegram_users_verified_phone(session: Session) -> None:
@@ -58,3 +59,44 @@ def test_a_message_id_is_claimed_once(database: str) -> None:
     assert inbound.claim("sms", "SM-once") is True
     assert inbound.claim("sms", "SM-once") is False
     assert inbound.claim("telegram", "SM-once") is True  # per channel
+
+
+def test_drafts_and_history_follow_the_telegram_account_into_the_phones_person(
+        session: Session) -> None:
+    """A report started on Telegram before the contact was shared resumes by SMS too; where
+    both had a draft of the same form, the one answered last is kept."""
+    by_sms = people.get_or_create(session, "+15550360004")
+    by_telegram = people.get_or_create(session, "tg:504")
+    old = utcnow() - dt.timedelta(hours=2)
+    drafts.save(session, by_sms, BOOKING_FORM, {"appointment_service": "id_cards"}, "sms")
+    drafts.load(session, by_sms, BOOKING_FORM).updated_at = old
+    drafts.save(session, by_sms, REPORT_FORM, {"problem_kind": "graffiti"}, "sms")
+    drafts.save(session, by_telegram, BOOKING_FORM, {"appointment_service": "permits"},
+                "telegram")
+    drafts.load(session, by_sms, REPORT_FORM).updated_at = utcnow() + dt.timedelta(seconds=1)
+    drafts.save(session, by_telegram, REPORT_FORM, {"problem_kind": "pothole"}, "telegram")
+    session.add(InboundMessage(channel=inbound.TELEGRAM, external_id="upd-504",
+                               person_id=by_telegram.id))
+    session.flush()
+
+    owner = people.link_telegram_contact(session, by_telegram, "+15550360004")
+
+    assert owner.id == by_sms.id
+    assert drafts.load(session, owner, BOOKING_FORM).answers == {
+        "appointment_service": "permits"}  # the Telegram one was newer
+    assert drafts.load(session, owner, REPORT_FORM).answers == {"problem_kind": "graffiti"}
+    assert session.scalars(select(FormDraft).where(
+        FormDraft.person_id == by_telegram.id)).all() == []
+    assert session.scalar(select(InboundMessage.person_id).where(
+        InboundMessage.external_id == "upd-504")) == owner.id
+
+
+def test_an_erased_opted_out_phone_stays_opted_out_when_a_telegram_user_shares_it(
+        session: Session) -> None:
+    suppression.add(session, "+15550360005")  # what erasing an opted-out person leaves
+    person = people.get_or_create(session, "tg:505")
+    linked = people.link_telegram_contact(session, person, "+15550360005")
+    assert linked.sms_opted_out and not suppression.is_suppressed(session, "+15550360005")
+    other = people.link_telegram_contact(session, people.get_or_create(session, "tg:506"),
+                                         "+15550360006")
+    assert not other.sms_opted_out

@@ -162,13 +162,15 @@ def test_photos_are_kept_and_politely_declined(stack: Stack) -> None:
     sms = texting(stack)
     url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
     reply = sms.send("", NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")
-    assert said(reply) == "Thank you. I can't open photos or files yet. Please tell me in words."
+    assert said(reply) == (
+        "Thank you. I can only use a photo when I ask for one, in a problem report. "
+        "Please tell me in words.")
     stored = query(stack, "SELECT media FROM inbound_messages WHERE channel = 'sms' AND "
                           "person_id = (SELECT id FROM people WHERE phone = :p)", p=sms.phone)
     assert url in stored[0][0]
     with_words = said(sms.send("hello", NumMedia="1", MediaUrl0=url + "2",
                                MediaContentType0="image/png"))
-    assert "can't open photos" in with_words and "1. My application" in with_words
+    assert "only use a photo" in with_words and "1. My application" in with_words
     assert url not in stack.full_logs()
 
 

@@ -136,7 +136,9 @@ def test_french_status_by_date_of_birth_with_the_contact_button_offered(stack: S
 def test_a_photo_is_kept_and_politely_declined(stack: Stack) -> None:
     client = user(stack)
     reply = texts_of(client.send_photo())
-    assert reply == "Thank you. I can't open photos or files yet. Please tell me in words."
+    assert reply == (
+        "Thank you. I can only use a photo when I ask for one, in a problem report. "
+        "Please tell me in words.")
     stored = query(stack, "SELECT media FROM inbound_messages WHERE channel = 'telegram' AND "
                           "person_id = (SELECT id FROM people WHERE telegram_user_id = :t)",
                    t=str(client.user_id))

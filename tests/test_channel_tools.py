@@ -5,13 +5,15 @@ and the privacy of what the channels log."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Iterator
 
 import pytest
 
 from bot.config import get_settings
-from bot.simulate import SmsClient, run
+from bot.outbound import TwilioSmsSender
+from bot.simulate import SmsClient, TwilioInbox, run
 from bot.telegram_poll import poll
 from tests.support import (
     TELEGRAM_SECRET,
@@ -51,6 +53,20 @@ def test_the_sms_simulator_shows_encoding_and_segments(developer: Stack) -> None
     assert re.search(r"\[GSM-7, [1-3] segment\(s\), \d+ chars\]", shown)
     assert re.search(r"\[UCS-2, [1-3] segment\(s\), \d+ chars\]", shown)
     assert "1. My application" in shown
+
+
+def test_the_sms_simulator_shows_later_messages_sent_through_twilios_rest_api() -> None:
+    """A notification sent by the real Twilio client to the simulator's inbox shows up in the
+    simulated phone's conversation; messages to other numbers are taken but not shown."""
+    shown: list[str] = []
+    with TwilioInbox(0, "+33612345678", shown.append) as inbox:
+        sender = TwilioSmsSender(dataclasses.replace(get_settings(),
+                                                     twilio_api_base_url=inbox.url))
+        [sid] = sender.send_bodies("+33612345678", ["Votre dossier 5550 1233 est accepté."])
+        sender.send_bodies("+15550100001", ["Not for this phone."])
+    assert sid.startswith("SM") and inbox.received == 2
+    assert len(shown) == 1 and "Votre dossier 5550 1233 est accepté." in shown[0]
+    assert "sent later" in shown[0] and "1 segment(s)" in shown[0]
 
 
 def test_the_voice_simulator_shows_what_is_said_and_which_keys_to_press(

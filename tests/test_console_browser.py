@@ -5,7 +5,7 @@ opens the conversation with the keyboard, reads the transcript (new messages app
 replies (the Twilio stand-in receives the SMS), hands the conversation back, and the citizen's
 next message is answered by the bot again. Also: a wrong password is refused, an agent cannot
 open the admin page, and a page without a session goes to the login page. The screenshot of the
-live conversation is saved as results/console.png.
+live conversation is saved as results/tmp/console.png (not committed: it changes every run).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
-SCREENSHOT = ROOT / "results" / "console.png"
+SCREENSHOT = ROOT / "results" / "tmp" / "console.png"
 TIMEOUT_MS = 15_000  # the console polls every 3 s; a slow CI machine gets some slack
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -100,7 +100,7 @@ def test_an_agent_takes_an_sms_conversation_and_hands_it_back(stack: Stack, page
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
 
     # A citizen texts for a person: the row appears while the page stays as it is.
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.notReloaded = true")
     asked = citizen.send("hola, quiero hablar con una persona por favor")
     assert any("Le paso con una persona" in body for body in asked.bodies), asked.bodies

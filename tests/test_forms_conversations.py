@@ -57,9 +57,9 @@ class Sms:
         self.number = number
         self.turns = 0
 
-    def __call__(self, body: str) -> str:
+    def __call__(self, body: str, **extra: str) -> str:
         self.turns += 1
-        reply = self.client.send(body)
+        reply = self.client.send(body, **extra)
         assert reply.status == 200, reply.raw
         assert all(segments(b) <= MAX_SEGMENTS for b in reply.bodies), reply.bodies
         return "\n".join(reply.bodies)
@@ -87,6 +87,10 @@ class Telegram:
         self.turns += 1
         data = next(d for t, d in self.buttons if title.lower() in t.lower())
         return self._reply(self.client.press(data))
+
+    def photo(self, caption: str | None = None) -> str:
+        self.turns += 1
+        return self._reply(self.client.send_photo(caption))
 
 
 def in_language(text: str, code: str) -> bool:
@@ -198,6 +202,59 @@ def test_english_problem_report_with_a_photo_and_other_kind(stack: Stack) -> Non
                "r.case_id WHERE c.reference = :r", r=reference)
     assert json.loads(media) == [photo] and contact_phone == sender
     record("report_problem", "en", "rest", turns, "'other' described, a photo, a call")
+
+
+def report_media(stack: Stack, reference: str) -> list[dict[str, str]]:
+    [(media,)] = query(stack, "SELECT r.media FROM problem_reports r JOIN cases c ON c.id = "
+                              "r.case_id WHERE c.reference = :r", r=reference)
+    return json.loads(media)
+
+
+def test_spanish_problem_report_with_an_mms_photo(stack: Stack) -> None:
+    """An MMS with no words answers the photo question; a photo sent to another question is
+    declined and that question still waits."""
+    number = phone("+3461255")
+    sms = Sms(stack, number)
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM7/Media/ME7"
+    assert "¿Qué problema hay?" in sms("quiero avisar de un problema en mi calle")
+    assert "¿Dónde está?" in sms("1")
+    early = sms("", NumMedia="1", MediaUrl0=url + "x", MediaContentType0="image/jpeg")
+    assert "Solo puedo usar una foto cuando la pido" in early and "¿Dónde está?" not in early
+    assert "¿Tiene una foto?" in sms("Calle Mayor 12")
+    answer = sms("", NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")
+    assert "Gracias, recibí su foto." in answer and "¿Cómo le contamos" in answer
+    readback = sms("1")  # the first contact choice
+    assert "Calle Mayor 12" in readback
+    done = sms("sí")
+    assert report_media(stack, reference_in(done)) == [
+        {"url": url, "content_type": "image/jpeg"}]
+    assert url not in stack.full_logs()
+    record("report_problem", "es", "sms", sms.turns, "MMS photo, one photo declined early")
+
+
+def test_telegram_photo_with_a_caption_answers_the_photo_question(stack: Stack) -> None:
+    tg = Telegram(stack)
+    assert "What is the problem?" in tg("I want to report a problem")
+    assert "Where is it?" in tg.press("Pothole")
+    assert "Do you have a photo" in tg("12 Elm Street")
+    answer = tg.photo(caption="here it is")  # the caption is not classified (it reads as "help")
+    assert "I got your photo" in answer and "How should we tell you" in answer
+    tg.press("No need")
+    done = tg.press("Yes")
+    assert report_media(stack, reference_in(done)) == [
+        {"file_id": "photo-800", "content_type": "image/jpeg"}]  # the largest size
+    record("report_problem", "en", "telegram", tg.turns, "photo with a caption")
+
+
+def test_the_main_menu_offers_both_forms(stack: Stack) -> None:
+    sms = Sms(stack, phone("+3361101"))
+    menu = sms("Bonjour")
+    assert "4. Signaler un problème" in menu and "5. Prendre rendez-vous" in menu
+    assert "Quel est le problème ?" in sms("4")
+    tg = Telegram(stack)
+    tg("/start")
+    assert "Report a problem" in [title for title, _ in tg.buttons]
+    assert "What is the appointment for?" in tg.press("Book an appointment")
 
 
 def test_menu_leaves_the_form_and_forgets_the_draft(stack: Stack) -> None:

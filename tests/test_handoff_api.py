@@ -222,7 +222,10 @@ def test_staff_send_a_citizen_to_the_bot_by_sms(stack: Stack) -> None:
     # The citizen answers by SMS; the form goes on, in French.
     answer = " ".join(SmsClient(channel_hooks(stack), phone).send("1234 5678").bodies)
     assert detect(answer).language == "fr", answer
-    assert ("api", "handoff.send_to_bot") in audit(stack, phone)
+    [(person_id,)] = query(stack, "SELECT id FROM people WHERE phone = :p", p=phone)
+    assert ("api", "handoff.send_to_bot") in audit(stack, f"person:{person_id}")
+    assert query(stack, "SELECT count(*) FROM audit_log WHERE target LIKE :p OR detail LIKE :p",
+                 p=f"%{phone[1:]}%") == [(0,)]  # the audit log outlives an erasure: no phone
 
 
 def test_staff_send_the_appointment_form_in_the_person_s_language(stack: Stack) -> None:
