@@ -89,6 +89,16 @@ def apply_language(session: Session, person: Person, text: str, keep: bool = Fal
     return decision
 
 
+def first_language_hint(session: Session, person: Person, code: str | None) -> None:
+    """A language the client already knows (Telegram's ``language_code``, "es-MX") for
+    someone new: the first reply is in it. Not a choice: their own words still decide."""
+    base = (code or "").split("-")[0].lower()
+    if person.language is None and base in lang.SUPPORTED:
+        person.language = base
+        person.language_explicit = False
+        session.flush()
+
+
 def set_language(session: Session, person: Person, code: str) -> None:
     """An explicit choice (a menu pick, the voice language menu)."""
     person.language = lang.DEFAULT if code not in lang.SUPPORTED else code

@@ -219,12 +219,15 @@ class TelegramClient:
 
     path = "/webhooks/telegram/webhook"
 
-    def __init__(self, hooks: Webhooks, user_id: int, first_name: str = "Sam") -> None:
+    def __init__(self, hooks: Webhooks, user_id: int, first_name: str = "Sam",
+                 language_code: str | None = None) -> None:
         self.hooks, self.user_id, self.first_name = hooks, user_id, first_name
+        self.language_code = language_code  # the app's language, as Telegram sends it
         self.message_ids = itertools.count(1)
 
     def user(self) -> dict[str, Any]:
-        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        user = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        return {**user, "language_code": self.language_code} if self.language_code else user
 
     def message(self, **content: Any) -> dict[str, Any]:
         return {"message_id": next(self.message_ids), "date": int(time.time()),

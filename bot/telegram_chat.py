@@ -131,6 +131,8 @@ def begin(session: Session, person: Person, update: Update,
           photo_wanted: bool = False) -> TelegramStep:
     """What to do with one update before Rasa sees anything; ``photo_wanted``: a form is
     asking for a photo (bot.forms.wants_photo)."""
+    if update.effective_user is not None:
+        people.first_language_hint(session, person, update.effective_user.language_code)
     language = person.language
     query = update.callback_query
     if query is not None:

@@ -20,8 +20,8 @@ def phone(prefix: str = "+1555033") -> str:
     return f"{prefix}{next(_numbers):04d}"
 
 
-def user(stack: Stack) -> TelegramClient:
-    return TelegramClient(channel_hooks(stack), next(_users))
+def user(stack: Stack, language_code: str | None = None) -> TelegramClient:
+    return TelegramClient(channel_hooks(stack), next(_users), language_code=language_code)
 
 
 def providers(stack: Stack) -> Providers:
@@ -57,6 +57,17 @@ def test_start_greets_with_the_menu_as_an_inline_keyboard(stack: Stack) -> None:
     assert "parse_mode" not in message
     buttons = [row[0] for row in message["reply_markup"]["inline_keyboard"]]
     assert buttons[0] == {"text": "My application", "callback_data": "/check_application_status"}
+
+
+def test_a_new_user_is_greeted_in_their_telegram_apps_language(stack: Stack) -> None:
+    spanish = user(stack, language_code="es-MX")
+    assert "¡Hola! Soy CivicLine" in texts_of(spanish.send("/start"))
+    assert "Hello! I am CivicLine" in texts_of(user(stack, language_code="de").send("/start"))
+    # A hint, not a choice: words in another language still switch it.
+    arabic_app = user(stack, language_code="ar")
+    assert "CivicLine" in texts_of(arabic_app.send("/start"))
+    assert "case number" in texts_of(arabic_app.send(
+        "hello, I want to check the status of my application"))
 
 
 def test_text_is_answered_in_the_language_it_is_written_in(stack: Stack) -> None:
