@@ -7,12 +7,15 @@ contact preference, "skip" for the photo, and the read-back summary of a problem
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from bot.i18n import normalise
 from bot.language import fold, words
 from bot.models import Case, Person, ProblemReport
 from bot.phones import looks_like_phone
+from bot.render import BotMessage
 
 REPORT_FORM = "report_problem_form"
 BOOKING_FORM = "book_appointment_form"
@@ -49,10 +52,27 @@ PHOTO_SLOT = "problem_photo"
 FREE_TEXT_SLOTS = frozenset({"problem_place", "problem_detail"})
 
 
-def wants_photo(active_loop: str | None, requested_slot: str | None) -> bool:
-    """True when the conversation is waiting for the report's photo (the only form step
-    that takes media); elsewhere a channel declines a photo politely."""
-    return active_loop == REPORT_FORM and requested_slot == PHOTO_SLOT
+@dataclass(frozen=True)
+class Waiting:
+    """What a conversation's active form is waiting for, and the question as it was last said.
+
+    The channels read it from Rasa's tracker only when a message carries media: a photo is
+    taken at the report's photo question (the only step that takes media); anywhere else in a
+    form it is declined and the pending ``question`` is asked again, so the person knows what
+    to answer.
+    """
+
+    form: str | None = None
+    slot: str | None = None
+    question: BotMessage | None = None
+
+    @property
+    def photo(self) -> bool:
+        return self.form == REPORT_FORM and self.slot == PHOTO_SLOT
+
+
+NOT_WAITING = Waiting()
+
 OTHER = "other"
 PROBLEM_KINDS = ("pothole", "street_light", "overflowing_bin", "graffiti", "flooding",
                  "fly_tipping", OTHER)

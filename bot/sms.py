@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot import inbound, texts
 from bot.config import get_settings
+from bot.forms import NOT_WAITING, Waiting
 from bot.models import Person
 from bot.render import BotMessage, pick_option, render_sms
 
@@ -32,17 +33,18 @@ class IncomingSms:
 @dataclass(frozen=True)
 class SmsStep:
     """Reply ``bodies`` now (maybe none), and/or hand ``ask`` to Rasa (with ``media`` as
-    message metadata) and add its answer."""
+    message metadata) and add its answer, or ``repeat`` the pending question."""
 
     bodies: list[str] = field(default_factory=list)
     ask: str | None = None
     media: list[dict[str, Any]] = field(default_factory=list)
+    repeat: list[BotMessage] = field(default_factory=list)
 
 
 def begin(session: Session, person: Person, sms: IncomingSms,
-          photo_wanted: bool = False) -> SmsStep:
-    """What to do with one SMS before Rasa sees it; ``photo_wanted``: a form is asking for a
-    photo (bot.forms.wants_photo)."""
+          waiting: Waiting = NOT_WAITING) -> SmsStep:
+    """What to do with one SMS before Rasa sees it; ``waiting``: what a form waits for (read
+    from Rasa's tracker when the SMS carries media)."""
     language = person.language
     keyword = inbound.sms_keyword(sms.body, sms.opt_out_type)
     twilio_answered = bool(sms.opt_out_type)
@@ -60,11 +62,13 @@ def begin(session: Session, person: Person, sms: IncomingSms,
         return SmsStep([] if twilio_answered else [texts.text(
             "utter_sms_help", language, call_centre=get_settings().call_centre_number)])
     text = inbound.user_text(sms.body)
-    if sms.media and photo_wanted:
+    if sms.media and waiting.photo:
         return SmsStep(ask=inbound.MEDIA_PAYLOAD, media=sms.media)
-    if sms.media:  # not asked for: decline politely, still answer any words
+    if sms.media:  # not asked for: decline politely, answer any words or ask again
         declined = [texts.text("utter_media_declined", language)]
-        return SmsStep(declined, ask=text or None)
+        if text or waiting.question is None:
+            return SmsStep(declined, ask=text or None)
+        return SmsStep(declined, repeat=[waiting.question])
     if inbound.is_menu(sms.body):
         return SmsStep(ask=inbound.MENU_PAYLOAD)
     payload = pick_option(sms.body, inbound.options(session, person, inbound.SMS))

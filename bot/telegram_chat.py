@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from telegram import Message, Update
 
 from bot import inbound, people, texts
+from bot.forms import NOT_WAITING, Waiting
 from bot.models import Person
 from bot.phones import to_e164
 from bot.render import CALLBACK_KEY_PREFIX, BotMessage, TelegramMessage, render_telegram
@@ -92,6 +93,7 @@ class TelegramStep:
     replies: list[TelegramMessage] = field(default_factory=list)
     ask: str | None = None
     media: list[dict[str, Any]] = field(default_factory=list)
+    repeat: list[BotMessage] = field(default_factory=list)  # the pending question, again
     quiet: str | None = None
     callback_id: str | None = None
     ignore: str | None = None
@@ -128,9 +130,9 @@ def media_of(update: Update) -> list[dict[str, Any]]:
 
 
 def begin(session: Session, person: Person, update: Update,
-          photo_wanted: bool = False) -> TelegramStep:
-    """What to do with one update before Rasa sees anything; ``photo_wanted``: a form is
-    asking for a photo (bot.forms.wants_photo)."""
+          waiting: Waiting = NOT_WAITING) -> TelegramStep:
+    """What to do with one update before Rasa sees anything; ``waiting``: what a form waits
+    for (read from Rasa's tracker when the message carries media)."""
     if update.effective_user is not None:
         people.first_language_hint(session, person, update.effective_user.language_code)
     language = person.language
@@ -157,12 +159,14 @@ def begin(session: Session, person: Person, update: Update,
         return TelegramStep(ask=text) if text else TelegramStep(
             [TelegramMessage(texts.text("utter_text_only", language))])
     media = media_of(update)
-    if media and photo_wanted:
+    if media and waiting.photo:
         return TelegramStep(ask=inbound.MEDIA_PAYLOAD, media=media)
-    if media:  # not asked for: decline politely, still answer the caption
+    if media:  # not asked for: decline politely, answer the caption or ask again
         caption = inbound.user_text(message.caption)
-        return TelegramStep([TelegramMessage(texts.text("utter_media_declined", language))],
-                            ask=caption or None)
+        declined = [TelegramMessage(texts.text("utter_media_declined", language))]
+        if caption or waiting.question is None:
+            return TelegramStep(declined, ask=caption or None)
+        return TelegramStep(declined, repeat=[waiting.question])
     if any((message.sticker, message.voice, message.audio, message.video_note,
             message.location, message.venue, message.poll, message.dice)):
         return TelegramStep([TelegramMessage(texts.text("utter_text_only", language))])

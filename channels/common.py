@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from twilio.request_validator import RequestValidator
 
 from bot.config import get_settings
-from bot.forms import wants_photo
+from bot.forms import NOT_WAITING, Waiting
 from bot.render import BotMessage
 
 logger = logging.getLogger(__name__)
@@ -123,21 +124,19 @@ def media_metadata(media: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"media": media} if media else None
 
 
-async def photo_wanted(request: Request, sender_id: str) -> bool:
-    """Whether this sender's conversation is at the form step that asks for a photo.
-
-    Read from Rasa's own tracker (the form and its ``requested_slot`` live there), only when a
-    message carries media. Without a loaded agent (a channel mounted alone) it is False, and
-    the photo is declined as anywhere else.
+async def form_waiting(request: Request, sender_id: str) -> Waiting:
+    """What this sender's active form waits for, read from Rasa's own tracker (the form,
+    its ``requested_slot`` and the last question live there). Without a loaded agent (a
+    channel mounted alone) nothing is known, and a photo is declined as anywhere else.
     """
     agent = getattr(request.app.ctx, "agent", None)
     store = getattr(agent, "tracker_store", None)
-    if store is None:
-        return False
-    tracker = await store.retrieve(sender_id)
-    if tracker is None:
-        return False
-    return wants_photo(tracker.active_loop_name, tracker.get_slot("requested_slot"))
+    tracker = await store.retrieve(sender_id) if store is not None else None
+    if tracker is None or not tracker.active_loop_name:
+        return NOT_WAITING
+    question = next((BotMessage.from_rasa(event.message()) for event in reversed(tracker.events)
+                     if isinstance(event, BotUttered) and event.text), None)
+    return Waiting(tracker.active_loop_name, tracker.get_slot("requested_slot"), question)
 
 
 async def run_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], channel: str,

@@ -19,14 +19,15 @@ from sanic.request import Request
 from bot import inbound, people, sms, texts
 from bot.config import get_settings
 from bot.db import session_scope
+from bot.forms import NOT_WAITING, Waiting
 from bot.phones import mask, to_e164
 from bot.render import BotMessage, twiml_messages
 from channels.common import (
     channel_blueprint,
     field,
+    form_waiting,
     in_thread,
     media_metadata,
-    photo_wanted,
     refuse,
     run_turn,
     signed_twilio_form,
@@ -46,12 +47,12 @@ def media_of(params: Any) -> list[dict[str, str]]:
             for i in range(total) if field(params, f"MediaUrl{i}")]
 
 
-def _begin(phone: str, sid: str, incoming: sms.IncomingSms, wanted: bool
+def _begin(phone: str, sid: str, incoming: sms.IncomingSms, waiting: Waiting
            ) -> tuple[sms.SmsStep, str | None]:
     with session_scope() as session:
         person = people.get_or_create(session, phone)
         inbound.record(session, inbound.SMS, sid, person=person)
-        return sms.begin(session, person, incoming, wanted), person.language
+        return sms.begin(session, person, incoming, waiting), person.language
 
 
 def _answer(phone: str, messages: list[BotMessage]) -> list[str]:
@@ -100,13 +101,15 @@ class SmsInput(InputChannel):
         bodies: list[str] = []
         language = None
         try:
-            wanted = bool(incoming.media) and await photo_wanted(request, phone)
-            step, language = await in_thread(_begin, phone, sid, incoming, wanted)
+            waiting = await form_waiting(request, phone) if incoming.media else NOT_WAITING
+            step, language = await in_thread(_begin, phone, sid, incoming, waiting)
             bodies += step.bodies
             if step.ask:
                 messages = await run_turn(on_new_message, inbound.SMS, phone, step.ask,
                                           message_id=sid, metadata=media_metadata(step.media))
                 bodies += await in_thread(_answer, phone, messages)
+            elif step.repeat:
+                bodies += await in_thread(_answer, phone, step.repeat)
         except Exception:  # something failed: say so, with a number to call
             logger.exception("sms: could not answer %s", sid)
             bodies.append(texts.text("utter_technical_problem", language,

@@ -26,12 +26,13 @@ from telegram import Update
 from bot import inbound, outbound, people, telegram_chat, texts
 from bot.config import get_settings
 from bot.db import session_scope
+from bot.forms import NOT_WAITING, Waiting
 from bot.render import BotMessage, TelegramMessage
 from channels.common import (
     channel_blueprint,
+    form_waiting,
     in_thread,
     media_metadata,
-    photo_wanted,
     refuse,
     run_turn,
 )
@@ -61,12 +62,12 @@ def parse(request: Request) -> Update | str | tuple[int, str]:
         return 422, "not a Telegram Update"
 
 
-def _begin(sender: str, update_id: str, update: Update, wanted: bool
+def _begin(sender: str, update_id: str, update: Update, waiting: Waiting
            ) -> tuple[telegram_chat.TelegramStep, str | None]:
     with session_scope() as session:
         person = people.get_or_create(session, sender)
         inbound.record(session, inbound.TELEGRAM, update_id, person=person)
-        return telegram_chat.begin(session, person, update, wanted), person.language
+        return telegram_chat.begin(session, person, update, waiting), person.language
 
 
 def _answer(sender: str, messages: list[BotMessage]) -> list[TelegramMessage]:
@@ -120,8 +121,8 @@ class TelegramInput(InputChannel):
         replies: list[TelegramMessage] = []
         language = None
         try:
-            wanted = with_media and await photo_wanted(request, sender)
-            step, language = await in_thread(_begin, sender, update_id, update, wanted)
+            waiting = await form_waiting(request, sender) if with_media else NOT_WAITING
+            step, language = await in_thread(_begin, sender, update_id, update, waiting)
             if step.callback_id and sending:
                 await outbound.answer_callback(outbound.loop_bot(), step.callback_id)
             if step.ignore:
@@ -134,6 +135,8 @@ class TelegramInput(InputChannel):
                                           message_id=update_id,
                                           metadata=media_metadata(step.media))
                 replies += await in_thread(_answer, sender, messages)
+            elif step.repeat:
+                replies += await in_thread(_answer, sender, step.repeat)
         except Exception:  # something failed: say so, with a number to call
             logger.exception("telegram: could not answer update %s", update_id)
             replies.append(TelegramMessage(texts.text(

@@ -212,14 +212,14 @@ def report_media(stack: Stack, reference: str) -> list[dict[str, str]]:
 
 def test_spanish_problem_report_with_an_mms_photo(stack: Stack) -> None:
     """An MMS with no words answers the photo question; a photo sent to another question is
-    declined and that question still waits."""
+    declined and that question is asked again."""
     number = phone("+3461255")
     sms = Sms(stack, number)
     url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM7/Media/ME7"
     assert "¿Qué problema hay?" in sms("quiero avisar de un problema en mi calle")
     assert "¿Dónde está?" in sms("1")
     early = sms("", NumMedia="1", MediaUrl0=url + "x", MediaContentType0="image/jpeg")
-    assert "Solo puedo usar una foto cuando la pido" in early and "¿Dónde está?" not in early
+    assert "Solo puedo usar una foto cuando la pido" in early and "¿Dónde está?" in early
     assert "¿Tiene una foto?" in sms("Calle Mayor 12")
     answer = sms("", NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")
     assert "Gracias, recibí su foto." in answer and "¿Cómo le contamos" in answer
@@ -235,6 +235,8 @@ def test_spanish_problem_report_with_an_mms_photo(stack: Stack) -> None:
 def test_telegram_photo_with_a_caption_answers_the_photo_question(stack: Stack) -> None:
     tg = Telegram(stack)
     assert "What is the problem?" in tg("I want to report a problem")
+    early = tg.photo()  # before the photo question: declined, the kinds offered again
+    assert "only use a photo when I ask" in early and "What is the problem?" in early
     assert "Where is it?" in tg.press("Pothole")
     assert "Do you have a photo" in tg("12 Elm Street")
     answer = tg.photo(caption="here it is")  # the caption is not classified (it reads as "help")
