@@ -33,8 +33,12 @@ UNKEYED = b"civicline-opt-out-suppression-v1"  # public: used only when no key i
 
 
 def secret_key() -> str:
-    """The suppression key, read on each call (like bot.config.tunable); "" when unset."""
-    return os.environ.get(KEY_NAME) or read_env_file(PROJECT_ROOT / ".env").get(KEY_NAME, "")
+    """The suppression key, read on each call (like bot.config.tunable); "" when unset.
+
+    The environment wins over `.env` even when it sets the key empty (no key)."""
+    if KEY_NAME in os.environ:
+        return os.environ[KEY_NAME]
+    return read_env_file(PROJECT_ROOT / ".env").get(KEY_NAME, "")
 
 
 def _digest(key: bytes, phone: str) -> str:
