@@ -162,9 +162,11 @@ def _wait_ready(stack: Stack) -> None:
 
 
 @contextmanager
-def running_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    """Start the action server and the Rasa server; stop both afterwards."""
-    database_url = f"sqlite:///{workdir / 'civicline.db'}"
+def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
+                  database_url: str | None = None) -> Iterator[Stack]:
+    """Start the action server and the Rasa server on ``database_url`` (default: a new SQLite
+    file in ``workdir``), migrated and seeded; stop both afterwards."""
+    database_url = database_url or f"sqlite:///{workdir / 'civicline.db'}"
     prepare_database(database_url)
     model = trained_model()
     port, action_port = free_port(), free_port()
@@ -353,6 +355,12 @@ def query(stack: Stack, sql: str, **params: Any) -> list[tuple]:
             return [tuple(row) for row in connection.execute(text(sql), params)]
     finally:
         engine.dispose()
+
+
+def json_column(value: Any) -> Any:
+    """A JSON column as :func:`query` returns it: text on SQLite, already parsed on
+    PostgreSQL."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def user_turns(stack: Stack, sender_id: str) -> int:
