@@ -161,7 +161,9 @@ def callback_key(session: Session, payload: str) -> int:
     if row is None:
         row = TelegramCallback(digest=digest, payload=payload)
         session.add(row)
-        session.flush()
+    else:
+        row.created_at = utcnow()  # handed out again: retention counts from the newest button
+    session.flush()
     return row.id
 
 

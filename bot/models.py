@@ -377,7 +377,7 @@ class TelegramCallback(Base):
     id = Column(Integer, primary_key=True)
     digest = Column(String(64), unique=True, nullable=False)  # sha256 of the payload
     payload = Column(Text, nullable=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_at = Column(DateTime, nullable=False, default=utcnow)  # refreshed on every reuse
 
 
 # --- Guided forms, bookings and notifications (SPEC §5.4, §5.7) --------------------------------

@@ -462,3 +462,16 @@ def test_production_refuses_to_start_without_the_suppression_key(
         load_settings(env_file=Path("/nonexistent/.env"))
     monkeypatch.setenv(suppression.KEY_NAME, "an operator secret")
     assert load_settings(env_file=Path("/nonexistent/.env")).is_production
+
+
+def test_purge_keeps_a_button_key_handed_out_again_recently(database: str) -> None:
+    payload = '/book_appointment{"appointment_service": "id_cards", "appointment_office": "x"}'
+    with session_scope() as session:
+        key = inbound.callback_key(session, payload)
+        session.get(TelegramCallback, key).created_at = utcnow() - dt.timedelta(days=200)
+    with session_scope() as session:
+        assert inbound.callback_key(session, payload) == key  # a new message shows the button
+    with session_scope() as session:
+        retention.purge(session, dt.timedelta(days=90))
+    with session_scope() as session:
+        assert inbound.callback_payload(session, str(key)) == payload
