@@ -7,11 +7,12 @@ contact preference, "skip" for the photo, and the read-back summary of a problem
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.i18n import normalise
+from bot.i18n import normalise, pick
 from bot.language import fold, words
 from bot.models import Case, Person, ProblemReport
 from bot.phones import looks_like_phone
@@ -47,6 +48,9 @@ DEPENDENTS = {
 YES, NO = "yes", "no"
 NO_PHOTO = "none"
 PHOTO_SLOT = "problem_photo"
+# The photo goes to Rasa as this payload with the media in the message metadata
+# (actions/forms.media_of): a caption ("here it is") must not be classified.
+PHOTO_PAYLOAD = "/inform"
 # Answers that are names and descriptions ("Main Street near the school" from a French speaker):
 # they never switch the conversation's language on their own.
 FREE_TEXT_SLOTS = frozenset({"problem_place", "problem_detail"})
@@ -69,6 +73,25 @@ class Waiting:
     @property
     def photo(self) -> bool:
         return self.form == REPORT_FORM and self.slot == PHOTO_SLOT
+
+    def on_media(self, media: list[dict[str, Any]], words: str) -> MediaStep:
+        """A message with media (MMS, a Telegram photo) and maybe ``words`` (its caption)."""
+        if self.photo:
+            return MediaStep(declined=False, ask=PHOTO_PAYLOAD, media=media)
+        if words or self.question is None:
+            return MediaStep(declined=True, ask=words or None)
+        return MediaStep(declined=True, repeat=[self.question])
+
+
+@dataclass(frozen=True)
+class MediaStep:
+    """What a channel does with media: say it is ``declined`` (then answer ``ask``, or
+    ``repeat`` the pending question), or hand ``ask`` to Rasa with ``media`` as metadata."""
+
+    declined: bool
+    ask: str | None = None
+    media: list[dict[str, Any]] = field(default_factory=list)
+    repeat: list[BotMessage] = field(default_factory=list)
 
 
 NOT_WAITING = Waiting()
@@ -205,8 +228,7 @@ def clean_place(text: str) -> str:
 
 def name_of(table: dict[str, dict[str, str]], key: str | None, language: str) -> str:
     """A choice's name in the person's language (English if missing)."""
-    names = table.get(key or "", {})
-    return names.get(normalise(language)) or names.get("en", key or "")
+    return pick(table.get(key or ""), language) or (key or "")
 
 
 def short(text: str, limit: int = 60) -> str:

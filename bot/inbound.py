@@ -89,9 +89,6 @@ KEYWORDS: dict[str, frozenset[str]] = {
 OPT_OUT_TYPES = {"STOP": STOP, "START": START, "HELP": HELP}  # Twilio's OptOutType values
 MENU_WORDS = frozenset({"menu"})
 MENU_PAYLOAD = "/cancel"  # the `cancel` intent's rule leaves any form and shows the menu
-# A photo for the form step that asks for one goes to Rasa as this payload with the media in the
-# message metadata (actions/forms.media_of): a caption ("here it is") must not be classified.
-MEDIA_PAYLOAD = "/inform"
 _EDGE_PUNCTUATION = " \t\r\n.!¡?¿,;:'\"()"
 
 

@@ -2,8 +2,8 @@
 parses, checks the signature, dedupes and calls Rasa; the decisions are here.
 
 Order matters: keywords first (carriers treat a bare STOP as an opt-out, never as a form
-cancel), then the opt-out silence, then media (taken only
-when a form asks for a photo), MENU, a numbered choice, and finally the text.
+cancel), then the opt-out silence, then media (taken only when a form asks for a photo),
+MENU, a numbered choice, and finally the text.
 When Twilio sends ``OptOutType`` (Advanced Opt-Out), Twilio has already sent its own
 confirmation, so only the state is recorded and the reply is empty: one confirmation, not two.
 """
@@ -62,13 +62,10 @@ def begin(session: Session, person: Person, sms: IncomingSms,
         return SmsStep([] if twilio_answered else [texts.text(
             "utter_sms_help", language, call_centre=get_settings().call_centre_number)])
     text = inbound.user_text(sms.body)
-    if sms.media and waiting.photo:
-        return SmsStep(ask=inbound.MEDIA_PAYLOAD, media=sms.media)
-    if sms.media:  # not asked for: decline politely, answer any words or ask again
-        declined = [texts.text("utter_media_declined", language)]
-        if text or waiting.question is None:
-            return SmsStep(declined, ask=text or None)
-        return SmsStep(declined, repeat=[waiting.question])
+    if sms.media:
+        step = waiting.on_media(sms.media, text)
+        declined = [texts.text("utter_media_declined", language)] if step.declined else []
+        return SmsStep(declined, ask=step.ask, media=step.media, repeat=step.repeat)
     if inbound.is_menu(sms.body):
         return SmsStep(ask=inbound.MENU_PAYLOAD)
     payload = pick_option(sms.body, inbound.options(session, person, inbound.SMS))

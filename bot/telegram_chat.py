@@ -159,14 +159,11 @@ def begin(session: Session, person: Person, update: Update,
         return TelegramStep(ask=text) if text else TelegramStep(
             [TelegramMessage(texts.text("utter_text_only", language))])
     media = media_of(update)
-    if media and waiting.photo:
-        return TelegramStep(ask=inbound.MEDIA_PAYLOAD, media=media)
-    if media:  # not asked for: decline politely, answer the caption or ask again
-        caption = inbound.user_text(message.caption)
-        declined = [TelegramMessage(texts.text("utter_media_declined", language))]
-        if caption or waiting.question is None:
-            return TelegramStep(declined, ask=caption or None)
-        return TelegramStep(declined, repeat=[waiting.question])
+    if media:
+        step = waiting.on_media(media, inbound.user_text(message.caption))
+        declined = ([TelegramMessage(texts.text("utter_media_declined", language))]
+                    if step.declined else [])
+        return TelegramStep(declined, ask=step.ask, media=step.media, repeat=step.repeat)
     if any((message.sticker, message.voice, message.audio, message.video_note,
             message.location, message.venue, message.poll, message.dice)):
         return TelegramStep([TelegramMessage(texts.text("utter_text_only", language))])

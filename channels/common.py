@@ -20,7 +20,9 @@ from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from twilio.request_validator import RequestValidator
 
+from bot import inbound, people
 from bot.config import get_settings
+from bot.db import session_scope
 from bot.forms import NOT_WAITING, Waiting
 from bot.render import BotMessage
 
@@ -32,6 +34,23 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 
 async def in_thread(function: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(function, *args)
+
+
+def begin_turn(channel: str, sender: str, external_id: str,
+               begin: Callable[..., T], *args: Any) -> tuple[T, str | None]:
+    """In one transaction: the person behind ``sender`` (created on first contact) owns the
+    claimed message ``external_id``, and ``begin(session, person, *args)`` decides what to do
+    before Rasa; with the person's language (for an error message)."""
+    with session_scope() as session:
+        person = people.get_or_create(session, sender)
+        inbound.record(session, channel, external_id, person=person)
+        return begin(session, person, *args), person.language
+
+
+def answer_turn(sender: str, answer: Callable[..., T], *args: Any) -> T:
+    """``answer(session, person, *args)``: Rasa's answer rendered for the person's channel."""
+    with session_scope() as session:
+        return answer(session, people.get_or_create(session, sender), *args)
 
 
 def refuse(status: int, reason: str) -> response.HTTPResponse:

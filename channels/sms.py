@@ -1,8 +1,8 @@
 """SMS through Twilio: ``POST /webhooks/sms/webhook`` (SPEC §6.1).
 
 Signature first (403, nothing processed), then the MessageSid claim (a replay gets an empty
-TwiML), then bot.sms decides: keywords, opt-out, media (a
-photo goes to the form that asks for one), MENU, numbered choices, or Rasa. The
+TwiML), then bot.sms decides: keywords, opt-out, media (a photo goes to the form that asks
+for one), MENU, numbered choices, or Rasa. The
 reply is TwiML ``<Message>``\\ s in the same HTTP response, at most 3 segments each.
 """
 
@@ -16,13 +16,14 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import inbound, people, sms, texts
+from bot import inbound, sms, texts
 from bot.config import get_settings
-from bot.db import session_scope
-from bot.forms import NOT_WAITING, Waiting
+from bot.forms import NOT_WAITING
 from bot.phones import mask, to_e164
-from bot.render import BotMessage, twiml_messages
+from bot.render import twiml_messages
 from channels.common import (
+    answer_turn,
+    begin_turn,
     channel_blueprint,
     field,
     form_waiting,
@@ -45,19 +46,6 @@ def media_of(params: Any) -> list[dict[str, str]]:
     return [{"url": field(params, f"MediaUrl{i}"),
              "content_type": field(params, f"MediaContentType{i}")}
             for i in range(total) if field(params, f"MediaUrl{i}")]
-
-
-def _begin(phone: str, sid: str, incoming: sms.IncomingSms, waiting: Waiting
-           ) -> tuple[sms.SmsStep, str | None]:
-    with session_scope() as session:
-        person = people.get_or_create(session, phone)
-        inbound.record(session, inbound.SMS, sid, person=person)
-        return sms.begin(session, person, incoming, waiting), person.language
-
-
-def _answer(phone: str, messages: list[BotMessage]) -> list[str]:
-    with session_scope() as session:
-        return sms.answer(session, people.get_or_create(session, phone), messages)
 
 
 class SmsInput(InputChannel):
@@ -102,14 +90,15 @@ class SmsInput(InputChannel):
         language = None
         try:
             waiting = await form_waiting(request, phone) if incoming.media else NOT_WAITING
-            step, language = await in_thread(_begin, phone, sid, incoming, waiting)
+            step, language = await in_thread(begin_turn, inbound.SMS, phone, sid, sms.begin,
+                                                incoming, waiting)
             bodies += step.bodies
             if step.ask:
                 messages = await run_turn(on_new_message, inbound.SMS, phone, step.ask,
                                           message_id=sid, metadata=media_metadata(step.media))
-                bodies += await in_thread(_answer, phone, messages)
+                bodies += await in_thread(answer_turn, phone, sms.answer, messages)
             elif step.repeat:
-                bodies += await in_thread(_answer, phone, step.repeat)
+                bodies += await in_thread(answer_turn, phone, sms.answer, step.repeat)
         except Exception:  # something failed: say so, with a number to call
             logger.exception("sms: could not answer %s", sid)
             bodies.append(texts.text("utter_technical_problem", language,

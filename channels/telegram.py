@@ -25,10 +25,11 @@ from telegram import Update
 
 from bot import inbound, outbound, people, telegram_chat, texts
 from bot.config import get_settings
-from bot.db import session_scope
-from bot.forms import NOT_WAITING, Waiting
-from bot.render import BotMessage, TelegramMessage
+from bot.forms import NOT_WAITING
+from bot.render import TelegramMessage
 from channels.common import (
+    answer_turn,
+    begin_turn,
     channel_blueprint,
     form_waiting,
     in_thread,
@@ -60,19 +61,6 @@ def parse(request: Request) -> Update | str | tuple[int, str]:
         return Update.de_json(wanted, None)
     except Exception:  # python-telegram-bot raises KeyError, TypeError... on bad updates
         return 422, "not a Telegram Update"
-
-
-def _begin(sender: str, update_id: str, update: Update, waiting: Waiting
-           ) -> tuple[telegram_chat.TelegramStep, str | None]:
-    with session_scope() as session:
-        person = people.get_or_create(session, sender)
-        inbound.record(session, inbound.TELEGRAM, update_id, person=person)
-        return telegram_chat.begin(session, person, update, waiting), person.language
-
-
-def _answer(sender: str, messages: list[BotMessage]) -> list[TelegramMessage]:
-    with session_scope() as session:
-        return telegram_chat.answer(session, people.get_or_create(session, sender), messages)
 
 
 def described(message: TelegramMessage) -> dict[str, Any]:
@@ -122,7 +110,8 @@ class TelegramInput(InputChannel):
         language = None
         try:
             waiting = await form_waiting(request, sender) if with_media else NOT_WAITING
-            step, language = await in_thread(_begin, sender, update_id, update, waiting)
+            step, language = await in_thread(begin_turn, inbound.TELEGRAM, sender, update_id,
+                                                telegram_chat.begin, update, waiting)
             if step.callback_id and sending:
                 await outbound.answer_callback(outbound.loop_bot(), step.callback_id)
             if step.ignore:
@@ -134,9 +123,10 @@ class TelegramInput(InputChannel):
                 messages = await run_turn(on_new_message, inbound.TELEGRAM, sender, step.ask,
                                           message_id=update_id,
                                           metadata=media_metadata(step.media))
-                replies += await in_thread(_answer, sender, messages)
+                replies += await in_thread(answer_turn, sender, telegram_chat.answer, messages)
             elif step.repeat:
-                replies += await in_thread(_answer, sender, step.repeat)
+                replies += await in_thread(answer_turn, sender, telegram_chat.answer,
+                                           step.repeat)
         except Exception:  # something failed: say so, with a number to call
             logger.exception("telegram: could not answer update %s", update_id)
             replies.append(TelegramMessage(texts.text(

@@ -17,12 +17,14 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import inbound, people, voice
+from bot import inbound, voice
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.phones import mask, to_e164
-from bot.render import BotMessage, empty_voice_response, render_transfer, render_wait
+from bot.render import empty_voice_response, render_transfer, render_wait
 from channels.common import (
+    answer_turn,
+    begin_turn,
     channel_blueprint,
     field,
     in_thread,
@@ -52,20 +54,6 @@ def call_input(request: Request, params: Any) -> voice.CallInput | str:
         step=int(step), stage=stage, silence=int(silence),
         digits=re.sub(r"\D", "", field(params, "Digits"))[:32],
         speech=field(params, "SpeechResult")[:500])
-
-
-def _begin(sender: str, call: voice.CallInput) -> tuple[voice.VoiceStep, str]:
-    with session_scope() as session:
-        person = people.get_or_create(session, sender)
-        inbound.record(session, inbound.VOICE, call.external_id, person=person)
-        return voice.begin(session, person, call), person.language or "en"
-
-
-def _answer(sender: str, call: voice.CallInput, step: voice.VoiceStep,
-            messages: list[BotMessage]) -> str:
-    with session_scope() as session:
-        return voice.answer(session, people.get_or_create(session, sender), call, step,
-                            messages)
 
 
 def _keep_reply(call: voice.CallInput, twiml: str) -> None:
@@ -114,12 +102,14 @@ class VoiceInput(InputChannel):
                    call: voice.CallInput) -> str:
         language = "en"
         try:
-            step, language = await in_thread(_begin, sender, call)
+            step, language = await in_thread(begin_turn, inbound.VOICE, sender, call.external_id,
+                                                voice.begin, call)
+            language = language or "en"
             if step.twiml is not None:
                 return step.twiml
             messages = await run_turn(on_new_message, inbound.VOICE, sender, step.ask or "",
                                       message_id=call.external_id, metadata=step.metadata)
-            return await in_thread(_answer, sender, call, step, messages)
+            return await in_thread(answer_turn, sender, voice.answer, call, step, messages)
         except Exception:  # something failed: a person takes the call
             logger.exception("voice: could not answer %s", call.call_sid)
             return render_transfer(language, get_settings().call_centre_number)
