@@ -49,6 +49,14 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def env_file_path() -> Path:
+    """The `.env` file read with the environment: ``CIVICLINE_ENV_FILE``, or the project's.
+
+    The tests point it at an empty file, so a developer's own `.env` never decides a test.
+    """
+    return Path(os.environ.get("CIVICLINE_ENV_FILE") or PROJECT_ROOT / ".env")
+
+
 def _env(name: str, file_values: dict[str, str], default: str = "") -> str:
     return os.environ.get(name) or file_values.get(name) or default
 
@@ -74,6 +82,7 @@ class Settings:
     rabbitmq_url: str
     default_region: str
     dispatcher: bool = True  # CIVICLINE_DISPATCHER=off: `python -m bot dispatch` sends instead
+    suppression_key: str = ""  # CIVICLINE_SUPPRESSION_KEY (bot/suppression.py); "" in development
     lock_minutes: int = 15
     max_verification_attempts: int = 3
     extra: dict[str, str] = field(default_factory=dict)
@@ -89,7 +98,7 @@ def default_database_url() -> str:
 
 def load_settings(env_file: Path | None = None) -> Settings:
     """Read settings; raise :class:`ConfigError` for missing secrets in production."""
-    file_values = read_env_file(env_file or PROJECT_ROOT / ".env")
+    file_values = read_env_file(env_file or env_file_path())
     environment = _env("CIVICLINE_ENV", file_values, "development").lower()
     values = {name: _env(name, file_values) for name in SECRET_NAMES}
     if environment == "production":
@@ -128,6 +137,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         default_region=_env("CIVICLINE_DEFAULT_REGION", file_values, "US"),
         dispatcher=_env("CIVICLINE_DISPATCHER", file_values, "on").lower()
         not in ("off", "0", "false", "no"),
+        suppression_key=_env(STABLE_SECRET_NAMES[0], file_values),
     )
 
 
@@ -137,10 +147,25 @@ def get_settings() -> Settings:
     return load_settings()
 
 
+def _env_file_values(path: Path) -> dict[str, str]:
+    """The `.env` file's values, parsed again only when the file changes (knobs are read on
+    hot paths: every form answer, every dispatcher tick)."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _parsed_env_file(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _parsed_env_file(path: Path, _stamp: int | None) -> dict[str, str]:
+    return read_env_file(path)
+
+
 def tunable(name: str, default: float) -> float:
     """A numeric knob (draft lifetime, desks per slot, retry backoff...) from the environment or
     `.env`, read on each call so tests and operators can change it without a restart."""
-    raw = _env(name, read_env_file(PROJECT_ROOT / ".env"))
+    raw = _env(name, _env_file_values(env_file_path()))
     try:
         return float(raw) if raw else default
     except ValueError as exc:

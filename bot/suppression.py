@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.config import PROJECT_ROOT, STABLE_SECRET_NAMES, read_env_file
+from bot.config import STABLE_SECRET_NAMES, get_settings
 from bot.models import OptOutSuppression, Person, utcnow
 
 [KEY_NAME] = STABLE_SECRET_NAMES  # CIVICLINE_SUPPRESSION_KEY
@@ -33,12 +32,8 @@ UNKEYED = b"civicline-opt-out-suppression-v1"  # public: used only when no key i
 
 
 def secret_key() -> str:
-    """The suppression key, read on each call (like bot.config.tunable); "" when unset.
-
-    The environment wins over `.env` even when it sets the key empty (no key)."""
-    if KEY_NAME in os.environ:
-        return os.environ[KEY_NAME]
-    return read_env_file(PROJECT_ROOT / ".env").get(KEY_NAME, "")
+    """The suppression key (``CIVICLINE_SUPPRESSION_KEY``); "" when unset."""
+    return get_settings().suppression_key
 
 
 def _digest(key: bytes, phone: str) -> str:

@@ -43,6 +43,7 @@ def base_env(database_url: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=database_url,
         CIVICLINE_ENV="test",
+        CIVICLINE_ENV_FILE=os.devnull,  # a developer's own .env never decides a test
         CIVICLINE_API_TOKEN=API_TOKEN,
         CIVICLINE_SESSION_SECRET="test-session-secret",
         CIVICLINE_CALL_CENTRE_NUMBER="+15550109999",

@@ -22,6 +22,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from bot import cases, cli, drafts, handoffs, inbound, people, retention, suppression
+from bot.config import get_settings
 from bot.db import get_engine, session_scope
 from bot.forms import REPORT_FORM
 from bot.migrate import alembic_config
@@ -421,10 +422,14 @@ def test_erase_asks_first_unless_yes(database: str, monkeypatch: pytest.MonkeyPa
 
 def test_the_suppression_hash_is_keyed_and_older_unkeyed_rows_still_match(
         session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(suppression.KEY_NAME, "")  # set and empty: no key, whatever .env says
+    def use_key(key: str) -> None:
+        monkeypatch.setenv(suppression.KEY_NAME, key)
+        get_settings.cache_clear()
+
+    use_key("")
     unkeyed = suppression.phone_hash("+15550700091")
     assert suppression.add(session, "+15550700091")
-    monkeypatch.setenv(suppression.KEY_NAME, "a long operator secret")
+    use_key("a long operator secret")
     keyed = suppression.phone_hash("+15550700091")
     assert keyed != unkeyed and len(keyed) == 64
     assert suppression.is_suppressed(session, "+15550700091")  # made before the key was set
@@ -432,7 +437,7 @@ def test_the_suppression_hash_is_keyed_and_older_unkeyed_rows_still_match(
     assert suppression.add(session, "+15550700092")
     assert set(session.scalars(select(OptOutSuppression.phone_hash))) == {
         unkeyed, suppression.phone_hash("+15550700092")}
-    monkeypatch.setenv(suppression.KEY_NAME, "another secret")
+    use_key("another secret")
     assert not suppression.is_suppressed(session, "+15550700092")  # why the key must not change
 
 
