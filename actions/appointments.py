@@ -17,14 +17,14 @@ from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import buttons, language_of
+from actions.common import buttons, inform, language_of
 from actions.forms import CLEAR, FormValidation
 from bot import bookings, offices, services
 from bot.bookings import DayState, TimeState
 from bot.dates import format_day, parse_day, parse_time
 from bot.db import session_scope
 from bot.forms import BOOKING_FORM, YES
-from bot.i18n import pick
+from bot.i18n import capitalised, pick
 from bot.models import Office, Service
 
 MAX_DAY_BUTTONS = 5
@@ -198,8 +198,7 @@ class ActionAskAppointmentService(AskAction):
 
     def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, session: Any,
             language: str) -> list[dict[str, Any]]:
-        options = [(pick(s.names, language)[:1].upper() + pick(s.names, language)[1:],
-                    f'/inform{{"appointment_service": "{s.slug}"}}')
+        options = [(capitalised(pick(s.names, language)), inform("appointment_service", s.slug))
                    for s in bookings.bookable_services(session)]
         dispatcher.utter_message(response="utter_ask_appointment_service",
                                  buttons=buttons(options))
@@ -213,7 +212,7 @@ class ActionAskAppointmentOffice(AskAction):
             language: str) -> list[dict[str, Any]]:
         service, _office, _day = _chosen(session, tracker)
         candidates = offices.offering(session, service) if service else []
-        options = [(offices.name(o, language), f'/inform{{"appointment_office": "{o.slug}"}}')
+        options = [(offices.name(o, language), inform("appointment_office", o.slug))
                    for o in candidates]
         dispatcher.utter_message(response="utter_ask_appointment_office",
                                  service=pick(service.names, language) if service else "",
@@ -233,7 +232,7 @@ class ActionAskAppointmentDay(AskAction):
             dispatcher.utter_message(response="utter_appointment_no_days", office=name)
             return [ActiveLoop(None), *CLEAR]
         options = [(format_day(day, language, short=True),
-                    f'/inform{{"appointment_day": "{day}"}}')
+                    inform("appointment_day", str(day)))
                    for day in days]
         dispatcher.utter_message(response="utter_ask_appointment_day", office=name,
                                  buttons=buttons(options))
@@ -247,7 +246,7 @@ class ActionAskAppointmentTime(AskAction):
             language: str) -> list[dict[str, Any]]:
         _service, office, day = _chosen(session, tracker)
         free = bookings.free_times(session, office, day) if office and day else []
-        options = [(f"{t:%H:%M}", f'/inform{{"appointment_time": "{t:%H:%M}"}}')
+        options = [(f"{t:%H:%M}", inform("appointment_time", f"{t:%H:%M}"))
                    for t in spread(free, MAX_TIME_BUTTONS)]
         dispatcher.utter_message(response="utter_ask_appointment_time",
                                  date=format_day(day, language) if day else "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -53,6 +54,12 @@ def latest_text(tracker: Tracker) -> str:
 
 def entity(tracker: Tracker, name: str) -> Any:
     return next(tracker.get_latest_entity_values(name), None)
+
+
+def inform(entity: str, value: str) -> str:
+    """The payload of a button that answers with ``entity`` = ``value``
+    (``/inform{"appointment_day": "2026-12-01"}``)."""
+    return "/inform" + json.dumps({entity: value}, ensure_ascii=False)
 
 
 def buttons(options: list[tuple[str, str]]) -> list[dict[str, str]]:

@@ -25,11 +25,11 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import channel_of, entity, language_of, person_session
+from actions.common import channel_of, entity, inform, language_of, person_session
 from bot import bookings, drafts, forms, offices, references, services
 from bot.dates import format_day
 from bot.forms import BOOKING_FORM, CONFIRM_SLOTS, NO, REPORT_FORM, YES
-from bot.i18n import pick
+from bot.i18n import capitalised, pick
 
 START_INTENTS = {"report_problem": REPORT_FORM, "book_appointment": BOOKING_FORM}
 ANSWER_SLOTS = {REPORT_FORM: forms.REPORT_SLOTS, BOOKING_FORM: forms.BOOKING_SLOTS}
@@ -64,22 +64,19 @@ def answers_of(tracker: Tracker, form: str) -> dict[str, Any]:
             if slot not in CONFIRM_SLOTS.values()}
 
 
-def draft_summary(form: str, answers: dict[str, Any], language: str) -> str:
+def draft_summary(session: Any, form: str, answers: dict[str, Any], language: str) -> str:
     """What the draft says so far, in a few words ("Pothole, 12 Elm Street")."""
     if form == REPORT_FORM:
         parts = [forms.name_of(forms.KIND_NAMES, answers.get("problem_kind"), language)
                  if answers.get("problem_kind") else "",
                  forms.short(answers.get("problem_place") or "", 40)]
     else:
-        from bot.db import session_scope
-
-        with session_scope() as session:
-            service = services.get(session, answers.get("appointment_service") or "")
-            office = offices.get(session, answers.get("appointment_office") or "")
-            parts = [pick(service.names, language) if service else "",
-                     offices.name(office, language) if office else ""]
+        service = services.get(session, answers.get("appointment_service") or "")
+        office = offices.get(session, answers.get("appointment_office") or "")
+        parts = [pick(service.names, language) if service else "",
+                 offices.name(office, language) if office else ""]
     summary = ", ".join(part for part in parts if part) or "-"
-    return summary[:1].upper() + summary[1:]
+    return capitalised(summary)
 
 
 def booking_summary(booking: Any, language: str) -> dict[str, str]:
@@ -107,7 +104,7 @@ def offer(dispatcher: CollectingDispatcher, session: Any, person: Any, form: str
     draft = drafts.load(session, person, form)
     if draft is not None:
         dispatcher.utter_message(response="utter_offer_draft",
-                                 summary=draft_summary(form, draft.answers, language))
+                                 summary=draft_summary(session, form, draft.answers, language))
         return [SlotSet("form_offer", f"{form}:{DRAFT}")]
     upcoming = bookings.owned(session, person) if form == BOOKING_FORM else []
     if upcoming:
@@ -305,5 +302,5 @@ class ActionAskFormField(Action):
         dispatcher.utter_message(
             response="utter_ask_form_field",
             buttons=[{"title": forms.name_of(forms.FIELD_NAMES, f, language),
-                      "payload": f'/inform{{"form_field": "{f}"}}'} for f in fields])
+                      "payload": inform("form_field", f)} for f in fields])
         return []

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import buttons, language_of, latest_text
 from bot import services
 from bot.db import session_scope
-from bot.i18n import pick
+from bot.i18n import capitalised, pick
 
 
 class ActionServiceStatus(Action):
@@ -36,11 +36,7 @@ class ActionServiceStatus(Action):
                 return [SlotSet("service", None), SlotSet("awaiting", "service")]
             dispatcher.utter_message(
                 response=f"utter_service_{found.status}",
-                name=_capitalised(pick(found.names, language)),
+                name=capitalised(pick(found.names, language)),
                 message=pick(found.message, language),
             )
         return [SlotSet("service", None), SlotSet("awaiting", None)]
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -19,3 +19,9 @@ def pick(texts: Mapping[str, str] | None, language: str | None) -> str:
         return ""
     code = normalise(language)
     return texts.get(code) or texts.get(DEFAULT) or next(iter(texts.values()), "")
+
+
+def capitalised(text: str) -> str:
+    """First letter upper case, the rest as written ("carte d'identité" -> "Carte d'identité";
+    ``str.capitalize`` would lower the rest)."""
+    return text[:1].upper() + text[1:]
