@@ -102,10 +102,10 @@ def _forms(token: str) -> set[str]:
     return forms
 
 
-def _word_matches(pattern: str, token: str) -> bool:
+def _word_matches(pattern: str, forms: set[str]) -> bool:
     if pattern.endswith("*"):
-        return any(form.startswith(pattern[:-1]) for form in _forms(token))
-    return pattern in _forms(token)
+        return any(form.startswith(pattern[:-1]) for form in forms)
+    return pattern in forms
 
 
 def _compile() -> list[tuple[str, tuple[str, ...]]]:
@@ -126,12 +126,12 @@ _PATTERNS = _compile()
 
 def category(text: str) -> str | None:
     """The kind of danger a message speaks of (self_harm, violence, ...), or None."""
-    tokens = _tokens(text or "")
+    forms = [_forms(token) for token in _tokens(text or "")]  # once per message, not per pattern
     for kind, pattern in _PATTERNS:
         size = len(pattern)
-        for start in range(len(tokens) - size + 1):
-            window = tokens[start:start + size]
-            if all(_word_matches(p, t) for p, t in zip(pattern, window, strict=True)):
+        for start in range(len(forms) - size + 1):
+            window = forms[start:start + size]
+            if all(_word_matches(p, f) for p, f in zip(pattern, window, strict=True)):
                 return kind
     return None
 

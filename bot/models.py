@@ -382,7 +382,6 @@ class TelegramCallback(Base):
 
 # --- Guided forms, bookings and notifications (SPEC §5.4, §5.7) --------------------------------
 
-BOOKING_STATUSES = ("booked", "cancelled")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "skipped", "failed")
 
 

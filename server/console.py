@@ -27,7 +27,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import select
 
-from bot import audit, handoffs, staff, staffed_hours
+from bot import audit, handoffs, people, staff, staffed_hours
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.language import SUPPORTED
@@ -238,8 +238,7 @@ def _conversation_data(handoff_id: int) -> dict[str, Any] | None:
             "person": {
                 "phone": person.phone if person else None,
                 "telegram": person.telegram_user_id if person else None,
-                "phone_verified": bool(person and (person.phone_verified or (
-                    person.phone and handoff.channel in ("sms", "voice")))),
+                "phone_verified": bool(person and people.verified_phone(person)),
                 "language": person.language if person else None,
                 "locks": [{"reference": a.reference, "failures": a.failures,
                            "locked_until": a.locked_until} for a in attempts],
