@@ -224,6 +224,7 @@ class TelegramClient:
         self.hooks, self.user_id, self.first_name = hooks, user_id, first_name
         self.language_code = language_code  # the app's language, as Telegram sends it
         self.message_ids = itertools.count(1)
+        self.last_callback_id: str | None = None
 
     def user(self) -> dict[str, Any]:
         user = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
@@ -255,7 +256,8 @@ class TelegramClient:
         return self.post(self.update(message=self.message(text=text, entities=entities)))
 
     def press(self, data: str) -> tuple[int, Any]:
-        query = {"id": secrets.token_hex(8), "from": self.user(), "chat_instance": "1",
+        self.last_callback_id = secrets.token_hex(8)  # Telegram's callback_query id
+        query = {"id": self.last_callback_id, "from": self.user(), "chat_instance": "1",
                  "data": data, "message": self.message(text="…")}
         return self.post(self.update(callback_query=query))
 

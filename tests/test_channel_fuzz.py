@@ -137,6 +137,6 @@ def test_bodies_that_are_not_even_forms_or_json_get_a_4xx(stack: Stack, clean_lo
         status, _ = post(stack.url + path, garbage,
                          {"Content-Type": "application/x-www-form-urlencoded",
                           "X-Twilio-Signature": signature})
-        assert status in {400, 403}
+        assert status == 400  # not a form: refused before the signature is even checked
     status, _ = TelegramClient(hooks, 9_300_002).post(b"\xff\xfe{")
     assert status == 400

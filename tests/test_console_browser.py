@@ -37,7 +37,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOT = ROOT / "results" / "tmp" / "console.png"
 TIMEOUT_MS = 15_000  # the console polls every 3 s; a slow CI machine gets some slack
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api  # noqa: E402  (a requirement: missing, the run fails)
+
 expect = sync_api.expect
 
 

@@ -24,12 +24,13 @@ from bot.outbound import Delivery, DeliveryError
 from server import api
 from tests.support import Providers
 
+pytestmark = pytest.mark.usefixtures("fast_retries")
 OWNER = ("40217382", "+15550100001")  # English, in_review
 SPANISH = ("12345674", "+34612345678")  # Spanish, approved
 TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/[^/]+/Messages\.json$")
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def fast_retries(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A fresh database, and retries due at once (after `database`, which resets CIVICLINE_*)."""
     monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "0")

@@ -57,11 +57,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory, postgres_template: str,
 
 
 def _adopt(suites: tuple[types.ModuleType, ...]) -> None:
-    """Collect every ``test_*`` of ``suites`` here too, where ``database`` is PostgreSQL."""
+    """Collect every ``test_*`` of ``suites`` here too, where ``database`` is PostgreSQL,
+    with its module's marks (``usefixtures``, ``stack``) put on the function itself."""
     for suite in suites:
+        marks = getattr(suite, "pytestmark", [])
         for name, value in vars(suite).items():
             if name.startswith("test_") and callable(value):
                 assert name not in globals(), f"{name} is in two suites"
+                for mark in marks if isinstance(marks, list) else [marks]:
+                    value = mark(value)
                 globals()[name] = value
 
 
