@@ -234,13 +234,13 @@ def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
 
     from tests.support import ROOT, base_env
 
-    hanging = threading.Event()
+    hanging, release = threading.Event(), threading.Event()
 
     def hang(_request: Any) -> Any:
         from werkzeug import Response
 
         hanging.set()
-        time.sleep(3)  # the process is killed meanwhile: this answer goes nowhere
+        release.wait(30)  # the process is killed meanwhile: this answer goes nowhere
         return Response("", status=503)
 
     twilio.server.expect_oneshot_request(TWILIO_PATH, method="POST").respond_with_handler(hang)
@@ -259,6 +259,7 @@ def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
         os.killpg(first.pid, signal.SIGKILL)
     finally:
         first.wait(10)
+        release.set()
     [row] = rows()
     assert row.status == "sending" and twilio.messages("Messages") == []
     second = dispatcher()
@@ -266,12 +267,12 @@ def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
         deadline = time.monotonic() + 60
         while rows()[0].status != "sent" and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(1)  # a few more polls: still one message
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(10)
     [row] = rows()
     assert (row.status, row.attempts) == ("sent", 2)
+    assert notifications.dispatch_due() == {}  # another round: nothing is due, nothing resent
     assert len(twilio.messages("Messages", To=OWNER[1])) == 1
 
 
