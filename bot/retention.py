@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, column, delete, false, func, inspect, or_, select, table, update
+from sqlalchemy import delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import drafts, people, suppression
@@ -42,11 +42,7 @@ from bot.models import (
     utcnow,
 )
 from bot.phones import looks_like_phone, mask, to_e164
-
-# Rasa's SQLTrackerStore table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent): one row per
-# event, ``timestamp`` in Unix seconds. Only the columns used here.
-EVENTS = "events"
-events: Table = table(EVENTS, column("sender_id"), column("timestamp"))
+from bot.tracker_events import events, has_events_table
 
 OPEN_HANDOFF = Handoff.status != "resolved"  # waiting or active: never purged
 
@@ -54,11 +50,6 @@ OPEN_HANDOFF = Handoff.status != "resolved"  # waiting or active: never purged
 def _delete(session: Session, statement: Any) -> int:
     result = session.execute(statement.execution_options(synchronize_session=False))
     return result.rowcount or 0
-
-
-def has_events_table(session: Session) -> bool:
-    """False before Rasa first ran against this database (it creates its table itself)."""
-    return inspect(session.connection()).has_table(EVENTS)
 
 
 # --- purge -------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ MAX_DETAIL = 2000
 
 
 class InputError(Exception):
-    """Bad request input: ``status`` 400 or 422, with a message and optional per-field errors."""
+    """A request that cannot be done: ``status`` (400 or 422 for bad input, 404, 409, 503...),
+    a message and optional per-field errors; ``require_token`` turns it into the JSON error."""
 
     def __init__(self, message: str, status: int = 422, fields: dict[str, str] | None = None):
         super().__init__(message)

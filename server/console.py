@@ -423,11 +423,7 @@ def add_routes(bp: Blueprint) -> None:
         if data is None:
             return page("forbidden.html", 404, viewer=request.ctx.viewer,
                         message=f"There is no conversation {handoff_id}.")
-        try:
-            events = await conversations.transcript_events(_agent(request),
-                                                           data["handoff"]["sender_id"])
-        except conversations.NotReady:
-            events = []
+        events = await conversations.transcript_events(data["handoff"]["sender_id"])
         entries = handoffs.transcript(events, data.pop("notes"))
         return page(template, status, viewer=request.ctx.viewer, entries=entries,
                     notice=_notice(request), error=error, draft=draft, note_draft=note_draft,
@@ -449,10 +445,8 @@ def add_routes(bp: Blueprint) -> None:
         """Run a conversation action; errors re-render the page with what was typed."""
         try:
             await operation()
-        except InputError as exc:
+        except InputError as exc:  # conversations.NotReady too (503)
             return await conversation_page(request, handoff_id, exc.status, str(exc), **drafts)
-        except conversations.NotReady as exc:
-            return await conversation_page(request, handoff_id, 503, str(exc), **drafts)
         return redirect(f"{PREFIX}/handoffs/{handoff_id}?done={done}#main")
 
     @bp.post(f"{PREFIX}/handoffs/<handoff_id:int>/claim")
@@ -469,10 +463,8 @@ def add_routes(bp: Blueprint) -> None:
         try:
             delivery = await conversations.reply(_agent(request), handoff_id, text,
                                                  viewer.username, viewer.staff_id)
-        except InputError as exc:
+        except InputError as exc:  # conversations.NotReady too (503)
             return await conversation_page(request, handoff_id, exc.status, str(exc), text)
-        except conversations.NotReady as exc:
-            return await conversation_page(request, handoff_id, 503, str(exc), text)
         if not delivery.delivered:
             return await conversation_page(
                 request, handoff_id, 502, "Your reply was not delivered: "
@@ -515,8 +507,8 @@ def add_routes(bp: Blueprint) -> None:
             result = await conversations.send_to_bot(
                 _agent(request), form["phone"], form["task"], form["language"] or None,
                 request.ctx.viewer.username)
-        except (InputError, conversations.NotReady) as exc:
-            return page("send.html", getattr(exc, "status", 503), viewer=request.ctx.viewer,
+        except InputError as exc:  # conversations.NotReady too (503)
+            return page("send.html", exc.status, viewer=request.ctx.viewer,
                         tasks=conversations.TASKS, form=form, result=None, error=str(exc))
         status = 200 if result.delivery.delivered else 502
         return page("send.html", status, viewer=request.ctx.viewer, tasks=conversations.TASKS,

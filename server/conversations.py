@@ -25,7 +25,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
-from bot import audit, handoffs, outbound, people
+from bot import audit, handoffs, outbound, people, tracker_events
 from bot.db import session_scope
 from bot.i18n import normalise
 from bot.language import DEFAULT, SUPPORTED
@@ -41,8 +41,11 @@ BACK_RESPONSES = {"released": "utter_handoff_released", "resolved": "utter_hando
 TRANSCRIPT_LIMIT = 400  # events shown, newest kept
 
 
-class NotReady(Exception):
-    """The Rasa model is not loaded yet."""
+class NotReady(InputError):
+    """The Rasa model is not loaded yet: 503 (try again shortly), not a 500."""
+
+    def __init__(self, message: str = "the assistant is not ready yet") -> None:
+        super().__init__(message, status=503)
 
 
 @dataclass
@@ -55,7 +58,7 @@ class Delivery:
 
 def _processor(agent: Agent | None):
     if agent is None or agent.processor is None:
-        raise NotReady("the assistant is not ready yet")
+        raise NotReady()
     return agent.processor
 
 
@@ -249,12 +252,15 @@ async def note(handoff_id: int, text: str, actor: str) -> None:
     await in_thread(_note, handoff_id, actor, text)
 
 
-async def transcript_events(agent: Agent, sender_id: str) -> list[dict[str, Any]]:
-    """The conversation's events across sessions, as dicts (the latest ones)."""
-    tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
-    if tracker is None:
-        return []
-    return [event.as_dict() for event in list(tracker.events)[-TRANSCRIPT_LIMIT:]]
+def _recent_events(sender_id: str) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        return tracker_events.recent(session, sender_id, TRANSCRIPT_LIMIT)
+
+
+async def transcript_events(sender_id: str) -> list[dict[str, Any]]:
+    """The conversation's latest events across sessions, as dicts (read in a worker thread:
+    the console polls this every few seconds)."""
+    return await in_thread(_recent_events, sender_id)
 
 
 # --- staff to bot ------------------------------------------------------------------------------

@@ -7,8 +7,8 @@
 - ``POST /api/handoffs/{id}/release`` (back to the bot), ``POST /api/handoffs/{id}/resolve``
 - ``POST /api/outreach`` ``{phone, task, language?}``: staff to bot, by SMS
 
-Unknown ids are 404, a hand-off already resolved is 409, bad bodies 400/422. Writes are
-audited as actor ``api``.
+Unknown ids are 404, a hand-off already resolved is 409, bad bodies 400/422, a model not
+loaded yet 503 (all as ``InputError``). Writes are audited as actor ``api``.
 """
 
 from __future__ import annotations
@@ -62,14 +62,6 @@ def _agent(request: Request):
     return getattr(request.app.ctx, "agent", None)
 
 
-async def _guarded(coroutine) -> response.HTTPResponse:
-    """Run an operation; a model that is not loaded yet is a 503, not a 500."""
-    try:
-        return await coroutine
-    except conversations.NotReady as exc:
-        return response.json({"error": str(exc)}, status=503)
-
-
 def add_routes(bp: Blueprint) -> None:
     """Attach the hand-off endpoints to the platform blueprint."""
 
@@ -81,43 +73,34 @@ def add_routes(bp: Blueprint) -> None:
     @bp.get("/api/handoffs/<handoff_id:int>")
     @require_token
     async def get_handoff(request: Request, handoff_id: int) -> response.HTTPResponse:
-        async def run() -> response.HTTPResponse:
-            found = await in_thread(_one, handoff_id)
-            notes = found.pop("_notes")
-            events = await conversations.transcript_events(_agent(request), found["sender_id"])
-            found["transcript"] = [
-                {**asdict(entry), "at": handoffs.iso(entry.at)}
-                for entry in handoffs.transcript(events, notes)]
-            return response.json(found)
-        return await _guarded(run())
+        found = await in_thread(_one, handoff_id)
+        notes = found.pop("_notes")
+        events = await conversations.transcript_events(found["sender_id"])
+        found["transcript"] = [
+            {**asdict(entry), "at": handoffs.iso(entry.at)}
+            for entry in handoffs.transcript(events, notes)]
+        return response.json(found)
 
     @bp.post("/api/handoffs/<handoff_id:int>/messages")
     @require_token
     async def post_message(request: Request, handoff_id: int) -> response.HTTPResponse:
         body = json_object(request)
         _only(body, "text")
-
-        async def run() -> response.HTTPResponse:
-            delivery = await conversations.reply(_agent(request), handoff_id, body.get("text"),
-                                                 API_ACTOR)
-            if not delivery.delivered:
-                return response.json({"delivered": False, "error": "; ".join(delivery.errors)},
-                                     status=502)
-            return response.json({"delivered": True})
-        return await _guarded(run())
+        delivery = await conversations.reply(_agent(request), handoff_id, body.get("text"),
+                                             API_ACTOR)
+        if not delivery.delivered:
+            return response.json({"delivered": False, "error": "; ".join(delivery.errors)},
+                                 status=502)
+        return response.json({"delivered": True})
 
     async def _close(request: Request, handoff_id: int, resolution: str
                      ) -> response.HTTPResponse:
-        async def run() -> response.HTTPResponse:
-            delivery = await conversations.close(_agent(request), handoff_id, API_ACTOR,
-                                                 resolution)
-            body: dict[str, Any] = {"id": handoff_id, "status": "resolved",
-                                    "resolution": resolution,
-                                    "citizen_told": delivery.delivered}
-            if delivery.errors:
-                body["delivery_error"] = "; ".join(delivery.errors)
-            return response.json(body)
-        return await _guarded(run())
+        delivery = await conversations.close(_agent(request), handoff_id, API_ACTOR, resolution)
+        body: dict[str, Any] = {"id": handoff_id, "status": "resolved",
+                                "resolution": resolution, "citizen_told": delivery.delivered}
+        if delivery.errors:
+            body["delivery_error"] = "; ".join(delivery.errors)
+        return response.json(body)
 
     @bp.post("/api/handoffs/<handoff_id:int>/release")
     @require_token
@@ -134,14 +117,11 @@ def add_routes(bp: Blueprint) -> None:
     async def outreach(request: Request) -> response.HTTPResponse:
         body = json_object(request)
         _only(body, "phone", "task", "language")
-
-        async def run() -> response.HTTPResponse:
-            done = await conversations.send_to_bot(
-                _agent(request), str(body.get("phone") or ""), str(body.get("task") or ""),
-                body.get("language"), API_ACTOR)
-            result = {"phone": done.phone, "task": done.task, "language": done.language,
-                      "messages": done.messages, "delivered": done.delivery.delivered}
-            if not done.delivery.delivered:
-                result["error"] = "; ".join(done.delivery.errors)
-            return response.json(result, status=200 if done.delivery.delivered else 502)
-        return await _guarded(run())
+        done = await conversations.send_to_bot(
+            _agent(request), str(body.get("phone") or ""), str(body.get("task") or ""),
+            body.get("language"), API_ACTOR)
+        result = {"phone": done.phone, "task": done.task, "language": done.language,
+                  "messages": done.messages, "delivered": done.delivery.delivered}
+        if not done.delivery.delivered:
+            result["error"] = "; ".join(done.delivery.errors)
+        return response.json(result, status=200 if done.delivery.delivered else 502)
