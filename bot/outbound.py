@@ -5,11 +5,10 @@ for SMS); everything sent later goes through here: Twilio's REST API for SMS (it
 moved to ``TWILIO_API_BASE_URL`` when set, for tests), the Telegram Bot API through
 python-telegram-bot's ``Bot`` (``TELEGRAM_API_BASE_URL`` as its ``base_url``).
 
-* :func:`sender_for` gives the :class:`Sender` of a channel; ``send`` is synchronous (it may
-  be called from a worker thread or the command line). Telegram's ``Bot`` is asynchronous:
-  inside an event loop use :meth:`TelegramSender.send_async` / :func:`send_telegram`; the
-  synchronous path runs the coroutine with ``asyncio.run`` (in a worker thread when the caller
-  is itself inside a running loop).
+* :class:`TwilioSmsSender` and :class:`TelegramSender` send synchronously (from a worker
+  thread or the command line). Telegram's ``Bot`` is asynchronous: inside an event loop use
+  :func:`send_telegram`; the synchronous path runs the coroutine with ``asyncio.run`` (in a
+  worker thread when the caller is itself inside a running loop).
 * :func:`send_to_person` picks the person's channel (the one they last wrote on, a call counting
   as SMS; else Telegram if linked, else SMS), never texts someone who opted out
   (:class:`OptedOut`), renders for the medium and remembers numbered options, so that a reply
@@ -23,7 +22,7 @@ import concurrent.futures
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -74,14 +73,6 @@ class Delivery:
     @property
     def provider_id(self) -> str:
         return ",".join(self.provider_ids)
-
-
-class Sender(Protocol):
-    """Sends one message on one channel; returns the provider's message id."""
-
-    channel: str
-
-    def send(self, recipient: str, message: OutboundMessage) -> str: ...
 
 
 def run_sync(coroutine: Awaitable[T]) -> T:
@@ -240,11 +231,6 @@ class TelegramSender:
     def send_rendered(self, recipient: str, messages: Sequence[TelegramMessage]) -> list[str]:
         return run_sync(self._send_standalone(recipient, messages))
 
-    async def send_async(self, recipient: str, messages: Sequence[TelegramMessage]
-                         ) -> list[str]:
-        """From inside an event loop (the Rasa server): the loop's own ``Bot``."""
-        return await send_telegram(loop_bot(), recipient, messages)
-
     async def _send_standalone(self, recipient: str, messages: Sequence[TelegramMessage]
                                ) -> list[str]:
         from telegram.request import HTTPXRequest
@@ -258,15 +244,6 @@ class TelegramSender:
 
 
 # --- choosing and sending --------------------------------------------------------------------
-
-def sender_for(channel: str, settings: Settings | None = None) -> TwilioSmsSender | TelegramSender:
-    """The sender of ``channel`` ("sms" or "telegram"; a call is answered by SMS)."""
-    if channel in (inbound.SMS, inbound.VOICE):
-        return TwilioSmsSender(settings)
-    if channel == inbound.TELEGRAM:
-        return TelegramSender(settings)
-    raise DeliveryError(f"no way to send a message on channel {channel!r}", retryable=False)
-
 
 def channel_for(session: Session, person: Person) -> str:
     """Where to reach this person: the channel they last used (a call: SMS), else Telegram if

@@ -137,6 +137,5 @@ def test_someone_with_no_phone_and_no_telegram_cannot_be_reached(wire: Providers
     person = people.get_or_create(session, "web-visitor-1")
     with pytest.raises(outbound.DeliveryError):
         outbound.send_to_person(session, person, outbound.OutboundMessage("Hi"))
-    with pytest.raises(outbound.DeliveryError):
-        outbound.sender_for("fax")
-    assert isinstance(outbound.sender_for("voice"), outbound.TwilioSmsSender)
+    with pytest.raises(outbound.DeliveryError, match="no way to send"):
+        outbound.send_to_person(session, person, outbound.OutboundMessage("Hi"), channel="fax")
