@@ -109,7 +109,8 @@ def render(rows: dict[str, Row], trained: float, per_message: float, messages: i
         "`data/nlu/*.yml`). Positives: `bot/data/distress/heldout.yml`, written apart from the",
         "training data. Negatives: every `data/nlu/<lang>.yml` example (ordinary talk; the",
         "model also trains on these as negatives) plus the held-out ordinary answers and",
-        "figurative near misses (never trained on).",
+        "figurative near misses (not in `train.yml`; short answers such as \"ok\" also occur",
+        "in the NLU data).",
         "",
         f"Targets: recall >= {percent(RECALL_TARGET)} per language, false alarms <= "
         f"{percent(FALSE_ALARM_TARGET)}.",
