@@ -63,6 +63,12 @@ nlu-report: venv
 	@mkdir -p results var
 	$(PY) -m scripts.nlu_report
 
+# Distress detection per language (held-out recall, false alarms): results/distress-report.md.
+.PHONY: distress-report
+distress-report: venv
+	@mkdir -p results
+	$(PY) -m scripts.distress_report
+
 # Speed and memory of the real stack: results/bench.md and results/bench.json.
 bench: venv model
 	@mkdir -p results

@@ -21,6 +21,7 @@ from bot.distress_model import DATA_DIR, LANGUAGES, NONE, Example
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "results" / "distress-report.md"
 HELD_OUT = DATA_DIR / "heldout.yml"
+FRESH = DATA_DIR / "fresh.yml"  # written after tuning on HELD_OUT, measured once, never tuned on
 RECALL_TARGET = 0.95
 FALSE_ALARM_TARGET = 0.01
 
@@ -82,6 +83,25 @@ def evaluate() -> dict[str, Row]:
     return dict(rows)
 
 
+def evaluate_fresh() -> dict[str, Row]:
+    """Counts on the second held-out set (its own positives and ordinary messages only)."""
+    rows: dict[str, Row] = defaultdict(Row)
+    for example in distress_model.load_examples(FRESH):
+        row = rows[example.language]
+        found = distress.is_distress(example.text)
+        if example.label == NONE:
+            row.negatives += 1
+            row.false_alarms += found
+            if found:
+                row.alarms.append(f"{example.text} ({distress.category(example.text)})")
+        else:
+            row.positives += 1
+            row.found += found
+            if not found:
+                row.missed.append(example.text)
+    return dict(rows)
+
+
 def timings(texts: list[str]) -> tuple[float, float]:
     """(CPU seconds to train the model in this process, mean CPU microseconds per message).
     CPU time, not wall time: on a shared machine the wall clock measures the neighbours."""
@@ -99,7 +119,8 @@ def percent(value: float) -> str:
     return f"{100 * value:.1f} %"
 
 
-def render(rows: dict[str, Row], trained: float, per_message: float, messages: int) -> str:
+def render(rows: dict[str, Row], trained: float, per_message: float, messages: int,
+           fresh: dict[str, Row] | None = None) -> str:
     lines = [
         "# Distress detection: held-out recall and false alarms",
         "",
@@ -114,6 +135,14 @@ def render(rows: dict[str, Row], trained: float, per_message: float, messages: i
         "",
         f"Targets: recall >= {percent(RECALL_TARGET)} per language, false alarms <= "
         f"{percent(FALSE_ALARM_TARGET)}.",
+        "",
+        "Decisions on figurative wordings (tested in `tests/test_distress.py`): tiredness, death",
+        "or killing said of waiting, machines, requests or laughter (\"I'm tired of waiting\",",
+        "\"the bus is dead\", \"kill the request\", \"me muero de ganas\", \"mort de rire\")",
+        "is not distress; hunger said with dying (\"je meurs de faim\", \"me muero de hambre\",",
+        "\"I'm starving\") is taken literally, as \"j'ai faim\" always was: asking a person who",
+        "was only joking costs a minute, missing a hungry one costs more. Service questions",
+        "about evictions, shelters or food banks are not distress; being evicted is.",
         "",
         "| language | positives | recall | kind right | lexicon alone | model alone "
         "| negatives | false alarms | false-alarm rate |",
@@ -142,7 +171,34 @@ def render(rows: dict[str, Row], trained: float, per_message: float, messages: i
     lines += ["", "## False alarms", ""]
     lines += [f"- {language}: {text}" for language, text in alarms] or ["(none)"]
     lines.append("")
+    if fresh:
+        lines += render_fresh(fresh)
     return "\n".join(lines)
+
+
+def render_fresh(rows: dict[str, Row]) -> list[str]:
+    lines = [
+        "## A second, fresh held-out set",
+        "",
+        "The word lists and the model's settings were extended and tuned while looking at the",
+        "misses on `heldout.yml`, so the table above is optimistic. `bot/data/distress/fresh.yml`",
+        "was written afterwards, in new wordings, and measured once with nothing changed since:",
+        "the honest estimate for wordings nobody tuned for (small samples: 24 positives, 4 per",
+        "kind, and 10 ordinary messages per language).",
+        "",
+        "| language | positives | recall | ordinary | false alarms |",
+        "|---|---|---|---|---|",
+    ]
+    for language in LANGUAGES:
+        row = rows[language]
+        lines.append(f"| {language} | {row.positives} | {percent(row.recall)} | "
+                     f"{row.negatives} | {row.false_alarms} |")
+    lines += ["", "Missed:", ""]
+    lines += [f"- {language}: {text}" for language, row in rows.items() for text in row.missed]
+    lines += ["", "False alarms:", ""]
+    lines += [f"- {language}: {text}" for language, row in rows.items() for text in row.alarms]
+    lines.append("")
+    return lines
 
 
 def main() -> int:
@@ -150,7 +206,8 @@ def main() -> int:
     texts = [e.text for e in held_out()] + [e.text for e in distress_model.nlu_examples()]
     trained, per_message = timings(texts)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(render(rows, trained, per_message, len(texts)), encoding="utf-8")
+    REPORT.write_text(render(rows, trained, per_message, len(texts), evaluate_fresh()),
+                      encoding="utf-8")
     print(REPORT.read_text(encoding="utf-8"))
     ok = all(rows[lang].recall >= RECALL_TARGET
              and rows[lang].false_alarm_rate <= FALSE_ALARM_TARGET for lang in LANGUAGES)
