@@ -10,8 +10,9 @@ trained in-process, at first use, from text files only (no pickled artefact):
 
 Character n-grams within words cope with typos, missing accents, Arabic clitics and Darija's
 digits-for-letters ("ma3ndi", "n9tel"); word uni- and bigrams add the phrase context
-("nowhere to sleep" versus "nowhere to park"). Training is deterministic (fixed solver and
-seed, sorted input) and takes well under a second for a few thousand examples.
+("nowhere to sleep" versus "nowhere to park"). Training is deterministic (files read in a
+fixed order, features sorted, so hash seeds do not matter; liblinear with a fixed seed) and
+takes well under a second of CPU for a few thousand examples.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def nlu_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
 
 def features(plain: str) -> dict[str, float]:
     """Character n-grams (2-5, within words padded by spaces) and word uni- and bigrams of a
-    normalised message, each counted once, L2-normalised."""
+    normalised message, each counted once, L2-normalised; sorted, so that sums and the
+    vocabulary's order do not depend on Python's string hashing."""
     grams: set[str] = set()
     tokens = plain.split()
     for token in tokens:
@@ -110,7 +112,7 @@ def features(plain: str) -> dict[str, float]:
     if not grams:
         return {}
     weight = 1.0 / math.sqrt(len(grams))
-    return {gram: weight for gram in grams}
+    return {gram: weight for gram in sorted(grams)}
 
 
 def _matrix(rows: list[dict[str, float]]) -> tuple[Any, list[str]]:
@@ -151,6 +153,8 @@ class DistressModel:
         self._kind_weights = {
             kind: {name: float(w) for name, w in zip(names, row, strict=True) if w}
             for kind, row in zip(kinds.classes_, kinds.coef_, strict=True)}
+        self._kind_bias = {kind: float(b)
+                           for kind, b in zip(kinds.classes_, kinds.intercept_, strict=True)}
 
     def score(self, text: str) -> float:
         """Probability that the message speaks of distress (0..1)."""
@@ -163,7 +167,7 @@ class DistressModel:
     def kind(self, text: str) -> str:
         """The most likely kind of distress, for a message taken as distress."""
         grams = features(normalise(text))
-        return max(sorted(self._kind_weights), key=lambda kind: sum(
+        return max(sorted(self._kind_weights), key=lambda kind: self._kind_bias[kind] + sum(
             self._kind_weights[kind].get(g, 0.0) * v for g, v in grams.items()))
 
     def predict(self, text: str) -> str | None:

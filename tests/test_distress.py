@@ -5,7 +5,11 @@ opening an urgent hand-off with the emergency numbers in the person's language."
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -120,6 +124,18 @@ def test_training_is_fast_and_deterministic() -> None:
     second = DistressModel(examples)
     texts = [text for text, _ in ISSUE_MESSAGES] + ["hola", "I need a new passport"]
     assert [first.score(t) for t in texts] == [second.score(t) for t in texts]
+
+
+def test_the_same_scores_whatever_the_hash_seed() -> None:
+    """Two processes with different string hashing train the same model."""
+    program = ("from bot import distress_model as m; "
+               "print([m.model().score(t) for t in ('i cant go on anymore', 'ma3ndi ma nakol')])")
+    root = Path(__file__).resolve().parent.parent
+    outputs = {subprocess.run([sys.executable, "-c", program], cwd=root, check=True,
+                              capture_output=True, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2")}
+    assert len(outputs) == 1 and outputs != {""}
 
 
 def test_detection_is_fast() -> None:
