@@ -136,6 +136,10 @@ def render(rows: dict[str, Row], trained: float, per_message: float, messages: i
         f"Targets: recall >= {percent(RECALL_TARGET)} per language, false alarms <= "
         f"{percent(FALSE_ALARM_TARGET)}.",
         "",
+        "For comparison, the word lists alone as they were before the model (commit ea516e3)",
+        "found 8/44 (en), 6/43 (es), 10/43 (fr) and 4/44 (ar) of these held-out positives, and",
+        "10/96 of the fresh set's below.",
+        "",
         "Decisions on figurative wordings (tested in `tests/test_distress.py`): tiredness, death",
         "or killing said of waiting, machines, requests or laughter (\"I'm tired of waiting\",",
         "\"the bus is dead\", \"kill the request\", \"me muero de ganas\", \"mort de rire\")",
