@@ -58,11 +58,12 @@ def _safe(year: int, month: int, day: int) -> dt.date | None:
 
 
 def candidate_dates(text: str, today: dt.date | None = None) -> list[dt.date]:
-    """Every date the text can reasonably mean (usually one, two for 03/04/1990)."""
+    """Every date the text can reasonably mean: usually one, two for 03/04/1990, and every
+    date of a message that lists several (a date of birth check tries only a message that
+    means exactly one, bot.cases.check_date_of_birth)."""
     folded = fold(normalise_digits(text))
     found: list[dt.date] = []
-    match = _NUMERIC.search(folded)
-    if match:
+    for match in _NUMERIC.finditer(folded):  # every date in the message counts (§5.1)
         first, second, third = (int(g) for g in match.groups())
         if len(match.group(1)) == 4:  # ISO: year-month-day
             found.append(_safe(first, second, third))

@@ -344,13 +344,34 @@ def test_invalid_or_missing_reference(database: str, domain: dict, typed: str, r
 def test_stranger_with_the_right_date_of_birth(database: str, domain: dict) -> None:
     _, events = validate(domain, STRANGER, "40217382", {"case_reference": "40217382"})
     slots = slot_events(events)
-    messages, events = validate(domain, STRANGER, "12/03/1985", {"date_of_birth": "12/03/1985"},
+    messages, events = validate(domain, STRANGER, "12 March 1985",
+                                {"date_of_birth": "12 March 1985"},
                                 slots=slots, requested="date_of_birth")
     assert messages == []
     assert slot_events(events) == {"date_of_birth": "-", "status_outcome": "owner"}
     messages, _ = show_status(domain, STRANGER, {"language": "en", **slots,
                                                  **slot_events(events)})
     assert responses(messages) == ["utter_case_in_review"]
+
+
+@pytest.mark.parametrize("typed", ["12/03/1985",
+                                   " ".join(f"{d} jan 1985" for d in range(1, 29))])
+def test_several_candidate_dates_ask_for_one_and_do_not_count(database: str, domain: dict,
+                                                             typed: str) -> None:
+    """"12/03/1985" is two dates, a list of dates is many: neither is tried (the right one is
+    among them), the person is asked for one date, and no failure is counted."""
+    slots = {"case_reference": "40217382"}
+    for _ in range(4):
+        messages, events = validate(domain, STRANGER, typed, {"date_of_birth": typed},
+                                    slots=slots, requested="date_of_birth")
+        assert responses(messages) == ["utter_date_of_birth_one_date"]
+        assert slot_events(events) == {"date_of_birth": None}
+    with session_scope() as session:
+        assert [row.failures for row in session.scalars(select(VerificationAttempt))] == [0]
+    messages, events = validate(domain, STRANGER, "12 March 1985",
+                                {"date_of_birth": "12 March 1985"}, slots=slots,
+                                requested="date_of_birth")
+    assert slot_events(events)["status_outcome"] == "owner"
 
 
 def test_unreadable_date_of_birth_does_not_count(database: str, domain: dict) -> None:
@@ -393,7 +414,7 @@ def test_three_wrong_dates_of_birth_lock(database: str, domain: dict, reference:
     assert messages == []
     assert slot_events(events) == {"case_reference": reference, "date_of_birth": "-",
                                    "status_outcome": "locked"}
-    messages, events = validate(domain, STRANGER, "12/03/1985", {"date_of_birth": "12/03/1985"},
+    messages, events = validate(domain, STRANGER, "1985-03-12", {"date_of_birth": "1985-03-12"},
                                 slots={"case_reference": reference}, requested="date_of_birth")
     assert slot_events(events)["status_outcome"] == "locked"
     with session_scope() as session:
