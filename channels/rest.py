@@ -19,6 +19,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
 from bot.config import get_settings
@@ -52,7 +53,7 @@ def body_error(request: Request) -> str | None:
     string ``sender`` and a string ``message``."""
     try:
         body = request.json
-    except Exception:  # Sanic raises its own error for bad JSON
+    except InvalidUsage:  # not JSON
         return "the body must be JSON"
     if not isinstance(body, dict):
         return "the body must be a JSON object"
