@@ -193,3 +193,17 @@ def test_migration_0006_turns_stored_dates_into_hashes(
         stranger = people.get_or_create(session, "+15550770902")
         assert cases.check_date_of_birth(session, stranger, REFERENCE, RIGHT).outcome \
             is Outcome.OWNER
+
+
+def test_migration_0006_matches_the_models(database: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.db import get_engine
+    from bot.models import Base
+
+    with get_engine().connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    mine = [d for d in diff if any(name in repr(d) for name in
+                                   ("verification_failures", "'cases'", "date_of_birth"))]
+    assert mine == []
