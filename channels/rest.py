@@ -2,8 +2,9 @@
 
 Rasa's own ``RestInput`` believes the ``input_channel`` and ``metadata`` the caller writes, so
 anyone could say "this came by SMS" and be taken for a phone's owner. Here the turn's channel
-is always ``rest`` and caller metadata is dropped: what a message may prove is decided by the
-input channel class that received it (SPEC §5.1, §6), and REST proves no phone number.
+is always ``rest``, and of the caller's metadata only a photo is kept: what a message may prove
+is decided by the input channel class that received it (SPEC §5.1, §6), and REST proves no
+phone number.
 
 The channel is for development and tests. In production (``CIVICLINE_ENV=production``) it is
 off (404) unless ``CIVICLINE_REST_TOKEN`` is set, and then every request must carry
@@ -23,9 +24,11 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
 from bot.config import get_settings
-from channels.common import refuse
+from channels.common import media_metadata, refuse
 
 CHANNEL = "rest"
+MEDIA_KEYS = ("url", "file_id", "content_type")
+MAX_MEDIA = 10
 BEARER = "bearer "
 
 
@@ -76,7 +79,16 @@ class RestChannel(RestInput):
         return CHANNEL  # never the caller's "input_channel"
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
-        return None  # never the caller's "metadata" (a voice hand-off reason, a photo...)
+        """Only a photo, as the SMS and Telegram channels carry it (``{"media": [...]}``);
+        nothing else the caller puts in ``metadata`` (a voice hand-off reason...) reaches
+        the conversation."""
+        metadata = request.json.get("metadata")
+        media = metadata.get("media") if isinstance(metadata, dict) else None
+        if not isinstance(media, list):
+            return None
+        kept = [{key: item[key] for key in MEDIA_KEYS if isinstance(item.get(key), str)}
+                for item in media[:MAX_MEDIA] if isinstance(item, dict)]
+        return media_metadata([item for item in kept if item])
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         bp = super().blueprint(on_new_message)
