@@ -91,6 +91,19 @@ def test_a_spoofed_input_channel_discloses_nothing(stack: Stack) -> None:
     channels = query(stack, "SELECT DISTINCT json_extract(data, '$.input_channel') FROM events "
                             "WHERE sender_id = :s AND type_name = 'user'", s=phone)
     assert channels == [("rest",)]  # recorded as what it was
+    reasons = query(stack, "SELECT json_extract(data, '$.metadata.handoff_reason') FROM events "
+                           "WHERE sender_id = :s AND type_name = 'user'", s=phone)
+    assert reasons == [(None,), (None,)]  # the claimed voice hand-off reason never got in
+
+
+@pytest.mark.parametrize(("body", "raw"), [
+    ({"message": "hello"}, None), ({"sender": "", "message": "hello"}, None),
+    ({"sender": "rest-user", "message": 12}, None), ([1, 2], None), (None, b"not json"),
+])
+def test_a_body_that_is_not_a_message_is_refused(stack: Stack, body: Any,
+                                                 raw: bytes | None) -> None:
+    status, reply, _ = http("POST", f"{stack.url}/webhooks/rest/webhook", body, raw=raw)
+    assert status == 400 and reply["error"], reply
 
 
 def test_the_170_date_message_is_not_an_attempt(stack: Stack) -> None:
