@@ -17,7 +17,7 @@ from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import buttons, inform, language_of
+from actions.common import Clocked, buttons, inform, language_of
 from actions.forms import CLEAR, FormValidation
 from bot import bookings, offices, services
 from bot.bookings import DayState, TimeState
@@ -58,7 +58,7 @@ def spread(items: list, count: int) -> list:
     return list(dict.fromkeys(picked))
 
 
-class ValidateBookAppointmentForm(FormValidation):
+class ValidateBookAppointmentForm(Clocked, FormValidation):
     form = BOOKING_FORM
 
     def validate_appointment_service(self, value: Any, dispatcher: CollectingDispatcher,
@@ -99,7 +99,8 @@ class ValidateBookAppointmentForm(FormValidation):
     def validate_appointment_day(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         language = language_of(tracker)
-        day = parse_day(str(value or ""))
+        now = self.now()
+        day = parse_day(str(value or ""), now.date())
         if day is None:
             dispatcher.utter_message(response="utter_appointment_day_unreadable")
             return {"appointment_day": None}
@@ -107,7 +108,7 @@ class ValidateBookAppointmentForm(FormValidation):
             _service, office, _day = _chosen(session, tracker)
             if office is None:
                 return {"appointment_day": None}
-            state = bookings.day_state(session, office, day)
+            state = bookings.day_state(session, office, day, now)
             if state is DayState.OPEN:
                 return {"appointment_day": day.isoformat()}
             holiday = offices.holiday_on(office, day)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,13 +12,24 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from bot import people
-from bot.config import get_settings
 from bot.db import session_scope
 from bot.i18n import normalise
 from bot.models import Person
 
 # Channels whose sender id is a phone number the provider has proven (a text or a call from it).
 PHONE_CHANNELS = frozenset({"sms", "voice"})
+
+
+class Clocked:
+    """An action that reads the local time through ``self.now`` rather than the wall clock,
+    so a test passes a fixed ``now`` ("tomorrow" then means one day, whatever the calendar).
+    Rasa's action server builds actions without arguments: the real clock."""
+
+    def __init__(self, now: Callable[[], dt.datetime] | None = None) -> None:
+        self.now = now or dt.datetime.now
+
+    def today(self) -> dt.date:
+        return self.now().date()
 
 
 @contextmanager
@@ -36,16 +48,19 @@ def channel_of(tracker: Tracker) -> str:
 
 
 def trusts_phone(tracker: Tracker, person: Person) -> bool:
-    """Whether the sender's phone number is proven on this channel (SPEC §5.1).
+    """Whether the channel that received this turn proves the sender's phone (SPEC §5.1, §6).
 
-    SMS and voice come from the number; Telegram proves it when the contact is shared
-    (``person.phone_verified``). The REST channel has no proof: trusted in development only,
-    so the demo and tests can play a phone owner.
+    The channel is the input channel class that took the message (channels/*.py set it; the
+    REST channel always says "rest"), never anything the caller wrote. SMS and voice come from
+    the number itself. Telegram proves it only for the Telegram user who shared that contact,
+    on Telegram. REST proves nothing, in any environment.
     """
     channel = channel_of(tracker)
-    if channel in PHONE_CHANNELS or person.phone_verified:
+    if channel in PHONE_CHANNELS:
         return True
-    return channel == "rest" and not get_settings().is_production
+    return (channel == "telegram" and person.phone_verified
+            and person.telegram_user_id is not None
+            and tracker.sender_id == people.telegram_sender_id(person.telegram_user_id))
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -21,7 +21,14 @@ from rasa_sdk.events import (
 )
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import channel_of, entity, language_of, latest_text, person_session
+from actions.common import (
+    Clocked,
+    channel_of,
+    entity,
+    language_of,
+    latest_text,
+    person_session,
+)
 from actions.conversation import FORM_SLOTS
 from bot import audit, distress, handoffs, outbound, people, texts
 from bot.config import get_settings
@@ -93,7 +100,7 @@ def utter_urgent(dispatcher: CollectingDispatcher) -> None:
                              crisis_line=crisis_line)
 
 
-class ActionHuman(Action):
+class ActionHuman(Clocked, Action):
     """Hands the conversation to a person: queue place, call transfer, or when staff are back."""
 
     def name(self) -> str:
@@ -104,9 +111,11 @@ class ActionHuman(Action):
         language, channel = language_of(tracker), channel_of(tracker) or None
         urgent = is_urgent(tracker)
         reason = reason_for(tracker, urgent)
+        now = self.now()
         with person_session(tracker) as (session, _person):
             outcome = handoffs.request(session, tracker.sender_id, channel=channel,
-                                       language=language, reason=reason, urgent=urgent)
+                                       language=language, reason=reason, urgent=urgent,
+                                       local_now=now)
             handoff = outcome.handoff
             audit.record(session, ACTOR, "handoff.open" if outcome.created else "handoff.update",
                          str(handoff.id), reason=handoff.reason, urgent=handoff.urgent,
@@ -122,7 +131,7 @@ class ActionHuman(Action):
             dispatcher.utter_message(response="utter_handoff_queued", position=outcome.position,
                                      minutes=outcome.wait_minutes)
         elif outcome.back_at is not None:
-            day, time = when_back(outcome.back_at, language)
+            day, time = when_back(outcome.back_at, language, now.date())
             dispatcher.utter_message(response="utter_handoff_after_hours", day=day, time=time)
         else:
             dispatcher.utter_message(response="utter_handoff_after_hours_later")

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import buttons, language_of, latest_text
+from actions.common import Clocked, buttons, language_of, latest_text
 from bot import offices, services
 from bot.dates import find_day
 from bot.db import session_scope
@@ -19,7 +19,7 @@ from bot.models import Office
 DONE = [SlotSet("office", None), SlotSet("awaiting", None)]
 
 
-class ActionFindOffice(Action):
+class ActionFindOffice(Clocked, Action):
     def name(self) -> str:
         return "action_find_office"
 
@@ -27,7 +27,7 @@ class ActionFindOffice(Action):
             domain: dict[str, Any]) -> list[dict[str, Any]]:
         language = language_of(tracker)
         text = latest_text(tracker)
-        day = find_day(text)
+        day = find_day(text, self.today())
         slug = tracker.get_slot("office")
         with session_scope() as session:
             office = offices.get(session, slug) if slug else offices.match_by_name(session, text)

@@ -56,6 +56,9 @@ class ValidateStatusForm(FormValidationAction):
             dispatcher.utter_message(response="utter_details_do_not_match",
                                      attempts_left=lookup.attempts_left)
             return {"date_of_birth": None}
+        if lookup.outcome is Outcome.ONE_DATE:  # not an attempt: nothing tried or counted
+            dispatcher.utter_message(response="utter_date_of_birth_one_date")
+            return {"date_of_birth": None}
         return {"date_of_birth": SKIPPED, "status_outcome": lookup.outcome.value}
 
 

@@ -25,6 +25,9 @@ SECRET_NAMES = (
 # development: a key that changed between processes would forget opt-out suppressions
 # (bot/suppression.py reads it).
 STABLE_SECRET_NAMES = ("CIVICLINE_SUPPRESSION_KEY",)
+# The key of the dates-of-birth hashes: required in production; a fixed public key stands in
+# for it in development (bot/cases.py), as for the suppression key.
+DOB_KEY_NAME = "CIVICLINE_DOB_KEY"
 
 
 class ConfigError(RuntimeError):
@@ -83,6 +86,10 @@ class Settings:
     default_region: str
     dispatcher: bool = True  # CIVICLINE_DISPATCHER=off: `python -m bot dispatch` sends instead
     suppression_key: str = ""  # CIVICLINE_SUPPRESSION_KEY (bot/suppression.py); "" in development
+    # CIVICLINE_REST_TOKEN: in production the REST channel answers 404 without it and then
+    # wants it as a bearer token (channels/rest.py); unused in development and tests.
+    rest_token: str = ""
+    dob_key: str = ""  # CIVICLINE_DOB_KEY: dates of birth are HMACs under it (bot/cases.py)
     lock_minutes: int = 15
     max_verification_attempts: int = 3
     extra: dict[str, str] = field(default_factory=dict)
@@ -106,6 +113,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
         missing += [name for name in STABLE_SECRET_NAMES if not _env(name, file_values)]
         if not _env("PUBLIC_BASE_URL", file_values):
             missing.append("PUBLIC_BASE_URL")
+        if not _env(DOB_KEY_NAME, file_values):
+            missing.append(DOB_KEY_NAME)
         if missing:
             raise ConfigError(
                 "Missing settings for production: "
@@ -138,6 +147,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
         dispatcher=_env("CIVICLINE_DISPATCHER", file_values, "on").lower()
         not in ("off", "0", "false", "no"),
         suppression_key=_env(STABLE_SECRET_NAMES[0], file_values),
+        rest_token=_env("CIVICLINE_REST_TOKEN", file_values),
+        dob_key=_env(DOB_KEY_NAME, file_values),
     )
 
 

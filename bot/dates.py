@@ -41,11 +41,12 @@ _WORDY = re.compile(
 _MONTH_FIRST = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
 
 
-def _year(value: int) -> int:
+def full_year(value: int, today: dt.date | None = None) -> int:
+    """A year as typed: two digits are the most recent such year not in the future."""
     if value >= 100:
         return value
     # Two-digit years: a date of birth is in the past.
-    this_year = dt.date.today().year % 100
+    this_year = (today or dt.date.today()).year % 100
     return 2000 + value if value <= this_year else 1900 + value
 
 
@@ -56,17 +57,18 @@ def _safe(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def candidate_dates(text: str) -> list[dt.date]:
-    """Every date the text can reasonably mean (usually one, two for 03/04/1990)."""
+def candidate_dates(text: str, today: dt.date | None = None) -> list[dt.date]:
+    """Every date the text can reasonably mean: usually one, two for 03/04/1990, and every
+    date of a message that lists several (a date of birth check tries only a message that
+    means exactly one, bot.cases.check_date_of_birth)."""
     folded = fold(normalise_digits(text))
     found: list[dt.date] = []
-    match = _NUMERIC.search(folded)
-    if match:
+    for match in _NUMERIC.finditer(folded):  # every date in the message counts (§5.1)
         first, second, third = (int(g) for g in match.groups())
         if len(match.group(1)) == 4:  # ISO: year-month-day
             found.append(_safe(first, second, third))
         else:
-            year = _year(third)
+            year = full_year(third, today)
             found.append(_safe(year, second, first))  # day first: most of the world
             if first != second:
                 found.append(_safe(year, first, second))  # month first: US
@@ -86,10 +88,11 @@ def candidate_dates(text: str) -> list[dt.date]:
     return unique
 
 
-def parse_date_of_birth(text: str) -> list[dt.date]:
-    """Candidate dates of birth in ``text``: in the past and after 1900."""
-    today = dt.date.today()
-    return [d for d in candidate_dates(text) if dt.date(1900, 1, 1) <= d <= today]
+def parse_date_of_birth(text: str, today: dt.date | None = None) -> list[dt.date]:
+    """Candidate dates of birth in ``text``: in the past (``today`` at the latest, default
+    the real today) and after 1900."""
+    today = today or dt.date.today()
+    return [d for d in candidate_dates(text, today) if dt.date(1900, 1, 1) <= d <= today]
 
 
 _WEEKDAY_NAMES = {

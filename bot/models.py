@@ -143,7 +143,9 @@ class Case(Base):
     service_id = Column(ForeignKey("services.id"), nullable=False)
     status = Column(String(24), nullable=False)
     phone = Column(String(20), nullable=True, index=True)
-    date_of_birth = Column(Date, nullable=True)
+    # HMAC-SHA256 of the ISO date of birth under CIVICLINE_DOB_KEY (bot/cases.dob_hash): the
+    # date itself is never stored (SPEC §8).
+    date_of_birth_hash = Column(String(64), nullable=True)
     language = Column(String(2), nullable=False, default="en")
     detail = Column(Text, nullable=True)
     person_id = Column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
@@ -182,6 +184,18 @@ class VerificationAttempt(Base):
     failures = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime, nullable=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class VerificationFailure(Base):
+    """One failed date-of-birth attempt, kept a day: failures are counted per reference across
+    every sender and per sender across every reference (SPEC §5.1, bot/cases.py)."""
+
+    __tablename__ = "verification_failures"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(8), nullable=False, index=True)
+    person_id = Column(ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 
 class AuditEntry(Base):

@@ -23,6 +23,7 @@ from bot.models import (
     OutboxMessage,
     Person,
     VerificationAttempt,
+    VerificationFailure,
 )
 from bot.phones import to_e164
 
@@ -160,6 +161,8 @@ def _merge_newest(session: Session, model: Any, key: str, old: Person, new: Pers
 
 def _merge_attempts(session: Session, old: Person, new: Person) -> None:
     """Failed date-of-birth attempts follow the person: merging never resets a lock."""
+    session.execute(update(VerificationFailure).where(VerificationFailure.person_id == old.id)
+                    .values(person_id=new.id).execution_options(synchronize_session=False))
     kept = {a.reference: a for a in session.scalars(
         select(VerificationAttempt).where(VerificationAttempt.person_id == new.id))}
     for attempt in session.scalars(

@@ -25,6 +25,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.cases import dob_hash
 from bot.models import (
     CASE_STATUSES,
     SERVICE_STATUSES,
@@ -257,6 +258,12 @@ def _seed_cases(
         counts["cases"] += 1
 
 
+def _dob_hash(value: str | dt.date | None) -> str | None:
+    """The stored (hashed) form of a demo case's date of birth (bot.cases.dob_hash)."""
+    day = _date(value)
+    return dob_hash(day) if day else None
+
+
 def _new_case(item: dict[str, Any], reference: str, services: Mapping[str, Service]) -> Case:
     if not is_valid(reference):
         raise SeedError(f"case {reference}: not 8 digits ending in a Luhn check digit")
@@ -270,7 +277,7 @@ def _new_case(item: dict[str, Any], reference: str, services: Mapping[str, Servi
         service=service,
         status=item["status"],
         phone=item.get("phone"),
-        date_of_birth=_date(item.get("date_of_birth")),
+        date_of_birth_hash=_dob_hash(item.get("date_of_birth")),
         language=item.get("language", "en"),
         detail=item.get("detail"),
     )

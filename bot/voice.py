@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from bot import inbound, people, texts
+from bot import dates, inbound, people, texts
 from bot.language import SUPPORTED, explicit_request
 from bot.models import Person
 from bot.render import (
@@ -139,9 +139,12 @@ def answer(session: Session, person: Person, call: CallInput, step: VoiceStep,
 
 
 def keyed_date(digits: str) -> str:
-    """A date typed on the keypad, day month year: '12031985' -> '12/03/1985'."""
+    """A date typed on the keypad, day month year, as one unambiguous ISO date:
+    '12031985' -> '1985-03-12', '120385' -> '1985-03-12' (the keypad order is known, so it
+    is one date, not the two that '12/03/1985' could be)."""
     if len(digits) in (6, 8) and digits.isdigit():
-        return f"{digits[:2]}/{digits[2:4]}/{digits[4:]}"
+        year = int(digits[4:]) if len(digits) == 8 else dates.full_year(int(digits[4:]))
+        return f"{year:04d}-{digits[2:4]}-{digits[:2]}"
     return digits
 
 

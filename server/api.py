@@ -161,7 +161,8 @@ def _create_case(body: dict) -> tuple[int, dict]:
 
 def _case_json(session: Any, case: Any) -> dict:
     """A case as staff see it, with the delivery of its notifications (SPEC §5.7)."""
-    return {**cases.to_json(case), "notifications": notifications.for_case(session, case)}
+    return {**cases.to_json(case), "notifications": notifications.for_case(session, case),
+            "verification": cases.verification_json(session, case.reference)}
 
 
 def _get_case(raw: str) -> tuple[int, dict]:

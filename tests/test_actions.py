@@ -262,21 +262,38 @@ def test_each_owner_sees_their_status_in_their_language(
          "service": service}]
 
 
-def test_rest_channel_trusts_the_phone_only_outside_production(
-    database: str, domain: dict, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_rest_channel_never_proves_the_phone(
+    database: str, domain: dict, monkeypatch: pytest.MonkeyPatch, environment: str
 ) -> None:
-    _, events = validate(domain, OWNER_PHONE, "40217382", {"case_reference": "40217382"},
-                         channel="rest")
-    assert slot_events(events)["status_outcome"] == "owner"
+    """Anyone can write any sender id over REST: the owner's number proves nothing there
+    (SPEC §6), in development as in production."""
+    if environment == "production":
+        monkeypatch.setenv("CIVICLINE_ENV", "production")
+        monkeypatch.setenv("PUBLIC_BASE_URL", "https://civicline.example.org")
+        monkeypatch.setenv("CIVICLINE_SUPPRESSION_KEY", "an operator secret")
+        monkeypatch.setenv("CIVICLINE_DOB_KEY", "an operator dob key")
+        get_settings.cache_clear()
+        assert get_settings().is_production
+    messages, events = validate(domain, OWNER_PHONE, "40217382",
+                                {"case_reference": "40217382"}, channel="rest")
+    assert messages == []
+    assert slot_events(events) == {"case_reference": "40217382"}  # ask for the date of birth
 
-    monkeypatch.setenv("CIVICLINE_ENV", "production")
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://civicline.example.org")
-    monkeypatch.setenv("CIVICLINE_SUPPRESSION_KEY", "an operator secret")
-    get_settings.cache_clear()
-    assert get_settings().is_production
-    _, events = validate(domain, OWNER_PHONE, "40217382", {"case_reference": "40217382"},
-                         channel="rest")
-    assert slot_events(events) == {"case_reference": "40217382"}
+
+def test_a_telegram_verified_phone_proves_nothing_on_another_channel(
+    database: str, domain: dict
+) -> None:
+    """The owner linked their Telegram account (shared contact): Telegram proves the phone
+    for that Telegram user only, not for a REST caller writing the number or the tg: id."""
+    with session_scope() as session:
+        telegram = people.get_or_create(session, "tg:880077")
+        people.link_telegram_contact(session, telegram, OWNER_PHONE)
+    for sender, channel, proven in ((OWNER_PHONE, "rest", False), ("tg:880077", "rest", False),
+                                    ("tg:880077", "telegram", True)):
+        _, events = validate(domain, sender, "40217382", {"case_reference": "40217382"},
+                             channel=channel)
+        assert (slot_events(events).get("status_outcome") == "owner") is proven, (sender, channel)
 
 
 @pytest.mark.parametrize("channel", ["socketio", "telegram", ""])
@@ -327,13 +344,34 @@ def test_invalid_or_missing_reference(database: str, domain: dict, typed: str, r
 def test_stranger_with_the_right_date_of_birth(database: str, domain: dict) -> None:
     _, events = validate(domain, STRANGER, "40217382", {"case_reference": "40217382"})
     slots = slot_events(events)
-    messages, events = validate(domain, STRANGER, "12/03/1985", {"date_of_birth": "12/03/1985"},
+    messages, events = validate(domain, STRANGER, "12 March 1985",
+                                {"date_of_birth": "12 March 1985"},
                                 slots=slots, requested="date_of_birth")
     assert messages == []
     assert slot_events(events) == {"date_of_birth": "-", "status_outcome": "owner"}
     messages, _ = show_status(domain, STRANGER, {"language": "en", **slots,
                                                  **slot_events(events)})
     assert responses(messages) == ["utter_case_in_review"]
+
+
+@pytest.mark.parametrize("typed", ["12/03/1985",
+                                   " ".join(f"{d} jan 1985" for d in range(1, 29))])
+def test_several_candidate_dates_ask_for_one_and_do_not_count(database: str, domain: dict,
+                                                             typed: str) -> None:
+    """"12/03/1985" is two dates, a list of dates is many: neither is tried (the right one is
+    among them), the person is asked for one date, and no failure is counted."""
+    slots = {"case_reference": "40217382"}
+    for _ in range(4):
+        messages, events = validate(domain, STRANGER, typed, {"date_of_birth": typed},
+                                    slots=slots, requested="date_of_birth")
+        assert responses(messages) == ["utter_date_of_birth_one_date"]
+        assert slot_events(events) == {"date_of_birth": None}
+    with session_scope() as session:
+        assert [row.failures for row in session.scalars(select(VerificationAttempt))] == [0]
+    messages, events = validate(domain, STRANGER, "12 March 1985",
+                                {"date_of_birth": "12 March 1985"}, slots=slots,
+                                requested="date_of_birth")
+    assert slot_events(events)["status_outcome"] == "owner"
 
 
 def test_unreadable_date_of_birth_does_not_count(database: str, domain: dict) -> None:
@@ -376,7 +414,7 @@ def test_three_wrong_dates_of_birth_lock(database: str, domain: dict, reference:
     assert messages == []
     assert slot_events(events) == {"case_reference": reference, "date_of_birth": "-",
                                    "status_outcome": "locked"}
-    messages, events = validate(domain, STRANGER, "12/03/1985", {"date_of_birth": "12/03/1985"},
+    messages, events = validate(domain, STRANGER, "1985-03-12", {"date_of_birth": "1985-03-12"},
                                 slots={"case_reference": reference}, requested="date_of_birth")
     assert slot_events(events)["status_outcome"] == "locked"
     with session_scope() as session:
@@ -507,6 +545,9 @@ HOLIDAYS = {
     "north_centre": {dt.date(2026, 12, 25), dt.date(2027, 1, 1)},
     "riverside_hub": {dt.date(2026, 12, 25), dt.date(2026, 12, 26), dt.date(2027, 1, 1)},
 }
+# The action's "today": a Thursday before the 25 Dec holidays, so "tomorrow" and "saturday"
+# meet them; fixed, so the expected answer never depends on the calendar.
+NOW = dt.datetime(2026, 12, 24, 10, 0)
 ENGLISH_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -519,13 +560,13 @@ def open_on(slug: str, day: dt.date) -> str | None:
 def find_office(domain: dict, text: str, language: str = "en", slots: dict | None = None):
     tracker = make_tracker(domain, STRANGER, text, intent="find_office",
                            slots={"language": language, **(slots or {})})
-    return run(ActionFindOffice(), domain, tracker)
+    return run(ActionFindOffice(now=lambda: NOW), domain, tracker)
 
 
 @pytest.mark.parametrize("text", ["are you open on saturday", "are you open on sunday",
                                   "what's open tomorrow", "is anything open today"])
 def test_which_offices_are_open_on_a_day(database: str, domain: dict, text: str) -> None:
-    day = find_day(text)
+    day = find_day(text, NOW.date())
     assert day is not None
     messages, events = find_office(domain, text)
     open_ones = [f"{OFFICE_NAMES[slug]} {open_on(slug, day)}" for slug in OFFICE_NAMES
@@ -583,7 +624,7 @@ def test_an_office_from_the_slot(database: str, domain: dict) -> None:
                                             ("is riverside open tomorrow", "riverside_hub"),
                                             ("north centre today", "north_centre")])
 def test_a_named_office_on_a_day(database: str, domain: dict, text: str, slug: str) -> None:
-    day = find_day(text)
+    day = find_day(text, NOW.date())
     messages, _ = find_office(domain, text)
     [message] = messages
     base = {"name": OFFICE_NAMES[slug], "day": ENGLISH_DAYS[day.weekday()]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -50,6 +51,10 @@ def test_create_get_and_patch_a_case(stack: Stack) -> None:
 
     status, fetched = stack.api("GET", f"/api/cases/{reference[:4]}-{reference[4:]}")
     assert status == 200 and fetched["status"] == "received"
+    assert fetched["date_of_birth_on_file"] is True and "date_of_birth" not in fetched
+    assert "1970-05-06" not in json.dumps(fetched)  # staff see that one is on file, not it
+    assert fetched["verification"] == {"locked": False, "locked_until": None,
+                                       "failures_24h": 0}
 
     status, patched = stack.api("PATCH", f"/api/cases/{reference}",
                                 {"status": "approved", "note": "All papers in order"})

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from bot import drafts, inbound, people, suppression
 from bot.forms import BOOKING_FORM, REPORT_FORM
-from bot.models import FormDraft, InboundMessage, Person, VerificationAttempt, utcnow
+from bot.models import (
+    FormDraft,
+    InboundMessage,
+    Person,
+    VerificationAttempt,
+    VerificationFailure,
+    utcnow,
+)
 
 
 def test_a_new_phone_becomes_the_telegram_users_verified_phone(session: Session) -> None:
@@ -31,6 +38,7 @@ def test_a_phone_known_by_sms_takes_the_telegram_id_language_and_locks(session: 
                             locked_until=locked_until),
         VerificationAttempt(person_id=by_sms.id, reference="40217382", failures=1),
         VerificationAttempt(person_id=by_telegram.id, reference="12345674", failures=2),
+        VerificationFailure(reference="12345674", person_id=by_telegram.id),
     ])
     session.flush()
 
@@ -42,6 +50,7 @@ def test_a_phone_known_by_sms_takes_the_telegram_id_language_and_locks(session: 
     attempts = {a.reference: (a.failures, a.locked_until) for a in session.scalars(
         select(VerificationAttempt).where(VerificationAttempt.person_id == owner.id))}
     assert attempts == {"40217382": (3, locked_until), "12345674": (2, None)}
+    assert session.scalars(select(VerificationFailure.person_id)).all() == [owner.id]  # too
     assert session.scalar(select(Person).where(Person.phone == "+15550360002")) is owner
 
 

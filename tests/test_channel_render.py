@@ -256,9 +256,10 @@ def test_speakable_reads_references_and_phone_numbers_digit_by_digit_but_not_dat
         "Case 4 0 2 1 7 3 8 2, call + 1 5 5 5 0 1 0 9 9 9 9, born 31/12/1980")
 
 
-def test_keyed_dates_become_day_month_year() -> None:
-    assert voice.keyed_date("12031985") == "12/03/1985"
-    assert voice.keyed_date("120385") == "12/03/85"
+def test_keyed_dates_become_one_iso_date() -> None:
+    # Keyed day, month, year: one date, written so it cannot read two ways (SPEC §5.1).
+    assert voice.keyed_date("12031985") == "1985-03-12"
+    assert voice.keyed_date("120385") == "1985-03-12"
     assert voice.keyed_date("1203") == "1203"
 
 

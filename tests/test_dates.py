@@ -57,10 +57,16 @@ def test_future_dates_are_rejected(text: str) -> None:
 
 
 def test_tomorrow_is_not_a_date_of_birth_but_today_is() -> None:
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
-    today = dt.date.today()
-    assert parse_date_of_birth(tomorrow.isoformat()) == []
+    today = WEDNESDAY
+    tomorrow = today + dt.timedelta(days=1)
+    assert parse_date_of_birth(tomorrow.isoformat(), today) == []
+    assert parse_date_of_birth(today.isoformat(), today) == [today]
+
+
+def test_a_date_of_birth_defaults_to_the_real_today() -> None:
+    today = dt.date.today()  # the code's own today is this one or later: never in the future
     assert parse_date_of_birth(today.isoformat()) == [today]
+    assert parse_date_of_birth("2999-01-01") == []
 
 
 @pytest.mark.parametrize("text", ["1899-12-31", "1 January 1850"])
@@ -136,5 +142,9 @@ def test_find_day_none(text: str) -> None:
 
 
 def test_find_day_defaults_to_the_real_today() -> None:
-    assert find_day("today") == dt.date.today()
-    assert find_day("tomorrow") == dt.date.today() + dt.timedelta(days=1)
+    # Read the clock on both sides of the call: the test passes across midnight too.
+    before = dt.date.today()
+    today, tomorrow = find_day("today"), find_day("tomorrow")
+    after = dt.date.today()
+    assert today in {before, after}
+    assert tomorrow in {before + dt.timedelta(days=1), after + dt.timedelta(days=1)}

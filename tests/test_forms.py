@@ -211,11 +211,14 @@ def test_a_day_is_refused_with_its_reason(database: str, domain: dict) -> None:
                            ("01/01/2020", "utter_appointment_day_past")):
         said, slots = validate(action, domain, sender, text, "appointment_day", chosen)
         assert said == [response] and slots["appointment_day"] is None
-    today = dt.date.today()
-    sunday = today + dt.timedelta(days=(6 - today.weekday()) % 7 or 7)
-    said, _slots = validate(action, domain, sender, sunday.isoformat(), "appointment_day",
-                            chosen)
-    assert said == ["utter_appointment_day_closed"]
+    now = dt.datetime(2026, 12, 2, 9, 0)  # a Wednesday: the action's today, not the calendar's
+    action = ValidateBookAppointmentForm(now=lambda: now)
+    for day, response in ((dt.date(2026, 12, 6), "utter_appointment_day_closed"),  # Sunday
+                          (dt.date(2026, 12, 25), "utter_appointment_day_holiday"),
+                          (dt.date(2026, 12, 1), "utter_appointment_day_past")):  # yesterday
+        said, _slots = validate(action, domain, sender, day.isoformat(), "appointment_day",
+                                chosen)
+        assert said == [response], day
 
 
 def test_the_only_office_is_chosen_for_the_person(database: str, domain: dict) -> None:

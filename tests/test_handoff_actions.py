@@ -109,11 +109,11 @@ def test_a_silent_caller_is_put_through(staffed: None, domain: dict) -> None:
 
 
 def test_outside_staffed_hours_says_when_staff_are_back(database: str, domain: dict) -> None:
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).weekday()
-    staff_hours(None, None, only=tomorrow)
+    now = dt.datetime(2026, 12, 2, 20, 0)  # a Wednesday evening
+    staff_hours(None, None, only=now.weekday() + 1)  # staff on Thursdays only
     tracker = make_tracker(domain, SENDER, "una persona por favor", intent="request_human",
                            slots={"language": "es"})
-    messages, events = run(ActionHuman(), domain, tracker)
+    messages, events = run(ActionHuman(now=lambda: now), domain, tracker)
     assert [details(m) for m in messages] == [
         {"response": "utter_handoff_after_hours", "day": "mañana", "time": "09:00"}]
     assert ConversationPaused() not in events  # the bot keeps helping meanwhile

@@ -453,7 +453,7 @@ def test_migration_0005_matches_the_model_and_downgrades(database: str) -> None:
     command.upgrade(config, "head")
     with get_engine().connect() as connection:
         assert inspect(connection).has_table("opt_out_suppressions")
-        assert MigrationContext.configure(connection).get_current_revision() == "0005"
+        assert MigrationContext.configure(connection).get_current_revision() == "0006"
 
 
 def test_production_refuses_to_start_without_the_suppression_key(
@@ -466,6 +466,7 @@ def test_production_refuses_to_start_without_the_suppression_key(
     with pytest.raises(ConfigError, match="CIVICLINE_SUPPRESSION_KEY"):
         load_settings(env_file=Path("/nonexistent/.env"))
     monkeypatch.setenv(suppression.KEY_NAME, "an operator secret")
+    monkeypatch.setenv("CIVICLINE_DOB_KEY", "an operator dob key")  # also required (0006)
     assert load_settings(env_file=Path("/nonexistent/.env")).is_production
 
 
