@@ -24,6 +24,7 @@ from tests import (
     test_channel_people,
     test_forms_conversations,
     test_handoff,
+    test_inbound_state,
     test_outbox,
     test_retention,
 )
@@ -33,7 +34,7 @@ from tests.test_outbox import fast_retries, twilio  # noqa: F401  (fixtures the 
 
 SUITES: tuple[types.ModuleType, ...] = (test_bookings, test_cases, test_channel_people,
                                         test_handoff, test_outbox, test_retention,
-                                        test_forms_conversations)
+                                        test_forms_conversations, test_inbound_state)
 
 
 @pytest.fixture
