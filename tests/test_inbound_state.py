@@ -183,6 +183,8 @@ def test_a_hung_provider_times_out_and_a_second_dispatcher_does_not_send_again(
         rounds.append(notifications.dispatch_due())
         time.sleep(0.2)
     thread.join()
+    print(f"latency: a send to the hung provider gave up after {outcome['seconds']:.2f} s; "
+          f"the second dispatcher polled {len(rounds)} times meanwhile")
     assert rounds and all(r == {} for r in rounds), rounds
     assert outcome["first"] == {"pending": 1}  # timed out: a retryable failure, recorded
     assert 1.5 < outcome["seconds"] < 8, outcome  # the 2 s timeout, not for ever
@@ -223,3 +225,44 @@ def test_migration_0008_matches_the_model_and_downgrades(database: str) -> None:
     with get_engine().connect() as connection:
         columns = {c["name"] for c in inspect(connection).get_columns("inbound_messages")}
     assert {"state", "claimed_until", "seen"} <= columns
+
+
+def test_the_dispatcher_has_its_own_pool_and_a_hung_provider_leaves_the_loop_free(
+        hung_provider: list[socket.socket]) -> None:
+    """The server's dispatcher loop sends in its own worker thread: while the provider hangs,
+    the event loop ticks on and the default executor the webhooks use answers at once."""
+    import asyncio
+
+    from server import dispatcher
+
+    code, body = api._patch_case("40217382", {"status": "approved"})
+    assert code == 200, body
+
+    async def main() -> dict[str, object]:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        task = loop.create_task(dispatcher.run(stop))
+        deadline = loop.time() + 10
+        while not hung_provider and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        senders = [t.name for t in threading.enumerate() if t.name.startswith("outbox")]
+        started = loop.time()
+        await asyncio.to_thread(lambda: None)  # what a webhook's database work waits for
+        executor_wait = loop.time() - started
+        longest, last = 0.0, loop.time()
+        while loop.time() - started < 1:  # the provider still hangs (2 s timeout)
+            await asyncio.sleep(0.01)
+            longest, last = max(longest, loop.time() - last), loop.time()
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        return {"senders": senders, "executor_wait": executor_wait, "longest_tick": longest}
+
+    measured = asyncio.run(main())
+    print(f"latency: default executor while the provider hangs: "
+          f"{measured['executor_wait']:.3f} s; longest event-loop tick "
+          f"{measured['longest_tick']:.3f} s")
+    assert hung_provider and measured["senders"]
+    assert measured["executor_wait"] < 0.5 and measured["longest_tick"] < 0.5
+    with session_scope() as session:
+        [message] = session.scalars(select(OutboxMessage)).all()
+        assert (message.status, message.attempts) == ("pending", 1)  # timed out, recorded
