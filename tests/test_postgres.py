@@ -30,6 +30,7 @@ from tests import (
 )
 from tests.conftest import postgres_admin, postgres_url
 from tests.support import Providers, Stack, query, running_stack
+from tests.test_inbound_state import hung_provider  # noqa: F401  (a fixture the tests use)
 from tests.test_outbox import fast_retries, twilio  # noqa: F401  (fixtures the tests use)
 
 SUITES: tuple[types.ModuleType, ...] = (test_bookings, test_cases, test_channel_people,
