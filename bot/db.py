@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import get_settings
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A writer waits this long for the other process's lock, then fails: short enough that a
+# webhook still answers (with an apology) within Twilio's 15 s when the file stays locked.
+SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker] = {}

@@ -1,8 +1,11 @@
 """What the channels keep in the database about incoming messages (SPEC §6).
 
-* **Dedupe**: :func:`claim` inserts a unique (channel, external id) row in its own committed
-  transaction *before* anything is processed, so a provider's retry or a replay reaching any
-  replica is recognised and not processed again.
+* **Dedupe that loses nothing**: :func:`claim` inserts a unique (channel, external id) row in
+  its own committed transaction *before* anything is processed, so a provider's retry or a
+  replay reaching any replica is recognised. The row keeps the message's state: ``claimed``
+  while a turn runs (a lease, ``claimed_until``), ``answered`` with the reply (a retry gets the
+  same reply, not a second turn) or ``failed`` (the turn did not happen: a retry runs it). A
+  claim whose process died (its lease ran out) is taken again, so a crash loses nothing.
 * **SMS keywords** (§6.1): opt-out, opt-in and help words, matched on the whole message, and
   the person's persistent opt-out.
 * **Numbered options**: what "1", "2", … mean for this person on this channel, from the last
@@ -14,37 +17,121 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.config import tunable
 from bot.db import session_scope
 from bot.language import fold
 from bot.models import ChannelState, InboundMessage, Person, TelegramCallback, utcnow
 
+logger = logging.getLogger(__name__)
 SMS, TELEGRAM, VOICE = "sms", "telegram", "voice"
 MAX_TEXT = 2000
 
 # --- dedupe ----------------------------------------------------------------------------------
 
 
-def claim(channel: str, external_id: str, media: list[dict[str, Any]] | None = None) -> bool:
-    """Record that ``external_id`` arrived on ``channel``; False if it had already (a replay).
+CLAIMED, ANSWERED, FAILED = "claimed", "answered", "failed"  # InboundMessage.state
+NEW, BUSY = "new", "busy"  # the other outcomes of a claim
 
-    Runs in its own transaction, committed before the caller processes the message.
+
+@dataclass(frozen=True)
+class Claim:
+    """What :func:`claim` found. ``outcome``: ``new`` (this request runs the turn), ``busy``
+    (another request runs it now), ``answered`` (``reply`` was answered already). ``seen``
+    counts the requests for this message so far, a bound for replays."""
+
+    outcome: str
+    reply: str | None = None
+    seen: int = 1
+
+    @property
+    def ours(self) -> bool:
+        return self.outcome == NEW
+
+
+def lease() -> dt.timedelta:
+    """How long a claimed turn may run before a retry takes it over (its process died).
+
+    Longer than any turn: a webhook answers within Twilio's 15 s and the turn it leaves
+    behind finishes or fails well within this."""
+    return dt.timedelta(seconds=tunable("CIVICLINE_INBOUND_LEASE_SECONDS", 60))
+
+
+def claim(channel: str, external_id: str, media: list[dict[str, Any]] | None = None) -> Claim:
+    """Claim ``external_id`` on ``channel`` for this request (in its own committed transaction).
+
+    A first arrival, a retry of a message whose turn failed, or one whose claim's lease ran
+    out is ours to process; a message being answered now is busy; an answered one gives its
+    reply. Database errors propagate: nothing was claimed, the caller says so.
     """
+    external_id = external_id[:128]
     try:
         with session_scope() as session:
-            session.add(InboundMessage(channel=channel, external_id=external_id[:128],
-                                       media=media or None))
+            session.add(InboundMessage(channel=channel, external_id=external_id,
+                                       media=media or None, state=CLAIMED,
+                                       claimed_until=utcnow() + lease(), seen=1))
+        return Claim(NEW)
     except IntegrityError:
+        pass
+    with session_scope() as session:
+        now = utcnow()
+        key = (InboundMessage.channel == channel, InboundMessage.external_id == external_id)
+        taken = session.execute(
+            update(InboundMessage)
+            .where(*key, or_(InboundMessage.state == FAILED,
+                             and_(InboundMessage.state == CLAIMED,
+                                  InboundMessage.claimed_until < now)))
+            .values(state=CLAIMED, claimed_until=now + lease(), seen=InboundMessage.seen + 1)
+            .execution_options(synchronize_session=False)).rowcount == 1
+        if not taken:
+            session.execute(update(InboundMessage).where(*key)
+                            .values(seen=InboundMessage.seen + 1)
+                            .execution_options(synchronize_session=False))
+        row = _row(session, channel, external_id)
+        if taken:
+            return Claim(NEW, seen=row.seen)
+        if row.state == ANSWERED:
+            return Claim(ANSWERED, reply=row.reply, seen=row.seen)
+        return Claim(BUSY, seen=row.seen)
+
+
+def answered(channel: str, external_id: str, reply: str) -> None:
+    """The turn is done and ``reply`` was answered: a retry gets it again."""
+    with session_scope() as session:
+        session.execute(update(InboundMessage)
+                        .where(InboundMessage.channel == channel,
+                               InboundMessage.external_id == external_id[:128])
+                        .values(state=ANSWERED, reply=reply, claimed_until=None)
+                        .execution_options(synchronize_session=False))
+
+
+def release(channel: str, external_id: str) -> bool:
+    """The turn failed: not processed, a retry runs it again. Best effort (the database may be
+    what failed; then the lease hands the message to a retry later); True if recorded."""
+    try:
+        with session_scope() as session:
+            session.execute(update(InboundMessage)
+                            .where(InboundMessage.channel == channel,
+                                   InboundMessage.external_id == external_id[:128],
+                                   InboundMessage.state == CLAIMED)
+                            .values(state=FAILED, claimed_until=None)
+                            .execution_options(synchronize_session=False))
+        return True
+    except SQLAlchemyError as exc:
+        logger.warning("inbound: %s %s not released (%s); its lease will", channel,
+                       external_id[:16], type(exc).__name__)
         return False
-    return True
 
 
 def _row(session: Session, channel: str, external_id: str) -> InboundMessage | None:
@@ -52,21 +139,11 @@ def _row(session: Session, channel: str, external_id: str) -> InboundMessage | N
         InboundMessage.channel == channel, InboundMessage.external_id == external_id[:128]))
 
 
-def record(session: Session, channel: str, external_id: str, *, person: Person | None = None,
-           reply: str | None = None) -> None:
-    """Attach the person (and, for voice, the reply) to a claimed message."""
+def record(session: Session, channel: str, external_id: str, person: Person) -> None:
+    """Attach the person to a claimed message."""
     row = _row(session, channel, external_id)
-    if row is None:
-        return
-    if person is not None:
+    if row is not None:
         row.person_id = person.id
-    if reply is not None:
-        row.reply = reply
-
-
-def stored_reply(session: Session, channel: str, external_id: str) -> str | None:
-    row = _row(session, channel, external_id)
-    return row.reply if row is not None else None
 
 
 def last_channel(session: Session, person: Person) -> str | None:

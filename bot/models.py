@@ -348,6 +348,9 @@ class InboundMessage(Base):
 
     The row is inserted *before* the message is processed, and (channel, external_id) is
     unique, so a provider's retry, a replay or a second replica never processes it twice.
+    Its ``state`` follows the message: ``claimed`` (a turn runs, until ``claimed_until``),
+    ``answered`` (``reply`` is what was answered, given again to a retry) or ``failed`` (not
+    processed: a retry runs the turn again); see :mod:`bot.inbound`.
     """
 
     __tablename__ = "inbound_messages"
@@ -359,8 +362,11 @@ class InboundMessage(Base):
     person_id = Column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True, index=True)
     # [{"url": ..., "content_type": ...}] (MMS) or [{"file_id": ...}] (Telegram); never logged.
     media = Column(JSON, nullable=True)
-    reply = Column(Text, nullable=True)  # voice: the TwiML answered, given again to a replay
+    reply = Column(Text, nullable=True)  # the answer (TwiML, JSON), given again to a replay
     received_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    state = Column(String(16), nullable=False, default="claimed", server_default="answered")
+    claimed_until = Column(DateTime, nullable=True)  # a claimed turn's lease
+    seen = Column(Integer, nullable=False, default=1, server_default="1")  # requests so far
 
 
 class ChannelState(Base):

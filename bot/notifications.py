@@ -8,7 +8,10 @@
    (pending and due, or a claim whose lease ran out because its process died), sends the text
    in the owner's language through :func:`bot.outbound.send_to_person`, and records the outcome.
    A claim is a lease: a killed dispatcher's row is taken again after ``CIVICLINE_OUTBOX_LEASE
-   _SECONDS``; a row marked ``sent`` is never taken again.
+   _SECONDS``; a row marked ``sent`` is never taken again. Every provider call has a timeout
+   (bot.outbound, at most 10 s) and the lease is never shorter than a delivery can take, and
+   a claim with too little lease left sends nothing: a hung provider cannot make two
+   dispatchers send one message.
 3. Retryable provider errors back off exponentially (``CIVICLINE_OUTBOX_BACKOFF_SECONDS`` ×
    2^(attempt-1)) up to ``CIVICLINE_OUTBOX_MAX_ATTEMPTS``; then, or on a permanent error, the
    row is ``failed`` and shown to operators (``python -m bot outbox``, the API's case JSON).
@@ -42,8 +45,19 @@ CASE_STATUS = "case_status"
 Send = Callable[[Session, Person, Any], Any]
 
 
+def send_bound() -> dt.timedelta:
+    """The longest one delivery can take: a provider call connects and reads, each bounded by
+    the provider timeout (bot.outbound), plus slack for the database around it."""
+    from bot.outbound import timeout_seconds
+
+    return dt.timedelta(seconds=2 * timeout_seconds() + 1)
+
+
 def lease() -> dt.timedelta:
-    return dt.timedelta(seconds=tunable("CIVICLINE_OUTBOX_LEASE_SECONDS", 120))
+    """How long a claim lasts. Never shorter than a delivery can take, so a second dispatcher
+    cannot take a row whose send is still running (and send it again)."""
+    configured = dt.timedelta(seconds=tunable("CIVICLINE_OUTBOX_LEASE_SECONDS", 120))
+    return max(configured, send_bound() + dt.timedelta(seconds=2))  # 2 s to start sending
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -117,8 +131,13 @@ def _prepare(message_id: int, token: str) -> tuple[int, str, str] | str:
     """Who gets what: (person id, text, language), or the final status when nothing is sent."""
     with session_scope() as session:
         row = session.get(OutboxMessage, message_id)
-        case = session.get(Case, row.case_id) if row and row.case_id else None
-        if row is None or case is None:
+        if row is None:
+            return "gone"
+        if row.claim_token != token or row.claimed_until is None \
+                or row.claimed_until < utcnow() + send_bound():
+            return "lost"  # the claim ran out (this process was paused): never send late
+        case = session.get(Case, row.case_id) if row.case_id else None
+        if case is None:
             return "gone"
         person = owner(session, case)
         report = session.scalar(select(ProblemReport).where(ProblemReport.case_id == case.id))

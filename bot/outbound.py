@@ -27,13 +27,21 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from bot import inbound
-from bot.config import Settings, get_settings
+from bot.config import Settings, get_settings, tunable
 from bot.models import Person
 from bot.phones import mask
 from bot.render import BotMessage, TelegramMessage, render_sms, render_telegram
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+MAX_TIMEOUT_SECONDS = 10.0
+
+
+def timeout_seconds() -> float:
+    """How long one call to a provider may wait (to connect, send, or read), at most 10 s:
+    a hung provider holds a dispatcher thread for that long, never for ever (issue 10 §6)."""
+    return min(tunable("CIVICLINE_PROVIDER_TIMEOUT_SECONDS", MAX_TIMEOUT_SECONDS),
+               MAX_TIMEOUT_SECONDS)
 
 
 class DeliveryError(RuntimeError):
@@ -99,9 +107,11 @@ class TwilioSmsSender:
         self.settings = settings or get_settings()
 
     def client(self) -> Any:
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token)
+        client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token,
+                        http_client=TwilioHttpClient(timeout=timeout_seconds()))
         if self.settings.twilio_api_base_url:
             client.api.base_url = self.settings.twilio_api_base_url.rstrip("/")
         return client
@@ -133,18 +143,27 @@ class TwilioSmsSender:
 
 # --- Telegram: python-telegram-bot -----------------------------------------------------------
 
+def telegram_request(pool_size: int) -> Any:
+    """python-telegram-bot's HTTP client with every timeout :func:`timeout_seconds`."""
+    from telegram.request import HTTPXRequest
+
+    limit = timeout_seconds()
+    return HTTPXRequest(connection_pool_size=pool_size, connect_timeout=limit,
+                        read_timeout=limit, write_timeout=limit, pool_timeout=limit,
+                        media_write_timeout=limit)
+
+
 def telegram_bot(settings: Settings | None = None, request: Any = None) -> Any:
     """A python-telegram-bot ``Bot`` for our token, on ``TELEGRAM_API_BASE_URL`` when set.
 
     Not initialised on purpose: ``initialize()`` calls getMe, which sending does not need.
     """
     from telegram import Bot
-    from telegram.request import HTTPXRequest
 
     settings = settings or get_settings()
     if not settings.telegram_bot_token:
         raise DeliveryError("TELEGRAM_BOT_TOKEN is not set", retryable=False)
-    kwargs: dict[str, Any] = {"request": request or HTTPXRequest(connection_pool_size=16)}
+    kwargs: dict[str, Any] = {"request": request or telegram_request(16)}
     if settings.telegram_api_base_url:
         kwargs["base_url"] = settings.telegram_api_base_url
     return Bot(settings.telegram_bot_token, **kwargs)
@@ -233,9 +252,7 @@ class TelegramSender:
 
     async def _send_standalone(self, recipient: str, messages: Sequence[TelegramMessage]
                                ) -> list[str]:
-        from telegram.request import HTTPXRequest
-
-        request = HTTPXRequest(connection_pool_size=4)
+        request = telegram_request(4)
         bot = telegram_bot(self.settings, request=request)
         try:
             return await send_telegram(bot, recipient, messages)

@@ -47,21 +47,40 @@ def find(session: Session, sender_id: str) -> Person | None:
 
 
 def get_or_create(session: Session, sender_id: str) -> Person:
-    """The person behind a sender id, created on first contact."""
+    """The person behind a sender id, created on first contact.
+
+    Race-free: two first messages from one new number at once both get the same person. The
+    row is inserted with ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL), which waits for
+    the other transaction's insert and then does nothing, and is read back either way.
+    """
     person = find(session, sender_id)
     if person is not None:
         return person
-    person = Person()
+    new = Person()
     if sender_id.startswith(TELEGRAM_PREFIX):
-        person.telegram_user_id = sender_id[len(TELEGRAM_PREFIX):]
+        new.telegram_user_id = sender_id[len(TELEGRAM_PREFIX):]
     elif sender_id.startswith("+") and to_e164(sender_id):
-        person.phone = to_e164(sender_id)
-        suppression.apply(session, person)  # an erased number that had opted out stays so
+        new.phone = to_e164(sender_id)
+        suppression.apply(session, new)  # an erased number that had opted out stays so
     else:
-        person.external_id = sender_id
-    session.add(person)
-    session.flush()
+        new.external_id = sender_id
+    values = {column: getattr(new, column) for column in (
+        "phone", "telegram_user_id", "external_id", "sms_opted_out", "sms_opted_out_at")
+        if getattr(new, column) is not None}  # the others get their column defaults
+    session.execute(_insert(session)(Person).values(**values).on_conflict_do_nothing())
+    person = find(session, sender_id)
+    if person is None:  # cannot happen: the insert or the other one's row is there
+        raise RuntimeError("the new person was neither inserted nor found")
     return person
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT, which knows ``ON CONFLICT DO NOTHING``."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def verified_phone(person: Person) -> str | None:

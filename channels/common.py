@@ -4,6 +4,13 @@ The channels are thin Rasa input channels: they check who is calling, parse, ded
 turn and answer; every decision about the conversation is in ``bot/`` (sms, voice,
 telegram_chat, render). Database work runs in a worker thread so a busy SQLite never stalls
 the event loop that serves every webhook.
+
+Fail closed, lose nothing (:func:`once`): a message is claimed, its turn runs, and only a turn
+that finished marks it answered, with its reply. When the database or the tracker store
+fails, the person is told (the technical-problem reply, with the call centre's number) and
+the message stays unprocessed, so the provider's retry runs it once the database is back. A
+webhook answers within its budget (Twilio waits 15 s); a turn still running then finishes
+in the background and records its own outcome.
 """
 
 from __future__ import annotations
@@ -11,17 +18,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from bot import inbound, people
-from bot.config import get_settings
+from bot import inbound, people, texts
+from bot.config import get_settings, tunable
 from bot.db import session_scope
 from bot.forms import NOT_WAITING, Waiting
 from bot.render import BotMessage
@@ -34,6 +43,88 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 
 async def in_thread(function: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(function, *args)
+
+
+_background: set[asyncio.Task] = set()  # turns that outlived their webhook's budget
+
+
+def webhook_budget() -> float:
+    """Seconds a Twilio webhook may take before it must answer (Twilio gives up at 15)."""
+    return tunable("CIVICLINE_WEBHOOK_BUDGET_SECONDS", 12)
+
+
+def technical_problem(language: str | None) -> str:
+    """The apology with the call centre's number ("Sorry, something went wrong...")."""
+    return texts.text("utter_technical_problem", language,
+                      call_centre=get_settings().call_centre_number)
+
+
+@dataclass
+class Turn:
+    """What a turn learnt before it failed: the person's language, for the apology."""
+
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Handled(Generic[T]):
+    """How :func:`once` went. ``claim`` is None when even the claim failed (the database is
+    down); ``result`` is the turn's result, None when it failed or ran over budget."""
+
+    claim: inbound.Claim | None
+    result: T | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Nothing to answer but an apology: the message was not processed (yet)."""
+        return self.claim is None or (self.claim.ours and self.result is None)
+
+
+async def once(channel: str, external_id: str, work: Callable[[], Awaitable[T]],
+               stored: Callable[[T], str], media: list[dict[str, Any]] | None = None,
+               budget: float | None = None) -> Handled[T]:
+    """Claim ``external_id`` and, when it is ours, run ``work()`` once.
+
+    A finished turn is recorded as answered with ``stored(result)``, the reply a retry gets
+    again; a failed one releases its claim (a retry runs it again). Returns within ``budget``
+    seconds (default :func:`webhook_budget`); a turn still running then goes on in the
+    background and records its own outcome.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (budget or webhook_budget())
+    try:
+        claimed = await asyncio.wait_for(in_thread(inbound.claim, channel, external_id, media),
+                                         max(deadline - loop.time(), 0.1))
+    except (SQLAlchemyError, asyncio.TimeoutError):
+        logger.exception("%s: could not claim %s: not processed", channel, external_id[:24])
+        return Handled(None)
+    if not claimed.ours:
+        return Handled(claimed)
+
+    async def run() -> T | None:
+        try:
+            result = await work()
+        except Exception:  # the database, the tracker store or a bug: not processed
+            logger.exception("%s: could not answer %s: not processed", channel,
+                             external_id[:24])
+            await in_thread(inbound.release, channel, external_id)
+            return None
+        try:
+            await in_thread(inbound.answered, channel, external_id, stored(result))
+        except SQLAlchemyError:  # answered, not recorded: the lease hands a retry a new turn
+            logger.exception("%s: answer to %s not recorded", channel, external_id[:24])
+        return result
+
+    task = loop.create_task(run())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    try:
+        result = await asyncio.wait_for(asyncio.shield(task), max(deadline - loop.time(), 0.1))
+    except asyncio.TimeoutError:
+        logger.warning("%s: %s is still running after the webhook's budget; answered with an "
+                       "apology, the turn records its own outcome", channel, external_id[:24])
+        result = None
+    return Handled(claimed, result)
 
 
 def begin_turn(channel: str, sender: str, external_id: str,

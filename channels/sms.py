@@ -1,9 +1,10 @@
 """SMS through Twilio: ``POST /webhooks/sms/webhook`` (SPEC §6.1).
 
-Signature first (403, nothing processed), then the MessageSid claim (a replay gets an empty
-TwiML), then bot.sms decides: keywords, opt-out, media (a photo goes to the form that asks
-for one), MENU, numbered choices, or Rasa. The
-reply is TwiML ``<Message>``\\ s in the same HTTP response, at most 3 segments each.
+Signature first (403, nothing processed), then the MessageSid claim (a retry of an answered
+message gets the same TwiML again, one being answered an empty TwiML, one whose turn failed
+runs again: channels.common.once), then bot.sms decides: keywords, opt-out, media (a photo
+goes to the form that asks for one), MENU, numbered choices, or Rasa. The reply is
+TwiML ``<Message>``\\ s in the same HTTP response, at most 3 segments each.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import inbound, sms, texts
-from bot.config import get_settings
+from bot import inbound, sms
 from bot.forms import NOT_WAITING
 from bot.phones import mask, to_e164
 from bot.render import twiml_messages
 from channels.common import (
+    Turn,
     answer_turn,
     begin_turn,
     channel_blueprint,
@@ -29,9 +30,11 @@ from channels.common import (
     form_waiting,
     in_thread,
     media_metadata,
+    once,
     refuse,
     run_turn,
     signed_twilio_form,
+    technical_problem,
     xml,
 )
 
@@ -70,37 +73,38 @@ class SmsInput(InputChannel):
             if field(params, "MessageStatus") not in ("", "received"):
                 return xml(twiml_messages([]))  # a delivery status callback: nothing to say
             media = media_of(params)
-            if not await in_thread(inbound.claim, inbound.SMS, sid, media):
-                logger.info("sms: %s from %s already processed", sid, mask(phone))
-                return xml(twiml_messages([]))
             incoming = sms.IncomingSms(field(params, "Body"), field(params, "OptOutType") or None,
                                        media)
-            bodies = await self.turn(on_new_message, request, phone, sid, incoming)
+            turn = Turn()
+            handled = await once(
+                inbound.SMS, sid,
+                lambda: self.turn(on_new_message, request, phone, sid, incoming, turn),
+                twiml_messages, media)
+            if handled.claim is not None and handled.claim.outcome == inbound.ANSWERED:
+                logger.info("sms: %s from %s already answered", sid, mask(phone))
+                return xml(handled.claim.reply or twiml_messages([]))
+            if handled.claim is not None and handled.claim.outcome == inbound.BUSY:
+                logger.info("sms: %s from %s is being answered", sid, mask(phone))
+                return xml(twiml_messages([]))
+            bodies = [technical_problem(turn.language)] if handled.failed else handled.result
             logger.info("sms: %s from %s answered with %d message(s)", sid, mask(phone),
-                        len(bodies))
-            return xml(twiml_messages(bodies))
+                        len(bodies or []))
+            return xml(twiml_messages(bodies or []))
 
         return bp
 
     @staticmethod
     async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], request: Request,
-                   phone: str, sid: str, incoming: sms.IncomingSms) -> list[str]:
-        """Handle one SMS; the bodies to answer with."""
-        bodies: list[str] = []
-        language = None
-        try:
-            waiting = await form_waiting(request, phone) if incoming.media else NOT_WAITING
-            step, language = await in_thread(begin_turn, inbound.SMS, phone, sid, sms.begin,
-                                                incoming, waiting)
-            bodies += step.bodies
-            if step.ask:
-                messages = await run_turn(on_new_message, inbound.SMS, phone, step.ask,
-                                          message_id=sid, metadata=media_metadata(step.media))
-                bodies += await in_thread(answer_turn, phone, sms.answer, messages)
-            elif step.repeat:
-                bodies += await in_thread(answer_turn, phone, sms.answer, step.repeat)
-        except Exception:  # something failed: say so, with a number to call
-            logger.exception("sms: could not answer %s", sid)
-            bodies.append(texts.text("utter_technical_problem", language,
-                                     call_centre=get_settings().call_centre_number))
+                   phone: str, sid: str, incoming: sms.IncomingSms, turn: Turn) -> list[str]:
+        """Handle one SMS; the bodies to answer with. Failures propagate (see ``once``)."""
+        waiting = await form_waiting(request, phone) if incoming.media else NOT_WAITING
+        step, turn.language = await in_thread(begin_turn, inbound.SMS, phone, sid, sms.begin,
+                                              incoming, waiting)
+        bodies = list(step.bodies)
+        if step.ask:
+            messages = await run_turn(on_new_message, inbound.SMS, phone, step.ask,
+                                      message_id=sid, metadata=media_metadata(step.media))
+            bodies += await in_thread(answer_turn, phone, sms.answer, messages)
+        elif step.repeat:
+            bodies += await in_thread(answer_turn, phone, sms.answer, step.repeat)
         return bodies

@@ -2,8 +2,10 @@
 
 The secret token Telegram repeats in ``X-Telegram-Bot-Api-Secret-Token`` (set with
 ``setWebhook(secret_token=...)``) is checked in constant time: anything else gets 403. The
-update is parsed with python-telegram-bot (``Update.de_json``), its ``update_id`` claimed once,
-and the replies are sent with python-telegram-bot's ``Bot`` before the webhook answers 200.
+update is parsed with python-telegram-bot (``Update.de_json``), its ``update_id`` claimed once
+(channels.common.once: a retry of an answered update is not answered twice, one whose turn
+failed runs again), and the replies are sent with python-telegram-bot's ``Bot`` before the
+webhook answers 200.
 
 The answer's JSON also lists the replies (Telegram ignores a body without a ``method``), so
 the simulator (``python -m bot simulate telegram``) shows them without a real bot; with no
@@ -23,23 +25,28 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from telegram import Update
 
-from bot import inbound, outbound, people, telegram_chat, texts
+from bot import inbound, outbound, people, telegram_chat
 from bot.config import get_settings
 from bot.forms import NOT_WAITING
+from bot.phones import mask
 from bot.render import TelegramMessage
 from channels.common import (
+    Turn,
     answer_turn,
     begin_turn,
     channel_blueprint,
     form_waiting,
     in_thread,
     media_metadata,
+    once,
     refuse,
     run_turn,
+    technical_problem,
 )
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TURN_BUDGET_SECONDS = 50  # Telegram waits about a minute; a late turn still sends its replies
 
 
 def parse(request: Request) -> Update | str | tuple[int, str]:
@@ -91,53 +98,62 @@ class TelegramInput(InputChannel):
                 return response.json({"ok": True, "ignored": ignored})
             update_id = str(update.update_id)
             media = telegram_chat.media_of(update)
-            if not await in_thread(inbound.claim, inbound.TELEGRAM, update_id, media):
-                return response.json({"ok": True, "duplicate": True})
-            replies = await self.turn(on_new_message, request, user_id, update_id, update,
-                                      with_media=bool(media))
-            return response.json({"ok": True, "replies": [described(m) for m in replies]})
+            sender = people.telegram_sender_id(user_id)
+            turn = Turn()
+            handled = await once(
+                inbound.TELEGRAM, update_id,
+                lambda: self.turn(on_new_message, request, user_id, update_id, update, turn,
+                                  with_media=bool(media)),
+                lambda replies: json.dumps([described(m) for m in replies]), media,
+                budget=TURN_BUDGET_SECONDS)
+            if handled.claim is not None and not handled.claim.ours:
+                answered = handled.claim.reply if handled.claim.outcome == inbound.ANSWERED \
+                    else None
+                return response.json({"ok": True, "duplicate": True,
+                                      **({"replies": json.loads(answered)} if answered else {})})
+            if handled.failed:  # not processed: say so; Telegram's retry or the next message
+                apology = [TelegramMessage(technical_problem(turn.language))]
+                await self.deliver(user_id, update_id, apology)
+                logger.info("telegram: update %s not processed (%s)", update_id, mask(sender))
+                return response.json({"ok": True, "replies": [described(m) for m in apology]})
+            return response.json({"ok": True,
+                                  "replies": [described(m) for m in handled.result or []]})
 
         return bp
 
     @staticmethod
-    async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], request: Request,
-                   user_id: int, update_id: str, update: Update, with_media: bool = False
-                   ) -> list[TelegramMessage]:
-        """Handle one update and send the replies; returns them."""
-        sender = people.telegram_sender_id(user_id)
-        sending = bool(get_settings().telegram_bot_token)
-        replies: list[TelegramMessage] = []
-        language = None
+    async def deliver(user_id: int, update_id: str, replies: list[TelegramMessage]) -> None:
+        """Send the replies with the Bot API (when a bot token is configured)."""
+        if not get_settings().telegram_bot_token or not replies:
+            return
         try:
-            waiting = await form_waiting(request, sender) if with_media else NOT_WAITING
-            step, language = await in_thread(begin_turn, inbound.TELEGRAM, sender, update_id,
-                                                telegram_chat.begin, update, waiting)
-            if step.callback_id and sending:
-                await outbound.answer_callback(outbound.loop_bot(), step.callback_id)
-            if step.ignore:
-                return []
-            replies += step.replies
-            if step.quiet:
-                await run_turn(on_new_message, inbound.TELEGRAM, sender, step.quiet)
-            if step.ask:
-                messages = await run_turn(on_new_message, inbound.TELEGRAM, sender, step.ask,
-                                          message_id=update_id,
-                                          metadata=media_metadata(step.media))
-                replies += await in_thread(answer_turn, sender, telegram_chat.answer, messages)
-            elif step.repeat:
-                replies += await in_thread(answer_turn, sender, telegram_chat.answer,
-                                           step.repeat)
-        except Exception:  # something failed: say so, with a number to call
-            logger.exception("telegram: could not answer update %s", update_id)
-            replies.append(TelegramMessage(texts.text(
-                "utter_technical_problem", language,
-                call_centre=get_settings().call_centre_number)))
-        if sending and replies:
-            try:
-                await outbound.send_telegram(outbound.loop_bot(), user_id, replies)
-            except outbound.DeliveryError as exc:
-                logger.warning("telegram: replies to update %s not delivered: %s", update_id,
-                               exc)
-        logger.info("telegram: update %s answered with %d message(s)", update_id,
-                    len(replies))
+            await outbound.send_telegram(outbound.loop_bot(), user_id, replies)
+        except outbound.DeliveryError as exc:
+            logger.warning("telegram: replies to update %s not delivered: %s", update_id, exc)
+
+    @classmethod
+    async def turn(cls, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                   request: Request, user_id: int, update_id: str, update: Update, turn: Turn,
+                   with_media: bool = False) -> list[TelegramMessage]:
+        """Handle one update and send the replies; returns them. Failures propagate (see
+        ``channels.common.once``)."""
+        sender = people.telegram_sender_id(user_id)
+        waiting = await form_waiting(request, sender) if with_media else NOT_WAITING
+        step, turn.language = await in_thread(begin_turn, inbound.TELEGRAM, sender, update_id,
+                                              telegram_chat.begin, update, waiting)
+        if step.callback_id and get_settings().telegram_bot_token:
+            await outbound.answer_callback(outbound.loop_bot(), step.callback_id)
+        if step.ignore:
+            return []
+        replies = list(step.replies)
+        if step.quiet:
+            await run_turn(on_new_message, inbound.TELEGRAM, sender, step.quiet)
+        if step.ask:
+            messages = await run_turn(on_new_message, inbound.TELEGRAM, sender, step.ask,
+                                      message_id=update_id, metadata=media_metadata(step.media))
+            replies += await in_thread(answer_turn, sender, telegram_chat.answer, messages)
+        elif step.repeat:
+            replies += await in_thread(answer_turn, sender, telegram_chat.answer, step.repeat)
+        await cls.deliver(user_id, update_id, replies)
+        logger.info("telegram: update %s answered with %d message(s)", update_id, len(replies))
         return replies

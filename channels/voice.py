@@ -3,7 +3,8 @@
 Twilio posts here when the call starts and after every ``<Gather>``; the query string carries
 the call's step, stage and silence count (see bot.voice), and it is part of the signed URL.
 Each CallSid:step is claimed once; a replay gets the TwiML stored for it (or, while the first
-request is still being answered, a one-second pause and a redirect back here).
+request is still being answered, a one-second pause and a redirect back here, at most
+``MAX_REPLAYS`` times: then an apology and ``<Dial>`` to the call centre).
 """
 
 from __future__ import annotations
@@ -19,23 +20,28 @@ from sanic.request import Request
 
 from bot import inbound, voice
 from bot.config import get_settings
-from bot.db import session_scope
 from bot.phones import mask, to_e164
 from bot.render import empty_voice_response, render_transfer, render_wait
 from channels.common import (
+    Turn,
     answer_turn,
     begin_turn,
     channel_blueprint,
     field,
     in_thread,
+    once,
     public_url,
     refuse,
     run_turn,
     signed_twilio_form,
+    technical_problem,
     xml,
 )
 
 logger = logging.getLogger(__name__)
+# Replays of a step still being answered get a one-second pause and a redirect; after this
+# many requests (its turn died, or hangs) the caller hears an apology and is put through.
+MAX_REPLAYS = 15
 CALL_ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 _NUMBER = re.compile(r"^\d{1,6}$")
 
@@ -56,14 +62,11 @@ def call_input(request: Request, params: Any) -> voice.CallInput | str:
         speech=field(params, "SpeechResult")[:500])
 
 
-def _keep_reply(call: voice.CallInput, twiml: str) -> None:
-    with session_scope() as session:
-        inbound.record(session, inbound.VOICE, call.external_id, reply=twiml)
-
-
-def _stored_reply(call: voice.CallInput) -> str | None:
-    with session_scope() as session:
-        return inbound.stored_reply(session, inbound.VOICE, call.external_id)
+def apology(language: str | None) -> str:
+    """The call cannot go on: sorry, and a person takes it (or a goodbye without a number)."""
+    language = language or "en"
+    return render_transfer(language, get_settings().call_centre_number,
+                           intro=[technical_problem(language)])
 
 
 class VoiceInput(InputChannel):
@@ -84,32 +87,36 @@ class VoiceInput(InputChannel):
                 return refuse(422, call)
             if field(params, "CallStatus") in CALL_ENDED:  # a status callback: nothing to say
                 return xml(empty_voice_response())
-            if not await in_thread(inbound.claim, inbound.VOICE, call.external_id):
-                stored = await in_thread(_stored_reply, call)
-                return xml(stored or render_wait(public_url(request)))
             caller = to_e164(field(params, "From"))
             sender = caller or f"voice:{call.call_sid}"  # a hidden number is nobody's phone
-            twiml = await self.turn(on_new_message, sender, call)
-            await in_thread(_keep_reply, call, twiml)
+            turn = Turn()
+            handled = await once(inbound.VOICE, call.external_id,
+                                 lambda: self.turn(on_new_message, sender, call, turn),
+                                 lambda twiml: twiml)
+            claim = handled.claim
+            if claim is not None and claim.outcome == inbound.ANSWERED and claim.reply:
+                return xml(claim.reply)
+            if claim is not None and not claim.ours and claim.seen <= MAX_REPLAYS:
+                return xml(render_wait(public_url(request)))  # the first answer comes soon
+            if handled.failed or not claim.ours:  # failed, or its turn never answered
+                logger.warning("voice: %s step %d not answered (%s request(s)): apology",
+                               call.call_sid, call.step, claim.seen if claim else 1)
+                return xml(apology(turn.language))
             logger.info("voice: %s step %d (%s) from %s", call.call_sid, call.step, call.stage,
                         mask(caller))
-            return xml(twiml)
+            return xml(handled.result)
 
         return bp
 
     @staticmethod
     async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str,
-                   call: voice.CallInput) -> str:
-        language = "en"
-        try:
-            step, language = await in_thread(begin_turn, inbound.VOICE, sender, call.external_id,
-                                                voice.begin, call)
-            language = language or "en"
-            if step.twiml is not None:
-                return step.twiml
-            messages = await run_turn(on_new_message, inbound.VOICE, sender, step.ask or "",
-                                      message_id=call.external_id, metadata=step.metadata)
-            return await in_thread(answer_turn, sender, voice.answer, call, step, messages)
-        except Exception:  # something failed: a person takes the call
-            logger.exception("voice: could not answer %s", call.call_sid)
-            return render_transfer(language, get_settings().call_centre_number)
+                   call: voice.CallInput, turn: Turn) -> str:
+        """One call step's TwiML. Failures propagate (see ``channels.common.once``)."""
+        step, language = await in_thread(begin_turn, inbound.VOICE, sender, call.external_id,
+                                          voice.begin, call)
+        turn.language = language or "en"
+        if step.twiml is not None:
+            return step.twiml
+        messages = await run_turn(on_new_message, inbound.VOICE, sender, step.ask or "",
+                                  message_id=call.external_id, metadata=step.metadata)
+        return await in_thread(answer_turn, sender, voice.answer, call, step, messages)

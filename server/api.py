@@ -16,14 +16,14 @@ from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
-from sqlalchemy import text
 
 from bot import audit, cases, notifications, references, services
 from bot.config import get_settings
-from bot.db import get_engine, session_scope
+from bot.db import session_scope
 from bot.language import SUPPORTED
 from bot.models import CASE_STATUSES, SERVICE_STATUSES
 from bot.phones import to_e164
+from server import readiness
 
 API_ACTOR = "api"
 MAX_DETAIL = 2000
@@ -236,16 +236,8 @@ def add_routes(bp: Blueprint) -> None:
 
     @bp.get("/ready")
     async def ready(request: Request) -> response.HTTPResponse:
-        agent = getattr(request.app.ctx, "agent", None)
-        model = bool(agent and agent.is_ready())
-        try:
-            await in_thread(_ping_database)
-            database = True
-        except Exception:  # any failure means "not ready"; the body says which part
-            database = False
-        body = {"model": model, "database": database}
-        return response.json({"status": "ready" if model and database else "not ready", **body},
-                             status=200 if model and database else 503)
+        status, body = await readiness.report(getattr(request.app.ctx, "agent", None))
+        return response.json(body, status=status)
 
     @bp.post("/api/cases")
     @require_token
@@ -272,7 +264,3 @@ def add_routes(bp: Blueprint) -> None:
     async def put_service_status(request: Request, slug: str) -> response.HTTPResponse:
         return _reply(await in_thread(_put_service_status, slug, json_object(request)))
 
-
-def _ping_database() -> None:
-    with get_engine().connect() as connection:
-        connection.execute(text("SELECT 1"))

@@ -2,7 +2,9 @@
 
 Started by a listener on the platform blueprint when the server starts, stopped with it. It
 polls the outbox every ``CIVICLINE_OUTBOX_POLL_SECONDS`` (default 2) and sends what is due in
-a worker thread (the provider calls block), so webhooks are never held up. Every replica may
+a worker thread of its own pool (the provider calls block, each for at most its timeout), not
+in the default executor the webhooks' database work uses, so a hung provider never holds up a
+webhook. Every replica may
 run one: rows are claimed atomically (bot.notifications). ``CIVICLINE_DISPATCHER=off`` leaves
 it to a separate ``python -m bot dispatch``.
 """
@@ -10,6 +12,7 @@ it to a separate ``python -m bot dispatch``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from typing import Any
@@ -22,11 +25,32 @@ from bot.config import get_settings, tunable
 logger = logging.getLogger(__name__)
 
 
-async def run(stop: asyncio.Event) -> None:
-    """Dispatch due notifications until ``stop`` is set."""
+WORKERS = 1  # one dispatch round at a time per process; rows are claimed one by one
+
+
+def pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The dispatcher's own worker threads."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS,
+                                                 thread_name_prefix="outbox")
+
+
+async def run(stop: asyncio.Event, workers: concurrent.futures.Executor | None = None) -> None:
+    """Dispatch due notifications until ``stop`` is set, in ``workers`` (default: a pool of
+    its own, shut down on the way out)."""
+    own = workers is None
+    workers = workers or pool()
+    try:
+        await _loop(stop, workers)
+    finally:
+        if own:
+            workers.shutdown(wait=False)
+
+
+async def _loop(stop: asyncio.Event, workers: concurrent.futures.Executor) -> None:
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
-            outcomes = await asyncio.to_thread(notifications.dispatch_due)
+            outcomes = await loop.run_in_executor(workers, notifications.dispatch_due)
             if outcomes:
                 logger.info("outbox: %s", outcomes)
         except Exception:  # the database is down, say: try again at the next tick

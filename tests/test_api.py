@@ -23,7 +23,8 @@ def audit_rows(stack: Stack, target: str) -> list[tuple[str, str]]:
 def test_health_and_ready(stack: Stack) -> None:
     assert http("GET", f"{stack.url}/health")[:2] == (200, {"status": "ok"})
     status, body, _ = http("GET", f"{stack.url}/ready")
-    assert status == 200 and body == {"status": "ready", "model": True, "database": True}
+    assert status == 200 and body == {"status": "ready", "model": True, "database": True,
+                                     "tracker_store": True}
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token", ""])

@@ -250,8 +250,9 @@ def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
 
     twilio.server.expect_oneshot_request(TWILIO_PATH, method="POST").respond_with_handler(hang)
     patch_status(OWNER[0], "approved")  # committed: status change + outbox row
+    # The lease is never shorter than a send can take (2 × the provider timeout + 3 s).
     env = {**base_env(database), **twilio.env, "CIVICLINE_OUTBOX_LEASE_SECONDS": "4",
-           "CIVICLINE_OUTBOX_POLL_SECONDS": "0.2"}
+           "CIVICLINE_PROVIDER_TIMEOUT_SECONDS": "1", "CIVICLINE_OUTBOX_POLL_SECONDS": "0.2"}
 
     def dispatcher() -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "bot", "dispatch"], cwd=ROOT, env=env,
