@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import event
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 from bot.config import get_settings
-from bot.db import on_sqlite_connect
+from bot.db import HIDE_PARAMETERS, on_sqlite_connect
 
 
 class CivicLineTrackerStore(SQLTrackerStore):
@@ -23,9 +24,14 @@ class CivicLineTrackerStore(SQLTrackerStore):
         kwargs.pop("url", None)
         url = get_settings().database_url
         super().__init__(domain=domain, event_broker=event_broker, db=url, **kwargs)
+        # Rasa's engine logs bound parameters (the citizen's words) with every error: replace
+        # it with the same engine that hides them (SPEC §8).
+        self.engine.dispose()
+        self.engine = create_engine(url, hide_parameters=HIDE_PARAMETERS,
+                                    **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
         if make_url(url).get_backend_name() == "sqlite":
-            self.engine.dispose()  # new connections get the pragmas
-            event.listen(self.engine, "connect", on_sqlite_connect)
+            event.listen(self.engine, "connect", on_sqlite_connect)  # WAL and busy timeout
 
     @staticmethod
     def get_db_url(dialect: str = "sqlite", host: str | None = None, port: int | None = None,
