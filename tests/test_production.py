@@ -112,3 +112,15 @@ def test_development_setup_still_seeds_the_demo_cases(tmp_path: Path) -> None:
         database_url = url
 
     assert query(Target, "SELECT count(*) FROM cases")[0][0] >= 4
+
+
+def test_development_env_gets_the_action_secret_once(tmp_path: Path) -> None:
+    from bot.cli import write_dev_env
+
+    env_file = tmp_path / ".env"
+    assert "CIVICLINE_ACTION_SECRET" in write_dev_env(env_file)
+    first = env_file.read_text()
+    assert write_dev_env(env_file) == [] and env_file.read_text() == first  # kept, not renewed
+    secret = next(line.split("=", 1)[1] for line in first.splitlines()
+                  if line.startswith("CIVICLINE_ACTION_SECRET="))
+    assert len(secret) >= 24
