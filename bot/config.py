@@ -28,6 +28,25 @@ STABLE_SECRET_NAMES = ("CIVICLINE_SUPPRESSION_KEY",)
 # The key of the dates-of-birth hashes: required in production; a fixed public key stands in
 # for it in development (bot/cases.py), as for the suppression key.
 DOB_KEY_NAME = "CIVICLINE_DOB_KEY"
+# The secret the Rasa server sends to the action server (endpoints.yml, server/action_server.py).
+# Two processes must agree on it, so it is never made up per process either: `make run` writes it
+# to .env and scripts/serve hands it to both.
+ACTION_SECRET_NAME = "CIVICLINE_ACTION_SECRET"
+# Every setting production mode uses and has no safe default for; a missing one is a start-up
+# error naming it (README, "Settings"). Development fills in local values instead.
+PRODUCTION_REQUIRED = (
+    "PUBLIC_BASE_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "TELEGRAM_SECRET_TOKEN",
+    "CIVICLINE_CALL_CENTRE_NUMBER",
+    "CIVICLINE_API_TOKEN",
+    "CIVICLINE_SESSION_SECRET",
+    "CIVICLINE_SUPPRESSION_KEY",
+    "CIVICLINE_DOB_KEY",
+    ACTION_SECRET_NAME,
+)
 
 
 class ConfigError(RuntimeError):
@@ -92,6 +111,7 @@ class Settings:
     dob_key: str = ""  # CIVICLINE_DOB_KEY: dates of birth are HMACs under it (bot/cases.py)
     lock_minutes: int = 15
     max_verification_attempts: int = 3
+    action_secret: str = ""  # CIVICLINE_ACTION_SECRET: what the action server requires
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -103,23 +123,29 @@ def default_database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'civicline.db'}"
 
 
+def environment_name(env_file: Path | None = None) -> str:
+    """``CIVICLINE_ENV`` (default ``development``), read without checking anything else."""
+    return _env("CIVICLINE_ENV", read_env_file(env_file or env_file_path()),
+                "development").lower()
+
+
+def missing_for_production(file_values: dict[str, str]) -> list[str]:
+    """The names in :data:`PRODUCTION_REQUIRED` that are unset or blank."""
+    return [name for name in PRODUCTION_REQUIRED if not _env(name, file_values).strip()]
+
+
 def load_settings(env_file: Path | None = None) -> Settings:
-    """Read settings; raise :class:`ConfigError` for missing secrets in production."""
+    """Read settings; raise :class:`ConfigError` naming every missing setting in production."""
     file_values = read_env_file(env_file or env_file_path())
     environment = _env("CIVICLINE_ENV", file_values, "development").lower()
     values = {name: _env(name, file_values) for name in SECRET_NAMES}
     if environment == "production":
-        missing = [name for name, value in values.items() if not value]
-        missing += [name for name in STABLE_SECRET_NAMES if not _env(name, file_values)]
-        if not _env("PUBLIC_BASE_URL", file_values):
-            missing.append("PUBLIC_BASE_URL")
-        if not _env(DOB_KEY_NAME, file_values):
-            missing.append(DOB_KEY_NAME)
+        missing = missing_for_production(file_values)
         if missing:
             raise ConfigError(
                 "Missing settings for production: "
                 + ", ".join(missing)
-                + ". Set them in the environment or in .env (see README, 'Configuration')."
+                + ". Set them in the environment or in .env (see README, 'Settings')."
             )
     else:
         # Development: an unset secret gets a random value for this process only, so nothing
@@ -149,6 +175,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         suppression_key=_env(STABLE_SECRET_NAMES[0], file_values),
         rest_token=_env("CIVICLINE_REST_TOKEN", file_values),
         dob_key=_env(DOB_KEY_NAME, file_values),
+        action_secret=_env(ACTION_SECRET_NAME, file_values),
     )
 
 

@@ -21,6 +21,9 @@ from bot.config import get_settings
 # A writer waits this long for the other process's lock, then fails: short enough that a
 # webhook still answers (with an apology) within Twilio's 15 s when the file stays locked.
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# An error's message never carries its bound parameters (a phone, a date of birth, a citizen's
+# words) into a log (SPEC §8); the SQL itself still shows what failed.
+HIDE_PARAMETERS = True
 
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker] = {}
@@ -45,11 +48,13 @@ def build_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             future=True,
+            hide_parameters=HIDE_PARAMETERS,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         )
         event.listen(engine, "connect", on_sqlite_connect)
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, future=True, hide_parameters=HIDE_PARAMETERS, pool_pre_ping=True,
+                         pool_size=5, max_overflow=10)
 
 
 def get_engine(url: str | None = None) -> Engine:

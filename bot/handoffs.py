@@ -303,6 +303,9 @@ def to_json(handoff: Handoff, now: dt.datetime | None = None) -> dict[str, Any]:
 # Slots that are bookkeeping, not answers the person gave.
 HIDDEN_SLOTS = frozenset({"requested_slot", "awaiting", "session_started_metadata", "urgency",
                           "status_outcome", "language"})
+# Never shown to staff (SPEC §8): the answer, and the citizen's own words while it was asked.
+SECRET_SLOTS = frozenset({"date_of_birth"})
+SECRET_ANSWER = "(date of birth, not shown)"
 
 
 @dataclass(frozen=True)
@@ -337,22 +340,39 @@ def _bot_text(event: dict[str, Any]) -> str:
     return text
 
 
+# Rasa's flag (rasa.shared.core.constants.IS_EXTERNAL) on the user event of a triggered intent
+# (``UserUttered.create_external``). No channel lets a citizen set a message's metadata, so
+# this typed flag, never the text, tells a staff action from a citizen's words.
+EXTERNAL_FLAG = "is_external"
+
+
+def _external_intent(event: dict[str, Any]) -> str | None:
+    """The intent staff started (``send_to_bot``) when ``event`` is one, else None."""
+    if (event.get("metadata") or {}).get(EXTERNAL_FLAG) is not True:
+        return None
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+    return str(intent or "a task")
+
+
 def transcript(events: list[dict[str, Any]], notes: list[HandoffNote] = ()) -> list[Entry]:
     """Citizen and bot turns, agent replies, form answers, language and channel, and notes.
 
     ``events`` are Rasa tracker events as dicts (``event.as_dict()``), oldest first.
     """
     entries: list[Entry] = []
-    language = None
+    language = asked = None
     for event in events:
         kind, at = event.get("event"), _when(event.get("timestamp"))
+        if kind == "slot" and event.get("name") == "requested_slot":
+            asked = event.get("value")
         if kind == "user":
-            text = event.get("text") or ""
-            if text.startswith("EXTERNAL: "):
-                entries.append(Entry(at, "system", f"Sent to the bot: {text[10:]}"))
+            task = _external_intent(event)
+            if task is not None:
+                entries.append(Entry(at, "system", f"Sent to the bot: {task}"))
             else:
-                entries.append(Entry(at, "citizen", text, channel=event.get("input_channel")
-                                     or ""))
+                text = SECRET_ANSWER if asked in SECRET_SLOTS else event.get("text") or ""
+                entries.append(Entry(at, "citizen", text,
+                                     channel=event.get("input_channel") or ""))
         elif kind == "bot":
             agent = (event.get("metadata") or {}).get("agent")
             entries.append(Entry(at, "agent" if agent else "bot", _bot_text(event),
@@ -363,7 +383,8 @@ def transcript(events: list[dict[str, Any]], notes: list[HandoffNote] = ()) -> l
                 entries.append(Entry(at, "language", language))
         elif kind == "slot" and event.get("name") not in HIDDEN_SLOTS \
                 and event.get("value") not in (None, "", []):
-            entries.append(Entry(at, "answer", str(event["value"]), who=event["name"]))
+            value = SECRET_ANSWER if event["name"] in SECRET_SLOTS else str(event["value"])
+            entries.append(Entry(at, "answer", value, who=event["name"]))
         elif kind == "pause":
             entries.append(Entry(at, "system", "Handed to staff: the assistant is silent."))
         elif kind == "resume":

@@ -56,15 +56,20 @@ def load_demo_data(path: Path = DEMO_DATA_PATH) -> dict[str, Any]:
     return data
 
 
-def seed_demo_data(session: Session, path: Path = DEMO_DATA_PATH) -> dict[str, int]:
-    """Upsert the demo data into ``session``; return how many rows of each kind were created."""
+def seed_demo_data(session: Session, path: Path = DEMO_DATA_PATH,
+                   cases: bool = True) -> dict[str, int]:
+    """Upsert the demo data into ``session``; return how many rows of each kind were created.
+
+    ``cases=False`` (production) leaves out the demo cases.
+    """
     data = load_demo_data(path)
     counts = dict.fromkeys(KINDS, 0)
     services = _seed_services(session, data.get("services", []), counts)
     _seed_offices(session, data.get("offices", []), services, counts)
     _seed_places(session, data.get("digital_places", []), counts)
     _seed_guides(session, data.get("digital_guides", []), counts)
-    _seed_cases(session, data.get("cases", []), services, counts)
+    if cases:
+        _seed_cases(session, data.get("cases", []), services, counts)
     session.flush()
     return counts
 

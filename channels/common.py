@@ -33,6 +33,7 @@ from bot import inbound, people, texts
 from bot.config import get_settings, tunable
 from bot.db import session_scope
 from bot.forms import NOT_WAITING, Waiting
+from bot.limits import TOO_LONG_RESPONSE, too_long
 from bot.render import BotMessage
 
 logger = logging.getLogger(__name__)
@@ -254,6 +255,31 @@ async def run_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], chan
                    metadata: dict[str, Any] | None = None) -> list[BotMessage]:
     """Hand one message to Rasa and return what the assistant answered."""
     collector = TurnCollector(channel)
-    await on_new_message(UserMessage(text, collector, sender_id, input_channel=channel,
-                                     message_id=message_id, metadata=metadata))
+    await capped(on_new_message)(UserMessage(text, collector, sender_id, input_channel=channel,
+                                             message_id=message_id, metadata=metadata))
     return [BotMessage.from_rasa(message) for message in collector.messages]
+
+
+def _language_of(sender_id: str) -> str | None:
+    with session_scope() as session:
+        person = people.find(session, sender_id)
+        return person.language if person is not None else None
+
+
+def capped(on_new_message: Callable[[UserMessage], Awaitable[Any]]
+           ) -> Callable[[UserMessage], Awaitable[Any]]:
+    """Rasa's message handler behind the message cap (SPEC §6, bot/limits.py): an over-long
+    message never reaches NLU; its sender is told so politely, in their language, on the
+    message's own output channel."""
+
+    async def handler(message: UserMessage) -> Any:
+        if not too_long(message.text):
+            return await on_new_message(message)
+        language = await in_thread(_language_of, message.sender_id)
+        logger.info("%s: a message of %d characters was over the cap, not understood",
+                    message.input_channel, len(message.text or ""))
+        await message.output_channel.send_response(
+            message.sender_id, {"text": texts.text(TOO_LONG_RESPONSE, language)})
+        return None
+
+    return handler

@@ -24,7 +24,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
 from bot.config import get_settings
-from channels.common import media_metadata, refuse
+from channels.common import capped, media_metadata, refuse
 
 CHANNEL = "rest"
 MEDIA_KEYS = ("url", "file_id", "content_type")
@@ -91,7 +91,7 @@ class RestChannel(RestInput):
         return media_metadata([item for item in kept if item])
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        bp = super().blueprint(on_new_message)
+        bp = super().blueprint(capped(on_new_message))  # over-long messages never reach NLU
 
         @bp.middleware("request")
         async def check(request: Request) -> response.HTTPResponse | None:

@@ -11,9 +11,38 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint
+from sanic import Blueprint, Sanic, response
+from sanic.exceptions import PayloadTooLarge
+from sanic.request import Request
 
+from bot.config import ConfigError, get_settings
+from bot.limits import MAX_BODY_BYTES
 from server import api, console, dispatcher, handoff_api
+
+
+def require_settings() -> None:
+    """Stop the start-up, naming every missing setting, when production mode lacks one."""
+    try:
+        get_settings()
+    except ConfigError as exc:
+        raise SystemExit(f"CivicLine cannot start: {exc}") from None
+
+
+async def body_too_large(_request: Request, _exc: Exception) -> response.HTTPResponse:
+    return response.json({"error": f"the body is over the limit of {MAX_BODY_BYTES} bytes"},
+                         status=413)
+
+
+def bound_bodies(app: Sanic) -> None:
+    """Every route of the server refuses a body over ``MAX_BODY_BYTES`` with a JSON 413.
+
+    Sanic enforces ``REQUEST_MAX_SIZE`` itself, before the body is read (from Content-Length,
+    or as a chunked body grows): no handler, parser or signature check ever sees it. Each
+    connection reads the limit when it opens, so setting it before the server starts covers
+    every route, Rasa's included.
+    """
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+    app.error_handler.add(PayloadTooLarge, body_too_large)
 
 
 class CivicLinePlatform(InputChannel):
@@ -23,6 +52,7 @@ class CivicLinePlatform(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        require_settings()  # Rasa builds its channels first: a bad setting stops it here
         return cls()
 
     def url_prefix(self) -> str:
@@ -36,4 +66,9 @@ class CivicLinePlatform(InputChannel):
         handoff_api.add_routes(bp)
         console.add_routes(bp)
         dispatcher.attach(bp)  # the outbox dispatcher runs as long as this server (SPEC §5.7)
+
+        @bp.listener("before_server_start")
+        async def limits(app: Sanic, _loop: Any) -> None:
+            bound_bodies(app)
+
         return bp

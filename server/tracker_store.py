@@ -36,7 +36,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
 from bot.config import get_settings, tunable
-from bot.db import on_sqlite_connect
+from bot.db import HIDE_PARAMETERS, on_sqlite_connect
 
 T = TypeVar("T")
 
@@ -62,8 +62,9 @@ def build_engine(url: str) -> Engine:
     kwargs = create_engine_kwargs(url)
     milliseconds = int(timeout_seconds() * 1000)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, connect_args={"timeout": milliseconds / 1000,
-                                                      "check_same_thread": False}, **kwargs)
+        engine = sa.create_engine(url, hide_parameters=HIDE_PARAMETERS,
+                                   connect_args={"timeout": milliseconds / 1000,
+                                            "check_same_thread": False}, **kwargs)
 
         def bounded(dbapi_connection: Any, record: Any) -> None:
             on_sqlite_connect(dbapi_connection, record)
@@ -74,7 +75,7 @@ def build_engine(url: str) -> Engine:
         event.listen(engine, "connect", bounded)
         return engine
     kwargs.setdefault("connect_args", {})["connect_timeout"] = max(int(timeout_seconds()), 2)
-    engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=HIDE_PARAMETERS, **kwargs)
 
     @event.listens_for(engine, "connect")
     def bounded_waits(dbapi_connection: Any, _record: Any) -> None:

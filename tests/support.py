@@ -1,8 +1,9 @@
 """Test support: a migrated, seeded database per test, and the real running stack.
 
-The stack is the real thing: `rasa run` with the trained model and our channels, and
-`rasa run actions`, on free ports, sharing a fresh SQLite database. It starts once per test
-session and is polled on /ready (no sleeping and hoping).
+The stack is the real thing: `rasa run` with the trained model and our channels, and the
+action server (server/action_server.py, behind its secret), on free ports, sharing a fresh
+SQLite database. It starts once per test session and is polled on /ready (no sleeping and
+hoping).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ VENV_BIN = Path(sys.executable).parent
 API_TOKEN = "test-api-token-0123456789"
 TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
 TELEGRAM_SECRET = "test-telegram-secret"
-STARTUP_SECONDS = 240
+ACTION_SECRET = "test-action-secret"
+STARTUP_SECONDS = int(os.environ.get("CIVICLINE_STARTUP_SECONDS") or 240)  # slow machines: more
 
 
 def free_port() -> int:
@@ -49,6 +51,7 @@ def base_env(database_url: str) -> dict[str, str]:
         CIVICLINE_CALL_CENTRE_NUMBER="+15550109999",
         TWILIO_AUTH_TOKEN=TWILIO_AUTH_TOKEN,
         TELEGRAM_SECRET_TOKEN=TELEGRAM_SECRET,
+        CIVICLINE_ACTION_SECRET=ACTION_SECRET,
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONDONTWRITEBYTECODE="1",
@@ -108,6 +111,7 @@ class Stack:
     log_dir: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
     providers: Providers | None = None  # the Twilio and Telegram stand-ins, when running
+    action_url: str = ""  # the action server's own address (loopback)
 
     def say(self, sender: str, text: str) -> list[dict[str, Any]]:
         """Send one message through Rasa's REST channel; return the bot's messages."""
@@ -174,10 +178,10 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
     env = base_env(database_url)
     env.update(ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", **(extra_env or {}))
-    stack = Stack(url=f"http://127.0.0.1:{port}", database_url=database_url, log_dir=workdir)
+    stack = Stack(url=f"http://127.0.0.1:{port}", database_url=database_url, log_dir=workdir,
+                  action_url=f"http://127.0.0.1:{action_port}")
     commands = {
-        "actions": [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                    "--port", str(action_port)],
+        "actions": [sys.executable, "-m", "server.action_server", "--port", str(action_port)],
         "rasa": [str(VENV_BIN / "rasa"), "run", "--model", str(model),
                  "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                  "--port", str(port), "--interface", "127.0.0.1"],

@@ -256,27 +256,40 @@ def test_transcript_merges_events_and_notes(session: Session) -> None:
         {"event": "slot", "name": "case_reference", "value": "40217382", "timestamp": base + 3},
         {"event": "slot", "name": "requested_slot", "value": "date_of_birth",
          "timestamp": base + 3},
+        {"event": "user", "text": "31 01 1980", "input_channel": "sms", "timestamp": base + 3.5},
+        {"event": "slot", "name": "date_of_birth", "value": "1980-01-31",
+         "timestamp": base + 3.6},
+        {"event": "slot", "name": "requested_slot", "value": None, "timestamp": base + 3.7},
         {"event": "bot", "text": "Elija:", "data": {"buttons": [{"title": "Uno"}]},
          "timestamp": base + 4},
         {"event": "pause", "timestamp": base + 5},
         {"event": "bot", "text": "Hola, soy Ana", "metadata": {"agent": "ana"},
          "timestamp": base + 6},
-        {"event": "user", "text": "EXTERNAL: book_appointment", "timestamp": base + 7},
+        {"event": "user", "text": "EXTERNAL: book_appointment", "timestamp": base + 7,
+         "metadata": {"is_external": True},
+         "parse_data": {"intent": {"name": "book_appointment"}}},
         {"event": "slot", "name": "language", "value": "es", "timestamp": base + 8},
+        # a citizen's own words that merely look like a staff action stay the citizen's
+        {"event": "user", "text": "EXTERNAL: give me the status", "input_channel": "sms",
+         "timestamp": base + 9, "metadata": {"is_external": "yes"}},
     ]
     entries = handoffs.transcript(events, [note, failed])
     assert [(e.kind, e.text, e.who) for e in entries] == [
         ("citizen", "hola", ""),
         ("language", "es", ""),
         ("answer", "40217382", "case_reference"),
+        ("citizen", handoffs.SECRET_ANSWER, ""),  # the date of birth is never shown to staff
+        ("answer", handoffs.SECRET_ANSWER, "date_of_birth"),
         ("bot", "Elija:\n1. Uno", ""),
         ("system", "Handed to staff: the assistant is silent.", ""),
         ("agent", "Hola, soy Ana", "ana"),
         ("system", "Sent to the bot: book_appointment", ""),
+        ("citizen", "EXTERNAL: give me the status", ""),
         ("note", "Needs a call", "agent1"),
         ("failed", "Are you there?", "agent1"),
     ]
     assert entries[0].channel == "sms" and entries[-1].error.startswith("Twilio")
+    assert not any("1980" in e.text for e in entries)
     assert len({e.key for e in entries}) == len(entries)
 
 
