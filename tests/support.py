@@ -29,6 +29,22 @@ API_TOKEN = "test-api-token-0123456789"
 TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
 TELEGRAM_SECRET = "test-telegram-secret"
 ACTION_SECRET = "test-action-secret"
+# A value for every setting production mode requires (bot.config.PRODUCTION_REQUIRED): a test of
+# one missing setting sets these and removes that one.
+PRODUCTION_SETTINGS = {
+    "CIVICLINE_ENV": "production",
+    "PUBLIC_BASE_URL": "https://civicline.example.org",
+    "TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+    "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+    "TWILIO_FROM_NUMBER": "+15550109000",
+    "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+    "CIVICLINE_CALL_CENTRE_NUMBER": "+15550109999",
+    "CIVICLINE_API_TOKEN": API_TOKEN,
+    "CIVICLINE_SESSION_SECRET": "test-session-secret",
+    "CIVICLINE_SUPPRESSION_KEY": "test-suppression-key",
+    "CIVICLINE_DOB_KEY": "test-dob-key",
+    "CIVICLINE_ACTION_SECRET": ACTION_SECRET,
+}
 STARTUP_SECONDS = int(os.environ.get("CIVICLINE_STARTUP_SECONDS") or 240)  # slow machines: more
 
 

@@ -27,6 +27,7 @@ from bot.config import get_settings
 from bot.dates import find_day
 from bot.db import session_scope
 from bot.models import Person, VerificationAttempt
+from tests.support import PRODUCTION_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER_PHONE = "+15550100001"  # owns 40217382: in_review, housing_support, born 1985-03-12
@@ -269,10 +270,8 @@ def test_rest_channel_never_proves_the_phone(
     """Anyone can write any sender id over REST: the owner's number proves nothing there
     (SPEC §6), in development as in production."""
     if environment == "production":
-        monkeypatch.setenv("CIVICLINE_ENV", "production")
-        monkeypatch.setenv("PUBLIC_BASE_URL", "https://civicline.example.org")
-        monkeypatch.setenv("CIVICLINE_SUPPRESSION_KEY", "an operator secret")
-        monkeypatch.setenv("CIVICLINE_DOB_KEY", "an operator dob key")
+        for name, value in PRODUCTION_SETTINGS.items():
+            monkeypatch.setenv(name, value)
         get_settings.cache_clear()
         assert get_settings().is_production
     messages, events = validate(domain, OWNER_PHONE, "40217382",

@@ -47,6 +47,7 @@ from bot.models import (
     VerificationAttempt,
     utcnow,
 )
+from tests.support import PRODUCTION_SETTINGS
 
 # Rasa 3.6's tracker store warns about SQLAlchemy 2.0 on import; it pins SQLAlchemy 1.4.
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated API features detected")
@@ -462,8 +463,8 @@ def test_production_refuses_to_start_without_the_suppression_key(
         database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.config import ConfigError, load_settings
 
-    monkeypatch.setenv("CIVICLINE_ENV", "production")
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://civicline.example.org")
+    for name, value in PRODUCTION_SETTINGS.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv(suppression.KEY_NAME, raising=False)
     with pytest.raises(ConfigError, match="CIVICLINE_SUPPRESSION_KEY"):
         load_settings(env_file=Path("/nonexistent/.env"))

@@ -16,6 +16,7 @@ from bot.cases import MAX_REFERENCE_FAILURES, MAX_SENDER_FAILURES
 from bot.references import generate
 from bot.simulate import SmsClient
 from tests.support import (
+    PRODUCTION_SETTINGS,
     Stack,
     channel_hooks,
     http,
@@ -39,13 +40,8 @@ MANY_DATES = " ".join(f"{day} {month} 1975" for month in
                       ("jan", "feb", "mar", "apr", "may", "jun", "jul")
                       for day in range(1, 29))
 MANY_DATES = " ".join(MANY_DATES.split(" ")[:170 * 3])
-PRODUCTION_ENV = {
-    "CIVICLINE_ENV": "production",
-    "CIVICLINE_SUPPRESSION_KEY": "test-suppression-key",
-    "CIVICLINE_DOB_KEY": "test-dob-key",
-    "TWILIO_FROM_NUMBER": "+15550109000",
-    "CIVICLINE_CALL_CENTRE_NUMBER": "+15550109999",
-}
+# Production mode with every setting it requires (the stack sets its own PUBLIC_BASE_URL).
+PRODUCTION_ENV = {k: v for k, v in PRODUCTION_SETTINGS.items() if k != "PUBLIC_BASE_URL"}
 REST_TOKEN = "test-rest-token-" + "x" * 16
 
 

@@ -22,6 +22,7 @@ from bot.dates import parse_date_of_birth
 from bot.db import dispose_engines, session_scope
 from bot.migrate import alembic_config
 from bot.models import VerificationFailure
+from tests.support import PRODUCTION_SETTINGS
 
 REFERENCE = "40217382"  # seeded: in_review, phone +15550100001, born 1985-03-12
 OWNER_PHONE = "+15550100001"
@@ -149,8 +150,8 @@ def test_production_refuses_to_start_without_the_dob_key(
         database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.config import ConfigError, load_settings
 
-    monkeypatch.setenv("CIVICLINE_ENV", "production")
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://civicline.example.org")
+    for name, value in PRODUCTION_SETTINGS.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CIVICLINE_SUPPRESSION_KEY", "an operator secret")
     monkeypatch.delenv("CIVICLINE_DOB_KEY", raising=False)
     with pytest.raises(ConfigError, match="CIVICLINE_DOB_KEY"):
