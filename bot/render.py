@@ -370,8 +370,8 @@ _DAY_ONE = {"en": "{day},", "es": "{day},", "fr": "le {day},", "ar": "{day}،"}
 _TIME_RANGE = {"en": "{start} to {end}", "es": "de {start} a {end}",
                "fr": "de {start} à {end}", "ar": "من {start} إلى {end}"}
 _TIME = r"([01]?\d|2[0-3])[:h]([0-5]\d)"
-_TIME_RANGE_RE = re.compile(rf"(?<![\d:]){_TIME}\s*[-–—]\s*{_TIME}(?![\d:])")
-_ONE_TIME_RE = re.compile(rf"(?<![\d:/]){_TIME}(?![\d:/])")
+# A time, or a range of times, in one pass (what it produces is never read again).
+_TIMES_RE = re.compile(rf"(?<![\d:/]){_TIME}(?:\s*[-–—]\s*{_TIME})?(?![\d:/])")
 MONTH_NAMES = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"),
@@ -446,14 +446,13 @@ def spoken_hours(text: str, language: str) -> str:
         return _DAY_ONE[code].format(day=_full_day(first, code))
 
     def times(match: re.Match[str]) -> str:
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        return _TIME_RANGE[code].format(start=spoken_time(h1, m1, code),
-                                        end=spoken_time(h2, m2, code))
+        start = spoken_time(int(match.group(1)), int(match.group(2)), code)
+        if match.group(3) is None:
+            return start
+        return _TIME_RANGE[code].format(
+            start=start, end=spoken_time(int(match.group(3)), int(match.group(4)), code))
 
-    text = _day_pattern(code).sub(days, text)
-    text = _TIME_RANGE_RE.sub(times, text)
-    return _ONE_TIME_RE.sub(lambda m: spoken_time(int(m.group(1)), int(m.group(2)), code),
-                            text)
+    return _TIMES_RE.sub(times, _day_pattern(code).sub(days, text))
 
 
 def speakable(text: str, language: str = "en") -> str:
