@@ -586,7 +586,7 @@ def render_voice(messages: Sequence[BotMessage], language: str, action: str,
                 say(listener, voice_text(message, language), language)
     for digit, (title, _) in enumerate(on_page(options, page), 1):
         say(listener, texts.text("utter_voice_option", language, digit=digit,
-                                 option=title.rstrip(" ?!.؟")), language)
+                                 option=title.strip(" ?!.؟¿¡")), language)
     if page_count(options) > 1:
         last = next_page(options, page) == 0
         say(listener, texts.text("utter_voice_back_to_start" if last else "utter_voice_more",

@@ -160,6 +160,12 @@ def test_a_long_menu_reads_four_options_then_nine_for_more(language: str) -> Non
     assert on_page(SEVEN, 1) == SEVEN[4:]
 
 
+def test_an_option_is_read_without_its_question_marks() -> None:
+    message = BotMessage("¿Qué necesita?", (("¿Funciona un servicio?", "/check_service_status"),))
+    said = [s.text for s in _says(render_voice([message], "es", ACTION).twiml)]
+    assert said[1] == "Funciona un servicio: pulse 1."
+
+
 # --- voice twins -----------------------------------------------------------------------------
 
 def test_every_response_said_on_a_call_with_text_message_words_has_a_voice_twin() -> None:
