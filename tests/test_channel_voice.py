@@ -384,3 +384,15 @@ def test_every_voice_stage_answers_silence_nine_star_zero_and_a_wrong_key(
             pairs += 1
     assert turn.dial == CALL_CENTRE  # zero: a person, whatever the stage
     assert pairs == 5
+
+
+@pytest.mark.parametrize(("language", "question", "spoken"), [
+    ("en", "when is city hall open", "8:30 in the morning to 4:30 in the afternoon"),
+    ("fr", "quels sont les horaires de la mairie", "de 8 heures 30 à 16 heures 30"),
+])
+def test_opening_hours_are_said_in_full(stack: Stack, language: str, question: str,
+                                        spoken: str) -> None:
+    call = known_caller(stack, LANGUAGE_KEYS[language])
+    call.start()
+    hours = ear(call.say(question))  # no "Mon-Fri 08:30-16:30"
+    assert spoken in hours.text, hours.text

@@ -359,3 +359,9 @@ def test_without_a_form_a_known_caller_is_greeted(session) -> None:
 def test_saying_stop_leaves_the_form_as_menu_does_by_text(session, speech: str,
                                                           asks: str) -> None:
     assert voice.begin(session, _caller(session), _step("main", speech=speech)).ask == asks
+
+
+def test_a_value_called_name_fills_a_twin_too() -> None:
+    message = BotMessage("Sorry.", response="utter_help_form_field",
+                         values={"name": "Riverton City Hall", "language": "en"})
+    assert voice_text(message, "es") == texts.text("utter_help_form_field__voice", "es")
