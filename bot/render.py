@@ -29,9 +29,11 @@ A bot turn is a list of :class:`BotMessage` (text, buttons, maybe an image, and 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from twilio.twiml.messaging_response import MessagingResponse
@@ -40,6 +42,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from bot import texts
 from bot.i18n import normalise
 from bot.language import SUPPORTED
+from bot.offices import DAY_NAMES, DAY_SHORT
 from bot.references import normalise_digits
 from bot.sms_encoding import MAX_SEGMENTS, segments
 
@@ -60,6 +63,10 @@ class BotMessage:
     expects: str | None = None  # EXPECTS_REFERENCE / EXPECTS_DATE
     then: str | None = None  # THEN_HANG_UP
     dial: str | None = None  # voice: put the caller through to this number
+    # The domain response it came from and the values an action filled it with: a call says
+    # the response's voice twin instead of the text, when it has one (see voice_text).
+    response: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_rasa(cls, message: Mapping[str, Any]) -> BotMessage:
@@ -74,21 +81,32 @@ class BotMessage:
         custom = message.get("custom")
         dial = custom.get("dial") if isinstance(custom, Mapping) else None
         image = message.get("image")
+        response = message.get("utter_action") or message.get("template")
+        values = {str(k): str(v) for k, v in message.items()
+                  if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                  and k not in _NOT_VALUES}
         return cls(text=str(message.get("text") or "").strip(), buttons=buttons,
                    image=str(image) if image else None, expects=metadata.get("expects"),
-                   then=metadata.get("then"), dial=str(dial) if dial else None)
+                   then=metadata.get("then"), dial=str(dial) if dial else None,
+                   response=str(response) if response else None, values=values)
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "buttons": [list(b) for b in self.buttons],
                 "image": self.image, "expects": self.expects, "then": self.then,
-                "dial": self.dial}
+                "dial": self.dial, "response": self.response, "values": dict(self.values)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BotMessage:
         return cls(text=data.get("text") or "",
                    buttons=tuple((str(t), str(p)) for t, p in data.get("buttons") or []),
                    image=data.get("image"), expects=data.get("expects"), then=data.get("then"),
-                   dial=data.get("dial"))
+                   dial=data.get("dial"), response=data.get("response"),
+                   values=dict(data.get("values") or {}))
+
+
+# What Rasa puts in a bot message besides the values an action filled the response with.
+_NOT_VALUES = frozenset({"text", "timestamp", "utter_action", "template", "response", "image",
+                         "attachment", "recipient_id", "id"})
 
 
 def turn_options(messages: Iterable[BotMessage]) -> list[Option]:
@@ -329,8 +347,14 @@ VOICES: dict[str, VoiceProfile] = {
 LANGUAGE_HINTS = ("English", "Español", "Spanish", "Français", "French", "Arabic", "عربي")
 KEYPAD_TIMEOUT = 10  # seconds to find a letter and type a reference
 MAX_HINTS = 100
+# For the ear (SPEC §6.3): at most PAGE_SIZE options read per prompt, 9 for the next ones
+# (on the last page, 9 goes back to the first), star repeats the prompt, zero is a person.
+PAGE_SIZE = 4
+MORE_KEY, REPEAT_KEY, PERSON_KEY = "9", "*", "0"
+VOICE_TWIN = "__voice"  # utter_x__voice (domain/voice.yml) is how a call says utter_x
 _REFERENCE_DIGITS = re.compile(r"(?<![\d/])(\d{4}) ?(\d{4})(?![\d/])")
 _PHONE_DIGITS = re.compile(r"\+(\d{7,15})\b")
+_UNFILLED = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 def spoken_digits(digits: str) -> str:
@@ -338,16 +362,130 @@ def spoken_digits(digits: str) -> str:
     return " ".join(ch for ch in digits if ch.isdigit())
 
 
-def speakable(text: str) -> str:
-    """Text for <Say>: references and phone numbers digit by digit, no list bullets."""
+# --- days, times and dates spoken in full ---
+
+_DAY_RANGE = {"en": "{first} to {last},", "es": "de {first} a {last},",
+              "fr": "du {first} au {last},", "ar": "من {first} إلى {last}،"}
+_DAY_ONE = {"en": "{day},", "es": "{day},", "fr": "le {day},", "ar": "{day}،"}
+_TIME_RANGE = {"en": "{start} to {end}", "es": "de {start} a {end}",
+               "fr": "de {start} à {end}", "ar": "من {start} إلى {end}"}
+_TIME = r"([01]?\d|2[0-3])[:h]([0-5]\d)"
+# A time, or a range of times, in one pass (what it produces is never read again).
+_TIMES_RE = re.compile(rf"(?<![\d:/]){_TIME}(?:\s*[-–—]\s*{_TIME})?(?![\d:/])")
+MONTH_NAMES = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre"),
+    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+           "أكتوبر", "نوفمبر", "ديسمبر"),
+}
+
+
+def spoken_time(hour: int, minute: int, language: str) -> str:
+    """09:00 -> '9 in the morning', 16:30 -> '4:30 in the afternoon' (es, fr, ar alike)."""
+    code = normalise(language)
+    if code == "fr":  # French speaks the 24-hour clock: "17 heures 30"
+        return f"{hour} heures" + (f" {minute:02d}" if minute else "")
+    twelve = hour % 12 or 12
+    clock = f"{twelve}:{minute:02d}" if minute else str(twelve)
+    part = 0 if hour < 12 else 1 if hour < 18 else 2
+    if code == "es":
+        article = "la" if twelve == 1 else "las"
+        return f"{article} {clock} " + ("de la mañana", "de la tarde", "de la noche")[part]
+    if code == "ar":
+        return f"{clock} " + ("صباحا", "ظهرا" if hour == 12 else "مساء", "مساء")[part]
+    if hour == 12 and not minute:
+        return "12 noon"
+    return f"{clock} " + ("in the morning", "in the afternoon", "in the evening")[part]
+
+
+def spoken_date(date: dt.date, language: str) -> str:
+    """1985-03-12 -> 'the 12th of March 1985', 'el 12 de marzo de 1985', 'le 12 mars 1985'."""
+    code = normalise(language)
+    month = MONTH_NAMES[code][date.month - 1]
+    if code == "en":
+        suffix = "th" if 10 <= date.day % 100 <= 20 else \
+            {1: "st", 2: "nd", 3: "rd"}.get(date.day % 10, "th")
+        return f"the {date.day}{suffix} of {month} {date.year}"
+    if code == "es":
+        return f"el {date.day} de {month} de {date.year}"
+    if code == "fr":
+        return f"le {'1er' if date.day == 1 else date.day} {month} {date.year}"
+    return f"{date.day} {month} {date.year}"
+
+
+@lru_cache(maxsize=4)
+def _day_pattern(code: str) -> re.Pattern[str]:
+    names = sorted({*DAY_NAMES[code], *DAY_SHORT[code]}, key=len, reverse=True)
+    day = "|".join(re.escape(n) for n in names)
+    # A day (or a range of days) before opening hours: "Mon-Thu 09:00-17:00", "Sat 9:00".
+    return re.compile(rf"(?<!\w)({day})\.?(?:\s*[-–—]\s*({day})\.?)?(?=\s+\d)", re.IGNORECASE)
+
+
+def _full_day(name: str, code: str) -> str:
+    lowered = name.lower()
+    for index, short in enumerate(DAY_SHORT[code]):
+        if lowered in (short.lower(), DAY_NAMES[code][index].lower()):
+            return DAY_NAMES[code][index]
+    return name
+
+
+def spoken_hours(text: str, language: str) -> str:
+    """Opening hours as said aloud: 'Mon-Thu 09:00-17:00' -> 'Monday to Thursday, 9 in the
+    morning to 5 in the afternoon' (and 'de lunes a jueves, de las 9 de la mañana …')."""
+    code = normalise(language)
+
+    def days(match: re.Match[str]) -> str:
+        first, last = match.group(1), match.group(2)
+        if last:
+            return _DAY_RANGE[code].format(first=_full_day(first, code),
+                                           last=_full_day(last, code))
+        return _DAY_ONE[code].format(day=_full_day(first, code))
+
+    def times(match: re.Match[str]) -> str:
+        start = spoken_time(int(match.group(1)), int(match.group(2)), code)
+        if match.group(3) is None:
+            return start
+        return _TIME_RANGE[code].format(
+            start=start, end=spoken_time(int(match.group(3)), int(match.group(4)), code))
+
+    return _TIMES_RE.sub(times, _day_pattern(code).sub(days, text))
+
+
+def speakable(text: str, language: str = "en") -> str:
+    """Text for <Say>: references and phone numbers digit by digit, days and times in full,
+    no list bullets."""
     text = _PHONE_DIGITS.sub(lambda m: "+ " + spoken_digits(m.group(1)), text)
     text = _REFERENCE_DIGITS.sub(lambda m: spoken_digits(m.group(1) + m.group(2)), text)
+    text = spoken_hours(text, language)
     return text.replace("\n", " ").strip()
+
+
+def voice_text(message: BotMessage, language: str) -> str:
+    """What a call says for ``message``: its response's voice twin (``utter_x__voice``, in
+    domain/voice.yml) filled with the same values, when it has one; else its text.
+
+    The twin exists wherever the text-message wording would be wrong on the phone ("send",
+    "write", "MENU", a photo). One mechanism for every medium difference: Rasa's own
+    ``channel:`` variations are not used, because Rasa prefers a channel match over the
+    language condition (see domain/responses.yml).
+    """
+    if message.response:
+        try:
+            twin = texts.text(message.response + VOICE_TWIN, language, **message.values)
+        except KeyError:
+            return message.text
+        if twin and not _UNFILLED.search(twin):
+            return twin
+    return message.text
 
 
 def say(parent: VoiceResponse | Gather, text: str, language: str) -> None:
     profile = VOICES[normalise(language)]
-    parent.say(speakable(text), language=profile.say_language, voice=profile.voice)
+    parent.say(speakable(text, language), language=profile.say_language, voice=profile.voice)
 
 
 def gather(response: VoiceResponse, action: str, language: str, *, keys: bool = False,
@@ -372,6 +510,33 @@ def gather(response: VoiceResponse, action: str, language: str, *, keys: bool = 
     return response.gather(**attributes)
 
 
+def say_keys(listener: Gather, language: str) -> None:
+    """The end of every prompt: "Press star to repeat, or zero for a person." """
+    say(listener, texts.text("utter_voice_keys", language), language)
+
+
+def page_count(options: Sequence[Option]) -> int:
+    return max(1, -(-len(options) // PAGE_SIZE))
+
+
+def on_page(options: Sequence[Option], page: int) -> list[Option]:
+    """The options read on ``page`` (0-based): numbered 1 to PAGE_SIZE there."""
+    return list(options[page * PAGE_SIZE:(page + 1) * PAGE_SIZE])
+
+
+def next_page(options: Sequence[Option], page: int) -> int:
+    """Where 9 leads: the next page, or back to the first from the last one."""
+    return page + 1 if page + 1 < page_count(options) else 0
+
+
+def pick_on_page(digits: str, options: Sequence[Option], page: int) -> str | None:
+    """The payload a key picks on ``page`` ("2" is the page's second option), or None."""
+    shown = on_page(options, page)
+    if len(digits) == 1 and digits.isdigit() and 1 <= int(digits) <= len(shown):
+        return shown[int(digits) - 1][1]
+    return None
+
+
 @dataclass(frozen=True)
 class VoiceTurn:
     """A turn as TwiML, with what the caller's next input means."""
@@ -392,10 +557,11 @@ def _end_call(response: VoiceResponse, language: str, dial: str | None) -> None:
 
 
 def render_voice(messages: Sequence[BotMessage], language: str, action: str,
-                 intro: Sequence[str] = ()) -> VoiceTurn:
+                 intro: Sequence[str] = (), page: int = 0) -> VoiceTurn:
     """A bot turn as TwiML: the prompt in a ``<Gather>``, or a transfer, or a goodbye.
 
     ``intro`` is said first (e.g. "Sorry, I did not hear you." before a repeated prompt).
+    ``page`` > 0 reads only that page of the options (the caller pressed 9 for more).
     """
     response = VoiceResponse()
     dial = next((m.dial for m in messages if m.dial), None)
@@ -404,52 +570,75 @@ def render_voice(messages: Sequence[BotMessage], language: str, action: str,
             say(response, line, language)
         for message in messages:  # the chat goodbye ("write to us") gives way to the call's
             if message.text and message.then != THEN_HANG_UP:
-                say(response, message.text, language)
+                say(response, voice_text(message, language), language)
         _end_call(response, language, dial)
         return VoiceTurn(str(response), [], None, ends_call=True)
     options = turn_options(messages)
     expects = turn_expects(messages)
+    page = page if 0 <= page < page_count(options) else 0
     listener = gather(response, action, language, keys=expects is not None,
-                      single_key=0 < len(options) <= 9, hints=[t for t, _ in options])
+                      single_key=bool(options), hints=[t for t, _ in options])
     for line in intro:
         say(listener, line, language)
-    number = 1
-    for message in messages:
-        if message.text:
-            say(listener, message.text, language)
-        for title, _ in message.buttons:
-            say(listener, texts.text("utter_voice_option", language, digit=number,
-                                     option=title.rstrip(" ?!.؟")), language)
-            number += 1
+    if page == 0:
+        for message in messages:
+            if message.text:
+                say(listener, voice_text(message, language), language)
+    for digit, (title, _) in enumerate(on_page(options, page), 1):
+        say(listener, texts.text("utter_voice_option", language, digit=digit,
+                                 option=title.strip(" ?!.؟¿¡")), language)
+    if page_count(options) > 1:
+        last = next_page(options, page) == 0
+        say(listener, texts.text("utter_voice_back_to_start" if last else "utter_voice_more",
+                                 language, digit=MORE_KEY), language)
     if expects == EXPECTS_REFERENCE:
         say(listener, texts.text("utter_voice_reference_keys", language), language)
     elif expects == EXPECTS_DATE:
         say(listener, texts.text("utter_voice_date_keys", language), language)
+    say_keys(listener, language)
     return VoiceTurn(str(response), options, expects)
 
 
-def render_language_menu(action: str, welcome: bool, intro: Sequence[str] = ()) -> str:
-    """The voice language menu: each option spoken in its own language (SPEC §6.3)."""
+def render_language_menu(action: str, welcome: bool, intro: str | None = None) -> str:
+    """The voice language menu: each option spoken in its own language (SPEC §6.3).
+
+    ``intro`` (a response name, e.g. "Sorry, I did not hear you.") is said in each language,
+    in that language's voice, before its option: a caller whose language is not known yet
+    understands it whichever it is.
+    """
     response = VoiceResponse()
     listener = gather(response, action, "en", single_key=True, hints=LANGUAGE_HINTS)
     if welcome:
         say(listener, texts.text("utter_voice_welcome", "en"), "en")
-    for line in intro:
-        say(listener, line, "en")
     for digit, code in enumerate(SUPPORTED, 1):
-        say(listener, texts.text("utter_voice_language_option", code, digit=digit), code)
+        line = texts.text("utter_voice_language_option", code, digit=digit)
+        if intro:
+            line = f"{texts.text(intro, code)} {line}"
+        say(listener, line, code)
+    say_keys(listener, "en")
     return str(response)
 
 
-def render_read_back(digits: str, language: str, action: str, intro: Sequence[str] = ()
-                     ) -> str:
-    """"You typed 4 0 2 1 7 3 8 2. If that is right, press 1. To type it again, press 2."""
+def render_read_back(spoken: str, language: str, action: str, intro: Sequence[str] = (),
+                     response_name: str = "utter_voice_read_back") -> str:
+    """"You typed 4 0 2 1 7 3 8 2. If that is right, press 1. To type it again, press 2."
+    (``spoken``: the digits one by one, or a date said in full.)"""
     response = VoiceResponse()
     listener = gather(response, action, language, single_key=True)
     for line in intro:
         say(listener, line, language)
-    say(listener, texts.text("utter_voice_read_back", language, digits=spoken_digits(digits)),
-        language)
+    say(listener, texts.text(response_name, language, digits=spoken, date=spoken), language)
+    say_keys(listener, language)
+    return str(response)
+
+
+def render_choice(lines: Sequence[str], language: str, action: str) -> str:
+    """A prompt of the call itself (not Rasa's), answered with one key."""
+    response = VoiceResponse()
+    listener = gather(response, action, language, single_key=True)
+    for line in lines:
+        say(listener, line, language)
+    say_keys(listener, language)
     return str(response)
 
 

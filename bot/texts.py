@@ -41,7 +41,7 @@ def _responses(directory: Path = DOMAIN_DIR) -> dict[str, dict[str | None, dict]
     return found
 
 
-def text(name: str, language: str | None, **values: object) -> str:
+def text(name: str, language: str | None, /, **values: object) -> str:
     """The response ``name`` in ``language`` with its {placeholders} filled.
 
     Raises ``KeyError`` for an unknown response: a typo should fail the tests, not a citizen.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from sanic.request import Request
 
 from bot import inbound, voice
 from bot.config import get_settings
+from bot.forms import NOT_WAITING, Waiting
 from bot.phones import mask, to_e164
 from bot.render import empty_voice_response, render_transfer, render_wait
 from channels.common import (
@@ -28,6 +30,7 @@ from channels.common import (
     begin_turn,
     channel_blueprint,
     field,
+    form_waiting,
     in_thread,
     once,
     public_url,
@@ -52,13 +55,14 @@ def call_input(request: Request, params: Any) -> voice.CallInput | str:
     if not call_sid or len(call_sid) > 64:
         return "CallSid is required"
     step, stage = request.args.get("step", "0"), request.args.get("stage", voice.STAGE_MAIN)
-    silence = request.args.get("silence", "0")
-    if not _NUMBER.match(step) or not _NUMBER.match(silence) or stage not in voice.STAGES:
-        return "step, stage or silence is not one this webhook gave"
+    silence, page = request.args.get("silence", "0"), request.args.get("page", "0")
+    if not all(_NUMBER.match(value) for value in (step, silence, page)) or \
+            stage not in voice.STAGES:
+        return "step, stage, silence or page is not one this webhook gave"
     return voice.CallInput(
         call_sid=call_sid, webhook_url=get_settings().public_base_url + request.path,
-        step=int(step), stage=stage, silence=int(silence),
-        digits=re.sub(r"\D", "", field(params, "Digits"))[:32],
+        step=int(step), stage=stage, silence=int(silence), page=int(page),
+        digits=re.sub(r"[^\d*]", "", field(params, "Digits"))[:32],
         speech=field(params, "SpeechResult")[:500])
 
 
@@ -67,6 +71,25 @@ def apology(language: str | None) -> str:
     language = language or "en"
     return render_transfer(language, get_settings().call_centre_number,
                            intro=[technical_problem(language)])
+async def open_form(request: Request, sender: str, call: voice.CallInput) -> Waiting:
+    """The form the caller is in the middle of, asked only when the call starts or the
+    language is chosen (where a call offers to go on with it); none once the conversation
+    has expired (Rasa starts a new session without it)."""
+    if not (call.starting or call.stage == voice.STAGE_LANGUAGE):
+        return NOT_WAITING
+    try:
+        waiting = await form_waiting(request, sender)
+        if waiting.form is None:
+            return waiting
+        agent = request.app.ctx.agent
+        tracker = await agent.tracker_store.retrieve(sender)
+        minutes = agent.domain.session_config.session_expiration_time if agent.domain else 0
+        last = tracker.events[-1].timestamp if tracker and tracker.events else 0
+    except Exception:  # the tracker cannot be read: the call goes on without the offer
+        logger.exception("voice: could not read the form of %s", call.call_sid)
+        return NOT_WAITING
+    return NOT_WAITING if minutes and time.time() - last > minutes * 60 else waiting
+
 
 
 class VoiceInput(InputChannel):
@@ -90,8 +113,9 @@ class VoiceInput(InputChannel):
             caller = to_e164(field(params, "From"))
             sender = caller or f"voice:{call.call_sid}"  # a hidden number is nobody's phone
             turn = Turn()
+            waiting = await open_form(request, sender, call)
             handled = await once(inbound.VOICE, call.external_id,
-                                 lambda: self.turn(on_new_message, sender, call, turn),
+                                 lambda: self.turn(on_new_message, sender, call, turn, waiting),
                                  lambda twiml: twiml)
             claim = handled.claim
             if claim is not None and claim.outcome == inbound.ANSWERED and claim.reply:
@@ -110,10 +134,10 @@ class VoiceInput(InputChannel):
 
     @staticmethod
     async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str,
-                   call: voice.CallInput, turn: Turn) -> str:
+                   call: voice.CallInput, turn: Turn, waiting: Waiting = NOT_WAITING) -> str:
         """One call step's TwiML. Failures propagate (see ``channels.common.once``)."""
         step, language = await in_thread(begin_turn, inbound.VOICE, sender, call.external_id,
-                                          voice.begin, call)
+                                          voice.begin, call, waiting)
         turn.language = language or "en"
         if step.twiml is not None:
             return step.twiml

@@ -3,6 +3,7 @@ Telegram chunks and button keys, voice TwiML (parsed as XML), channel texts, SMS
 
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -179,8 +180,9 @@ def test_every_prompt_is_a_gather_for_keys_and_speech_in_the_callers_language() 
     assert "My application" in gather.get("hints", "")
     says = gather.findall("Say")
     assert {(s.get("language"), s.get("voice")) for s in says} == {("es-US", "Polly.Lupe")}
-    assert [s.text for s in says] == ["¿Qué necesita?", "Pulse 1 o diga: My application.",
-                                      "Pulse 2 o diga: Talk to a person."]
+    assert [s.text for s in says] == ["¿Qué necesita?", "My application: pulse 1.",
+                                      "Talk to a person: pulse 2.",
+                                      texts.text("utter_voice_keys", "es")]
     assert turn.options == list(MENU) and not turn.ends_call
 
 
@@ -213,8 +215,9 @@ def test_a_reference_question_collects_keypad_digits_ending_with_hash() -> None:
 def test_read_back_is_digit_by_digit_and_waits_for_one_key() -> None:
     gather = parse(render_read_back("40217382", "fr", ACTION)).find("Gather")
     assert gather is not None and gather.get("numDigits") == "1"
-    (say,) = gather.findall("Say")
+    say, keys = gather.findall("Say")
     assert "4 0 2 1 7 3 8 2" in (say.text or "") and say.get("language") == "fr-FR"
+    assert keys.text == texts.text("utter_voice_keys", "fr")
 
 
 def test_a_dial_message_transfers_then_says_goodbye_before_hanging_up() -> None:
@@ -245,10 +248,12 @@ def test_language_menu_speaks_each_option_in_its_own_language() -> None:
     gather = parse(render_language_menu(ACTION, welcome=True)).find("Gather")
     assert gather is not None and gather.get("numDigits") == "1"
     says = gather.findall("Say")
-    assert [s.get("language") for s in says] == ["en-US", "en-US", "es-US", "fr-FR", "arb"]
-    assert [s.text for s in says][1:] == [texts.text("utter_voice_language_option", code,
-                                                     digit=n)
-                                          for n, code in enumerate(("en", "es", "fr", "ar"), 1)]
+    assert [s.get("language") for s in says] == ["en-US", "en-US", "es-US", "fr-FR", "arb",
+                                                 "en-US"]
+    assert [s.text for s in says][1:-1] == [texts.text("utter_voice_language_option", code,
+                                                       digit=n)
+                                            for n, code in enumerate(("en", "es", "fr", "ar"), 1)]
+    assert says[-1].text == texts.text("utter_voice_keys", "en")
 
 
 def test_speakable_reads_references_and_phone_numbers_digit_by_digit_but_not_dates() -> None:
@@ -256,11 +261,10 @@ def test_speakable_reads_references_and_phone_numbers_digit_by_digit_but_not_dat
         "Case 4 0 2 1 7 3 8 2, call + 1 5 5 5 0 1 0 9 9 9 9, born 31/12/1980")
 
 
-def test_keyed_dates_become_one_iso_date() -> None:
-    # Keyed day, month, year: one date, written so it cannot read two ways (SPEC §5.1).
-    assert voice.keyed_date("12031985") == "1985-03-12"
-    assert voice.keyed_date("120385") == "1985-03-12"
-    assert voice.keyed_date("1203") == "1203"
+def test_keyed_dates_are_day_month_year_in_eight_digits() -> None:
+    assert voice.keyed_date("12031985") == dt.date(1985, 3, 12)
+    assert voice.keyed_date("120385") is None  # 8 digits, no guessing the century
+    assert voice.keyed_date("1203") is None
 
 
 # --- channel texts, keywords, user text --------------------------------------------------------

@@ -12,6 +12,7 @@ import itertools
 
 import pytest
 
+from bot import texts
 from bot.render import spoken_digits
 from bot.simulate import CallClient, CallTurn, SmsClient, twilio_signature
 from tests.support import (
@@ -22,6 +23,7 @@ from tests.support import (
     staffed,
     user_turns,
 )
+from tests.test_voice import heard
 
 pytestmark = pytest.mark.stack
 CALL_CENTRE = "+15550109999"
@@ -70,20 +72,19 @@ def test_spanish_status_lookup_with_the_reference_typed_and_read_back(stack: Sta
     gather = listening(menu, "lang")
     assert gather["numDigits"] == "1" and gather["language"] == "en-US"
     assert gather["action"].startswith(f"{stack.url}/webhooks/voice/webhook?step=1")
-    assert [s.language for s in menu.says][-4:] == ["en-US", "es-US", "fr-FR", "arb"]
+    assert [s.language for s in menu.says][-5:-1] == ["en-US", "es-US", "fr-FR", "arb"]
 
     greeting = call.press("2")
     gather = listening(greeting, "main")
     assert gather["language"] == "es-US" and gather["numDigits"] == "1"
     in_voice(greeting, "es-US", "Polly.Lupe")
-    assert "Pulse 1 o diga: Mi solicitud." in greeting.text
+    assert "Mi solicitud: pulse 1." in greeting.text
     assert "Mi solicitud" in gather["hints"]
 
     question = call.press("1")
     gather = listening(question, "reference")
     assert gather["finishOnKey"] == "#" and "numDigits" not in gather
-    assert "4 0 2 1 7 3 8 2" in question.text  # the example, digit by digit
-    assert "almohadilla" in question.text
+    assert "8 cifras" in question.text and "almohadilla" in question.text
 
     read_back = call.press(reference)
     gather = listening(read_back, "confirm")
@@ -112,7 +113,10 @@ def test_english_stranger_retypes_the_reference_then_keys_the_date_of_birth(
     gather = listening(date_question, "date")
     assert gather["finishOnKey"] == "#"
     assert "date of birth" in date_question.text and "8 digits" in date_question.text
-    status = call.press("15061975")
+    read_back = call.press("15061975")
+    listening(read_back, "dateok")
+    assert "the 15th of June 1975" in read_back.text
+    status = call.press("1")
     assert spoken_digits(reference) in status.text and "checking" in status.text
 
 
@@ -171,7 +175,7 @@ def test_a_caller_is_the_same_person_as_their_sms(stack: Stack) -> None:
     greeting = calling(stack, number).start()  # no language menu: French is known
     listening(greeting, "main")
     in_voice(greeting, "fr-FR", "Polly.Lea")
-    assert "Appuyez sur 1 ou dites : Ma demande." in greeting.text
+    assert "Ma demande : tapez 1." in greeting.text
 
 
 def test_a_replayed_request_gets_the_same_answer_and_is_processed_once(stack: Stack) -> None:
@@ -205,3 +209,190 @@ def test_malformed_signed_requests_get_422_and_a_finished_call_an_empty_answer(
     assert call.request(url + "?stage=nowhere", call.params()).status == 422
     ended = call.request(url, call.params(CallStatus="completed"))
     assert ended.status == 200 and not ended.says and not ended.gather
+
+
+# --- for the ear (SPEC §6.3, issue 9 point 8) ----------------------------------------------------
+
+LANGUAGE_KEYS = {"en": "1", "es": "2", "fr": "3", "ar": "4"}
+
+
+def ear(turn: CallTurn) -> CallTurn:
+    """One TwiML answer that says something and never a text-message word ("MENU", "send",
+    "write", "أرسل", "Mon-Thu", 17/05)."""
+    assert turn.status == 200 and turn.raw.count("<Response") == 1, turn.raw
+    assert turn.says, turn.raw
+    assert not heard(turn.text), (heard(turn.text), turn.text)
+    return turn
+
+
+def read_options(turn: CallTurn, language: str) -> list[int]:
+    """The keys the prompt reads out as options ("My application: press 1.")."""
+    return [digit for digit in range(1, 10)
+            if any(s.text.endswith(texts.text("utter_voice_option", language, digit=digit,
+                                              option="").strip()) for s in turn.says)]
+
+
+def offers_keys(turn: CallTurn, language: str) -> None:
+    assert turn.says[-1].text == texts.text("utter_voice_keys", language), turn.text
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr", "ar"])
+def test_the_menu_reads_four_options_a_page_nine_pages_star_repeats_zero_is_a_person(
+        stack: Stack, language: str) -> None:
+    call = known_caller(stack, LANGUAGE_KEYS[language])
+    menu = ear(call.start())
+    listening(menu, "main")
+    assert read_options(menu, language) == [1, 2, 3, 4]
+    assert texts.text("utter_voice_more", language, digit=9) in menu.text
+    offers_keys(menu, language)
+
+    more = ear(call.press("9"))
+    assert "page=1" in listening(more, "main")["action"]
+    assert read_options(more, language) == [1, 2, 3]  # the last 3 of 7
+    assert texts.text("utter_voice_back_to_start", language, digit=9) in more.text
+    again = ear(call.press("*"))
+    assert [s.text for s in again.says] == [s.text for s in more.says]
+    first = ear(call.press("9"))  # from the last page, back to the first: never nowhere
+    assert read_options(first, language) == [1, 2, 3, 4] and "page=" not in first.gather["action"]
+
+    offices = ear(call.press("3"))  # offices and hours: days and times in full
+    with staffed(stack, on_duty=True):
+        person = call.press("0")
+    assert person.dial == CALL_CENTRE and person.hangup, person.raw
+    ear(person)
+    assert offices.gather is not None
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr", "ar"])
+def test_a_call_in_the_middle_of_a_form_says_where_and_offers_to_go_on_or_start_over(
+        stack: Stack, language: str) -> None:
+    first_call = known_caller(stack, LANGUAGE_KEYS[language])
+    first_call.start()
+    question = ear(first_call.press("4"))  # report a problem: what is it?
+    assert texts.text("utter_ask_problem_kind__voice", language) in question.text
+
+    offer = ear(calling(stack, first_call.phone).start())  # hung up, called back
+    listening(offer, "resume")
+    assert offer.says[0].text == texts.text("utter_voice_resume_report_problem_form", language)
+    assert texts.text("utter_voice_resume", language) in offer.text
+    offers_keys(offer, language)
+    assert texts.text("utter_ask_problem_kind__voice", language) not in offer.text
+
+    back = calling(stack, first_call.phone)
+    back.start()
+    went_on = ear(back.press("1"))
+    assert texts.text("utter_ask_problem_kind__voice", language) in went_on.text
+    assert read_options(went_on, language) == [1, 2, 3, 4]  # the kinds, four a page
+
+    over = calling(stack, first_call.phone)
+    over.start()
+    menu = ear(over.press("2"))
+    listening(menu, "main")
+    assert read_options(menu, language) == [1, 2, 3, 4]
+    assert texts.text("utter_ask_problem_kind__voice", language) not in menu.text
+    assert listening(calling(stack, first_call.phone).start(), "main")  # nothing to resume
+
+
+@pytest.mark.parametrize(("language", "swapped", "right"), [
+    ("en", "the 3rd of December 1985", "the 12th of March 1985"),
+    ("es", "el 3 de diciembre de 1985", "el 12 de marzo de 1985"),
+])
+def test_keypad_references_and_dates_are_checked_and_read_back_before_use(
+        stack: Stack, language: str, swapped: str, right: str) -> None:
+    reference = new_case(stack, phone(), status="approved", language=language,
+                         date_of_birth="1985-03-12")
+    call = known_caller(stack, LANGUAGE_KEYS[language])  # not the case's phone: DOB asked
+    call.start()
+    listening(ear(call.press("1")), "reference")
+    short = ear(call.press("123"))  # "123#": refused, asked again, never read back
+    listening(short, "reference")
+    assert short.says[0].text == texts.text("utter_voice_reference_wrong", language)
+    assert "1 2 3" not in short.text
+    listening(ear(call.press(reference)), "confirm")
+    listening(ear(call.press("1")), "date")
+
+    impossible = ear(call.press("13251985"))  # month 25
+    listening(impossible, "date")
+    assert impossible.says[0].text == texts.text("utter_voice_date_wrong", language)
+    read_back = ear(call.press("03121985"))  # day and month swapped
+    listening(read_back, "dateok")
+    assert swapped in read_back.text
+    not_accepted = ear(call.press("1"))  # the caller confirms it: it is not their date
+    assert spoken_digits(reference) not in not_accepted.text
+    listening(not_accepted, "date")
+
+    read_back = ear(call.press("12031985"))
+    assert right in read_back.text
+    retyped = ear(call.press("2"))  # "2": type it again
+    listening(retyped, "date")
+    call.press("12031985")
+    status = ear(call.press("1"))
+    assert spoken_digits(reference) in status.text
+
+
+def test_silence_and_wrong_keys_at_the_language_menu_are_answered_in_all_four_languages(
+        stack: Stack) -> None:
+    call = calling(stack)
+    call.start()
+    quiet = call.silence()
+    listening(quiet, "lang")
+    profiles = [("en", "en-US"), ("es", "es-US"), ("fr", "fr-FR"), ("ar", "arb")]
+    for said, (code, tag) in zip(quiet.says[:4], profiles, strict=True):
+        assert said.language == tag and said.text.startswith(
+            texts.text("utter_voice_no_input", code)), said
+    wrong = call.press("7")
+    for said, (code, tag) in zip(wrong.says[:4], profiles, strict=True):
+        assert said.language == tag and said.text.startswith(
+            texts.text("utter_voice_not_understood", code)), said
+    assert call.press("*").says[0].text == texts.text("utter_voice_language_option", "en",
+                                                      digit=1)
+
+
+def _reach(stack: Stack, stage: str) -> tuple[CallClient, CallTurn]:
+    """A call listening in ``stage`` (an English caller, a stranger to the case)."""
+    if stage == "lang":
+        call = calling(stack)
+        return call, call.start()
+    reference = new_case(stack, phone(), status="in_review", date_of_birth="1975-06-15")
+    call = known_caller(stack)
+    turn = call.start()
+    steps = {"main": [], "main page 2": ["9"], "reference": ["1"],
+             "confirm": ["1", reference], "date": ["1", reference, "1"],
+             "dateok": ["1", reference, "1", "15061975"], "resume": ["4"]}[stage]
+    for keys in steps:
+        turn = call.press(keys)
+    if stage == "resume":
+        call = calling(stack, call.phone)
+        turn = call.start()
+    return call, turn
+
+
+WALKED = ("lang", "main", "main page 2", "reference", "confirm", "date", "dateok", "resume")
+
+
+@pytest.mark.parametrize("stage", WALKED)
+def test_every_voice_stage_answers_silence_nine_star_zero_and_a_wrong_key(
+        stack: Stack, stage: str) -> None:
+    call, turn = _reach(stack, stage)
+    listening(turn, stage.split()[0])
+    pairs = 0
+    with staffed(stack, on_duty=True):
+        for answer in ("", "9", "*", "7", "0"):
+            turn = call.silence() if answer == "" else call.press(answer)
+            ear(turn)
+            assert turn.gather is not None or turn.dial == CALL_CENTRE, (answer, turn.raw)
+            pairs += 1
+    assert turn.dial == CALL_CENTRE  # zero: a person, whatever the stage
+    assert pairs == 5
+
+
+@pytest.mark.parametrize(("language", "question", "spoken"), [
+    ("en", "when is city hall open", "8:30 in the morning to 4:30 in the afternoon"),
+    ("fr", "quels sont les horaires de la mairie", "de 8 heures 30 à 16 heures 30"),
+])
+def test_opening_hours_are_said_in_full(stack: Stack, language: str, question: str,
+                                        spoken: str) -> None:
+    call = known_caller(stack, LANGUAGE_KEYS[language])
+    call.start()
+    hours = ear(call.say(question))  # no "Mon-Fri 08:30-16:30"
+    assert spoken in hours.text, hours.text
