@@ -51,6 +51,8 @@ FRESH_SETS = (
         "false alarm here although the project's rule takes \"starving\" literally (above).",
         "The first run's misses were seen; training lines that came close to them (a note",
         "with \"perdón por todo\", a drooping face, \"بنام في الشارع\") were removed, not added.",
+        "No positive is in `train.yml`; three ordinary messages (the neighbour's dog barking at",
+        "night, en/es/fr) happen to be negatives there too, written independently earlier.",
     ]),
 )
 RECALL_TARGET = 0.95
