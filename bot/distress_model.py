@@ -42,9 +42,12 @@ NONE = "none"
 # costs more than a person's time.
 THRESHOLD = 0.4
 C = 100.0  # weak regularisation: few positives, each phrase matters
-CLASS_WEIGHT: dict[bool, float] | str = "balanced"  # ~430 positives against ~5,000 ordinary
+CLASS_WEIGHT: dict[bool, float] | str = "balanced"  # ~840 positives against ~5,100 ordinary
 
-_ARABIC_LETTERS = str.maketrans({"ى": "ي", "ة": "ه", "ـ": None, "ؤ": "و", "ئ": "ي"})
+_ARABIC_LETTERS = str.maketrans({"ى": "ي", "ة": "ه", "ـ": None, "ؤ": "و", "ئ": "ي",
+                                 "ی": "ي", "ک": "ك", "ڤ": "ف", "گ": "ك",  # Persian/Maghrebi forms
+                                 **{chr(0x660 + d): str(d) for d in range(10)},  # ٠-٩ -> 0-9
+                                 **{chr(0x6F0 + d): str(d) for d in range(10)}})  # ۰-۹
 _APOSTROPHES = re.compile(r"['’`´]")
 _NOT_WORD = re.compile(r"[^\w]+|_")
 _REPEATS = re.compile(r"(.)\1{2,}")

@@ -21,7 +21,40 @@ from bot.distress_model import DATA_DIR, LANGUAGES, NONE, Example
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "results" / "distress-report.md"
 HELD_OUT = DATA_DIR / "heldout.yml"
-FRESH = DATA_DIR / "fresh.yml"  # written after tuning on HELD_OUT, measured once, never tuned on
+FRESH = DATA_DIR / "fresh.yml"  # written after tuning on HELD_OUT; its misses studied since
+FRESH2 = DATA_DIR / "fresh2.yml"  # written before train.yml was broadened; never tuned on
+# Recall and false alarms on the later sets before train.yml was broadened (commit c0bf592, the
+# detector of 2334bc6), measured with this script: (found, positives, false alarms, ordinary).
+BEFORE = {
+    "fresh.yml": {"en": (23, 24, 0, 10), "es": (21, 24, 0, 10), "fr": (23, 24, 2, 10),
+                  "ar": (19, 24, 1, 10)},
+    "fresh2.yml": {"en": (23, 24, 1, 20), "es": (21, 24, 1, 20), "fr": (23, 24, 2, 20),
+                   "ar": (21, 24, 2, 20)},
+}
+FRESH_SETS = (
+    (FRESH, "A second held-out set: fresh.yml (its kinds of misses studied since)", [
+        "Written after the word lists and the model's settings were tuned on `heldout.yml`,",
+        "and first measured with nothing changed. Its misses (farewell letters, \"I want",
+        "everything to end\", strangling, living on water, Darija poisoning) were then studied",
+        "by kind, and `train.yml` was broadened with other wordings of those kinds (no sentence",
+        "copied; a check against exact normalised copies is part of the routine). So the",
+        "\"after\" column here is no longer an untouched estimate: 24 positives (4 per kind)",
+        "and 10 ordinary messages per language.",
+    ]),
+    (FRESH2, "A third, untouched held-out set: fresh2.yml", [
+        "Written and committed (c0bf592) before `train.yml` was broadened, in wordings of its",
+        "own (indirect, SMS spelling, no accents, Darija in both scripts, Egyptian and",
+        "Levantine). Measured before and after the broadening; nothing was tuned on it, so the",
+        "\"after\" column is the honest estimate for new wordings. Small samples: 24 positives",
+        "(4 per kind) and 20 ordinary or near-miss messages per language, so one message is",
+        "4.2 points of recall. Its near miss \"I'm starving for some good news\" counts as a",
+        "false alarm here although the project's rule takes \"starving\" literally (above).",
+        "The first run's misses were seen; training lines that came close to them (a note",
+        "with \"perdón por todo\", a drooping face, \"بنام في الشارع\") were removed, not added.",
+        "No positive is in `train.yml`; three ordinary messages (the neighbour's dog barking at",
+        "night, en/es/fr) happen to be negatives there too, written independently earlier.",
+    ]),
+)
 RECALL_TARGET = 0.95
 FALSE_ALARM_TARGET = 0.01
 
@@ -83,10 +116,10 @@ def evaluate() -> dict[str, Row]:
     return dict(rows)
 
 
-def evaluate_fresh() -> dict[str, Row]:
-    """Counts on the second held-out set (its own positives and ordinary messages only)."""
+def evaluate_fresh(path: Path = FRESH) -> dict[str, Row]:
+    """Counts on a later held-out set (its own positives and ordinary messages only)."""
     rows: dict[str, Row] = defaultdict(Row)
-    for example in distress_model.load_examples(FRESH):
+    for example in distress_model.load_examples(path):
         row = rows[example.language]
         found = distress.is_distress(example.text)
         if example.label == NONE:
@@ -120,7 +153,7 @@ def percent(value: float) -> str:
 
 
 def render(rows: dict[str, Row], trained: float, per_message: float, messages: int,
-           fresh: dict[str, Row] | None = None) -> str:
+           fresh: dict[str, dict[str, Row]] | None = None) -> str:
     lines = [
         "# Distress detection: held-out recall and false alarms",
         "",
@@ -175,28 +208,27 @@ def render(rows: dict[str, Row], trained: float, per_message: float, messages: i
     lines += ["", "## False alarms", ""]
     lines += [f"- {language}: {text}" for language, text in alarms] or ["(none)"]
     lines.append("")
-    if fresh:
-        lines += render_fresh(fresh)
+    for path, title, description in FRESH_SETS:
+        rows_of_set = (fresh or {}).get(path.name) or evaluate_fresh(path)
+        lines += render_fresh(rows_of_set, path, title, description)
     return "\n".join(lines)
 
 
-def render_fresh(rows: dict[str, Row]) -> list[str]:
-    lines = [
-        "## A second, fresh held-out set",
-        "",
-        "The word lists and the model's settings were extended and tuned while looking at the",
-        "misses on `heldout.yml`, so the table above is optimistic. `bot/data/distress/fresh.yml`",
-        "was written afterwards, in new wordings, and measured once with nothing changed since:",
-        "the honest estimate for wordings nobody tuned for (small samples: 24 positives, 4 per",
-        "kind, and 10 ordinary messages per language).",
-        "",
-        "| language | positives | recall | ordinary | false alarms |",
-        "|---|---|---|---|---|",
-    ]
+def render_fresh(rows: dict[str, Row], path: Path = FRESH, title: str = "",
+                 description: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """A later set's table, before the training data was broadened and now."""
+    before = BEFORE.get(path.name, {})
+    lines = [f"## {title or path.name}", "", *description, "",
+             "| language | positives | recall before | recall now | ordinary "
+             "| false alarms before | false alarms now |",
+             "|---|---|---|---|---|---|---|"]
     for language in LANGUAGES:
         row = rows[language]
-        lines.append(f"| {language} | {row.positives} | {percent(row.recall)} | "
-                     f"{row.negatives} | {row.false_alarms} |")
+        found, positives, alarms, _ = before.get(language, (0, 0, 0, 0))
+        recall_before = percent(found / positives) if positives else "-"
+        lines.append(f"| {language} | {row.positives} | {recall_before} | "
+                     f"{percent(row.recall)} | {row.negatives} | {alarms} | "
+                     f"{row.false_alarms} |")
     lines += ["", "Missed:", ""]
     lines += [f"- {language}: {text}" for language, row in rows.items() for text in row.missed]
     lines += ["", "False alarms:", ""]
@@ -210,7 +242,8 @@ def main() -> int:
     texts = [e.text for e in held_out()] + [e.text for e in distress_model.nlu_examples()]
     trained, per_message = timings(texts)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(render(rows, trained, per_message, len(texts), evaluate_fresh()),
+    later = {path.name: evaluate_fresh(path) for path, _, _ in FRESH_SETS}
+    REPORT.write_text(render(rows, trained, per_message, len(texts), later),
                       encoding="utf-8")
     print(REPORT.read_text(encoding="utf-8"))
     ok = all(rows[lang].recall >= RECALL_TARGET
