@@ -26,6 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, entity, inform, language_of, latest_text, person_session
+from actions.conversation import FORM_SLOTS
 from bot import bookings, drafts, forms, offices, references, services
 from bot.dates import format_day
 from bot.forms import BOOKING_FORM, CONFIRM_SLOTS, NO, REPORT_FORM, YES
@@ -142,13 +143,20 @@ def offer_call_off(dispatcher: CollectingDispatcher, session: Any, person: Any,
     return [SlotSet("form_offer", f"{BOOKING_FORM}:{CALL_OFF}:{upcoming[0].case.reference}")]
 
 
+def to_the_menu(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    """The menu, with every form slot cleared (what action_cancel does). Said here, not by a
+    FollowupAction: no rule follows such a follow-up, and the turn must end with a listen."""
+    dispatcher.utter_message(response="utter_menu")
+    return [ActiveLoop(None), *(SlotSet(slot, None) for slot in FORM_SLOTS),
+            SlotSet("form_offer", None)]
+
+
 def leave_form(dispatcher: CollectingDispatcher, session: Any, person: Any,
                form: str) -> list[dict[str, Any]]:
-    """Leave ``form`` for good: its draft is forgotten, then action_cancel shows the menu."""
+    """Leave ``form`` for good: its draft is forgotten, and the menu comes."""
     drafts.discard(session, person, form)
     dispatcher.utter_message(response="utter_cancelled")
-    return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("form_offer", None),
-            FollowupAction("action_cancel")]
+    return to_the_menu(dispatcher)
 
 
 class ActionConfirmLeaveForm(Action):
@@ -162,7 +170,7 @@ class ActionConfirmLeaveForm(Action):
             domain: dict[str, Any]) -> list[dict[str, Any]]:
         form = tracker.active_loop_name or ""
         if form not in forms.FORMS:
-            return [FollowupAction("action_cancel")]
+            return to_the_menu(dispatcher)
         if not typed(tracker):
             with person_session(tracker) as (session, person):
                 return leave_form(dispatcher, session, person, form)
@@ -215,7 +223,7 @@ class ActionFormChoice(Action):
         if choice is None and (intent_of(tracker) == "cancel"
                                or bookings.wants_call_off(latest_text(tracker))):
             if not typed(tracker) or kind not in CANCEL_MEANS:  # MENU: the menu, nothing lost
-                return [SlotSet("form_offer", None), FollowupAction("action_cancel")]
+                return to_the_menu(dispatcher)
             choice = CANCEL_MEANS[kind]
         with person_session(tracker) as (session, person):
             answered = self.answer_confirmation(dispatcher, session, person, form, kind, choice,

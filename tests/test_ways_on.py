@@ -303,16 +303,17 @@ def test_menu_leaves_a_form_at_once_and_typed_cancel_asks(database: str, domain:
     menu = make_tracker(domain, STRANGER, "/cancel", intent="cancel",
                         active_loop=forms.REPORT_FORM, slots={"language": "en"})
     messages, events = run(ActionConfirmLeaveForm(), domain, menu)
-    assert [m["response"] for m in messages] == ["utter_cancelled"]
-    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_cancel"}
+    assert [m["response"] for m in messages] == ["utter_cancelled", "utter_menu"]
+    assert {"event": "active_loop", "timestamp": None, "name": None} in events
+    assert not [e for e in events if e["event"] == "followup"]  # the turn ends with a listen
 
 
-@pytest.mark.parametrize(("intent", "expected"), [("deny", "report_problem_form"),
-                                                  ("affirm", "action_cancel")])
-def test_the_answer_to_leave_the_form(database: str, domain: dict, intent: str,
-                                      expected: str) -> None:
-    tracker = make_tracker(domain, STRANGER, "yes" if intent == "affirm" else "no",
-                           intent=intent, slots={"language": "en",
-                                                 "form_offer": "report_problem_form:leave"})
-    _, events = run(ActionFormChoice(), domain, tracker)
-    assert events[-1]["name"] == expected
+def test_no_goes_on_with_the_form_and_yes_leaves_it(database: str, domain: dict) -> None:
+    slots = {"language": "en", "form_offer": "report_problem_form:leave"}
+    tracker = make_tracker(domain, STRANGER, "no", intent="deny", slots=slots)
+    messages, events = run(ActionFormChoice(), domain, tracker)
+    assert messages == [] and events[-1]["name"] == "report_problem_form"
+    tracker = make_tracker(domain, STRANGER, "yes", intent="affirm", slots=slots)
+    messages, events = run(ActionFormChoice(), domain, tracker)
+    assert [m["response"] for m in messages] == ["utter_cancelled", "utter_menu"]
+    assert slot_events(events)["form_offer"] is None
