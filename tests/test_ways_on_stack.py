@@ -279,3 +279,16 @@ def test_the_read_back_choices_keep_the_language_and_the_whole_address(stack: St
     readback = sms("14 Rue des Lilas")
     assert "Please check: Pothole, at 14 Rue des Lilas" in readback
     assert query(stack, "SELECT language FROM people WHERE phone = :p", p=number) == [("en",)]
+
+
+def test_which_papers_before_any_status_asks_for_the_case(stack: Stack) -> None:
+    number = phone("+1555071")
+    status_code, created = stack.api("POST", "/api/cases", {
+        "service": "housing_support", "status": "needs_information", "phone": number,
+        "detail": "a payslip from May"})
+    assert status_code == 201, created
+    sms = Sms(stack, number)
+    asked = sms("which papers?")
+    assert "What is your case number?" in asked and "Sorry" not in asked, asked
+    shown = sms(spaced(created["reference"]))
+    assert "Our note: a payslip from May." in shown, shown
