@@ -21,11 +21,12 @@ from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import channel_of, entity, inform, language_of, person_session
+from actions.common import channel_of, entity, inform, language_of, latest_text, person_session
+from actions.conversation import FORM_SLOTS
 from bot import bookings, drafts, forms, offices, references, services
 from bot.dates import format_day
 from bot.forms import BOOKING_FORM, CONFIRM_SLOTS, NO, REPORT_FORM, YES
@@ -35,6 +36,13 @@ START_INTENTS = {"report_problem": REPORT_FORM, "book_appointment": BOOKING_FORM
 ANSWER_SLOTS = {REPORT_FORM: forms.REPORT_SLOTS, BOOKING_FORM: forms.BOOKING_SLOTS}
 CLEAR = [SlotSet(slot, None) for slot in forms.ALL_SLOTS] + [SlotSet("requested_slot", None)]
 DRAFT, BOOKINGS = "draft", "bookings"
+# Yes/no questions before something is thrown away (a typed "cancel" may mean something else).
+LEAVE, CALL_OFF = "leave", "calloff"
+# What each offer's answers are; "yes" picks the first, "no" the second.
+CHOICES = {DRAFT: ["continue", "restart"], BOOKINGS: ["new", "move", "cancel"],
+           LEAVE: ["leave", "resume"], CALL_OFF: ["calloff", "keep"]}
+# A typed cancellation at each offer: of the booking (after a yes), of the form (ditto).
+CANCEL_MEANS = {BOOKINGS: "cancel", CALL_OFF: "calloff", LEAVE: "leave"}
 
 
 def message_metadata(tracker: Tracker) -> dict[str, Any]:
@@ -116,6 +124,61 @@ def offer(dispatcher: CollectingDispatcher, session: Any, person: Any, form: str
     return None
 
 
+def typed(tracker: Tracker) -> bool:
+    """The latest message was typed (or said), not a button or MENU (which send "/intent")."""
+    return not latest_text(tracker).startswith("/")
+
+
+def offer_call_off(dispatcher: CollectingDispatcher, session: Any, person: Any,
+                   language: str) -> list[dict[str, Any]]:
+    """"Call off your appointment …?" (yes / no) for the person's next booking."""
+    upcoming = bookings.owned(session, person)
+    if not upcoming:
+        dispatcher.utter_message(response="utter_no_booking_to_call_off")
+        return [SlotSet("form_offer", None)]
+    summary = booking_summary(upcoming[0], language)
+    dispatcher.utter_message(response="utter_confirm_call_off",
+                             booking=f"{summary['service']}, {summary['office']}, "
+                                     f"{summary['date']} {summary['time']}")
+    return [SlotSet("form_offer", f"{BOOKING_FORM}:{CALL_OFF}:{upcoming[0].case.reference}")]
+
+
+def to_the_menu(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    """The menu, with every form slot cleared (what action_cancel does). Said here, not by a
+    FollowupAction: no rule follows such a follow-up, and the turn must end with a listen."""
+    dispatcher.utter_message(response="utter_menu")
+    return [ActiveLoop(None), *(SlotSet(slot, None) for slot in FORM_SLOTS),
+            SlotSet("form_offer", None)]
+
+
+def leave_form(dispatcher: CollectingDispatcher, session: Any, person: Any,
+               form: str) -> list[dict[str, Any]]:
+    """Leave ``form`` for good: its draft is forgotten, and the menu comes."""
+    drafts.discard(session, person, form)
+    dispatcher.utter_message(response="utter_cancelled")
+    return to_the_menu(dispatcher)
+
+
+class ActionConfirmLeaveForm(Action):
+    """`cancel` inside a guided form. MENU (or a Menu button) leaves at once; a typed "cancel"
+    asks first, since the answers are lost. The form pauses meanwhile; "no" goes on."""
+
+    def name(self) -> str:
+        return "action_confirm_leave_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        form = tracker.active_loop_name or ""
+        if form not in forms.FORMS:
+            return to_the_menu(dispatcher)
+        if not typed(tracker):
+            with person_session(tracker) as (session, person):
+                return leave_form(dispatcher, session, person, form)
+        dispatcher.utter_message(response="utter_confirm_leave_form")
+        return [ActiveLoop(None), SlotSet("requested_slot", None),
+                SlotSet("form_offer", f"{form}:{LEAVE}")]
+
+
 class ActionStartForm(Action):
     """Starts a guided form, unless there is something to resume or a booking to manage."""
 
@@ -127,6 +190,8 @@ class ActionStartForm(Action):
         form = START_INTENTS.get(intent_of(tracker), REPORT_FORM)
         text = tracker.latest_message.get("text") or ""
         with person_session(tracker) as (session, person):
+            if form == BOOKING_FORM and bookings.wants_call_off(text):
+                return offer_call_off(dispatcher, session, person, language_of(tracker))
             offered = offer(dispatcher, session, person, form, language_of(tracker))
             if offered is not None:
                 return offered
@@ -151,11 +216,20 @@ class ActionFormChoice(Action):
             dispatcher.utter_message(response="utter_menu")
             return [SlotSet("form_offer", None)]
         form, kind = offered[0], offered[1]
-        options = ["continue", "restart"] if kind == DRAFT else ["new", "move", "cancel"]
+        options = CHOICES.get(kind, CHOICES[BOOKINGS])
         choice = entity(tracker, "form_choice")
         if choice is None and intent_of(tracker) in ("affirm", "deny"):
             choice = options[0] if intent_of(tracker) == "affirm" else options[1]
+        if choice is None and (intent_of(tracker) == "cancel"
+                               or bookings.wants_call_off(latest_text(tracker))):
+            if not typed(tracker) or kind not in CANCEL_MEANS:  # MENU: the menu, nothing lost
+                return to_the_menu(dispatcher)
+            choice = CANCEL_MEANS[kind]
         with person_session(tracker) as (session, person):
+            answered = self.answer_confirmation(dispatcher, session, person, form, kind, choice,
+                                                offered, language_of(tracker))
+            if answered is not None:
+                return answered
             if choice not in options:  # the offer again (or the form, if it is gone)
                 dispatcher.utter_message(response="utter_pick_an_option")
                 return offer(dispatcher, session, person, form, language_of(tracker)) \
@@ -176,14 +250,39 @@ class ActionFormChoice(Action):
             if choice == "move":
                 return start(form, appointment_service=booking.service.slug,
                              appointment_office=booking.office.slug, booking_move=reference)
+            return offer_call_off(dispatcher, session, person, language_of(tracker))
+
+    @staticmethod
+    def answer_confirmation(dispatcher: CollectingDispatcher, session: Any, person: Any,
+                            form: str, kind: str, choice: str | None, offered: list[str],
+                            language: str) -> list[dict[str, Any]] | None:
+        """The yes/no before something is thrown away: leave the form, call a booking off.
+        None when the offer was not such a question."""
+        if kind == LEAVE:
+            if choice == "leave":
+                return leave_form(dispatcher, session, person, form)
+            if choice == "resume":
+                return [SlotSet("form_offer", None), FollowupAction(form)]
+            dispatcher.utter_message(response="utter_pick_an_option")
+            dispatcher.utter_message(response="utter_confirm_leave_form")
+            return []
+        if kind == CALL_OFF and choice not in ("calloff", "keep"):
+            dispatcher.utter_message(response="utter_pick_an_option")
+            return offer_call_off(dispatcher, session, person, language)
+        if kind == CALL_OFF:
+            reference = offered[2] if len(offered) > 2 else ""
+            if choice == "keep":
+                dispatcher.utter_message(response="utter_booking_kept")
+                return [SlotSet("form_offer", None)]
             try:
                 bookings.cancel(session, person, reference)
-            except bookings.BookingError:
-                dispatcher.utter_message(response="utter_menu")
+            except bookings.BookingError:  # gone meanwhile (cancelled, or passed)
+                dispatcher.utter_message(response="utter_no_booking_to_call_off")
                 return [SlotSet("form_offer", None)]
             dispatcher.utter_message(response="utter_booking_cancelled",
                                      reference=references.spoken(reference))
             return [SlotSet("form_offer", None)]
+        return None
 
 
 HELP_RESPONSES = {slot: f"utter_help_{slot}" for slot in (
@@ -280,8 +379,11 @@ class FormValidation(FormValidationAction):
 
     def validate_form_field(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        """The answer to change: it is cleared (with the ones depending on it) and asked again."""
+        """The answer to change: it is cleared (with the ones depending on it) and asked again.
+        A button sends the field; a typed name ("place", "la hora") is matched to one."""
         if value not in forms.CHANGEABLE[self.form]:
+            value = forms.match_field(self.form, str(value or ""))
+        if value is None:
             dispatcher.utter_message(response="utter_pick_an_option")
             return {"form_field": None}
         cleared = {value: None, **dict.fromkeys(forms.DEPENDENTS.get(value, ()))}

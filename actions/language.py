@@ -10,8 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, latest_text, person_session
 from bot import people
-from bot.forms import FREE_TEXT_SLOTS
-from bot.language import SUPPORTED, explicit_request
+from bot.language import SUPPORTED, answers_keep_language, explicit_request
 
 SWITCHED_KEY = "language_switched"
 
@@ -32,9 +31,9 @@ class ActionDetectLanguage(Action):
             if choice in SUPPORTED:
                 people.set_language(session, person, choice)
             else:
-                free_text = bool(tracker.active_loop_name) and \
-                    tracker.get_slot("requested_slot") in FREE_TEXT_SLOTS
-                people.apply_language(session, person, latest_text(tracker), keep=free_text)
+                answer = answers_keep_language(tracker.active_loop_name,
+                                               bool(tracker.get_slot("form_offer")))
+                people.apply_language(session, person, latest_text(tracker), keep=answer)
             language = person.language
         return [SlotSet("language", language)]
 

@@ -37,6 +37,6 @@ class ActionServiceStatus(Action):
             dispatcher.utter_message(
                 response=f"utter_service_{found.status}",
                 name=capitalised(pick(found.names, language)),
-                message=pick(found.message, language),
+                message=services.message_in(found, language),
             )
         return [SlotSet("service", None), SlotSet("awaiting", None)]

@@ -5,18 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import language_of, person_session, trusts_phone
-from bot import cases, references
+from actions.common import buttons, inform, language_of, person_session, trusts_phone
+from bot import case_help, cases, references
 from bot.cases import Outcome
 from bot.dates import parse_date_of_birth
 from bot.i18n import pick
+from bot.models import Case
+from bot.people import verified_phone
 
 SKIPPED = "-"  # fills date_of_birth when it is not needed (phone proven, or locked)
-STATUS_SLOTS = ("case_reference", "date_of_birth", "status_outcome")
+STATUS_SLOTS = ("case_reference", "date_of_birth", "status_outcome", "reference_misses")
+MISSES_BEFORE_WAY_ON = 2  # after two answers that are no reference, a way on is offered
+PERSON_BUTTON = {"en": "Talk to a person", "es": "Hablar con una persona",
+                 "fr": "Parler à une personne", "ar": "التحدث مع موظف"}
 
 
 class ValidateStatusForm(FormValidationAction):
@@ -26,14 +31,18 @@ class ValidateStatusForm(FormValidationAction):
     def validate_case_reference(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         candidate = references.find_candidate(str(value or ""))
+        if candidate is None or not references.is_valid(candidate):
+            stuck = way_on_if_stuck(str(value or ""), dispatcher, tracker)
+            if stuck is not None:
+                return stuck
         if candidate is None:
             dispatcher.utter_message(response="utter_reference_missing")
-            return {"case_reference": None}
+            return {"case_reference": None, "reference_misses": _misses(tracker) + 1}
         if not references.is_valid(candidate):
             dispatcher.utter_message(response="utter_reference_invalid",
                                      reference=references.spoken(candidate)
                                      if len(candidate) == 8 else candidate)
-            return {"case_reference": None}
+            return {"case_reference": None, "reference_misses": _misses(tracker) + 1}
         with person_session(tracker) as (session, person):
             lookup = cases.start_lookup(session, person, candidate, trusts_phone(tracker, person))
         if lookup.outcome is Outcome.NEEDS_DOB:
@@ -62,6 +71,73 @@ class ValidateStatusForm(FormValidationAction):
         return {"date_of_birth": SKIPPED, "status_outcome": lookup.outcome.value}
 
 
+def _misses(tracker: Tracker) -> int:
+    try:
+        return int(tracker.get_slot("reference_misses") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def way_on_if_stuck(text: str, dispatcher: CollectingDispatcher,
+                    tracker: Tracker) -> dict[str, Any] | None:
+    """Instead of the same question again: "I don't have it", or a second answer that is no
+    reference, gets the open cases of a proven phone to pick from, or else a person or an
+    office. None when the person is not stuck (yet)."""
+    misses = _misses(tracker) + 1
+    if not case_help.says_no_reference(text) and misses < MISSES_BEFORE_WAY_ON:
+        return None
+    language = language_of(tracker)
+    with person_session(tracker) as (session, person):
+        proven = verified_phone(person) if trusts_phone(tracker, person) else None
+        found = case_help.open_cases(session, proven)
+        if found:
+            options = [(case_help.case_label(case, language), inform("reference", case.reference))
+                       for case in found]
+            options.append((pick(PERSON_BUTTON, language), "/request_human"))
+            dispatcher.utter_message(response="utter_reference_pick_case",
+                                     buttons=buttons(options))
+        elif proven:
+            dispatcher.utter_message(response="utter_reference_no_open_case")
+        else:
+            dispatcher.utter_message(response="utter_reference_way_on")
+    return {"case_reference": None, "reference_misses": misses}
+
+
+def tell_status(dispatcher: CollectingDispatcher, case: Case, language: str) -> None:
+    """The status in plain words to the verified owner; what the case waits for, when staff
+    said it (the case's ``detail``), in their words and with what to do."""
+    service = pick(case.service.names, language)
+    missing = case_help.missing_papers(case)
+    if missing:
+        dispatcher.utter_message(response="utter_case_needs_papers",
+                                 reference=references.spoken(case.reference), service=service,
+                                 papers=missing)
+        return
+    dispatcher.utter_message(response=f"utter_case_{case.status}",
+                             reference=references.spoken(case.reference), service=service)
+
+
+class ActionCaseDocuments(Action):
+    """"Which papers?" after a status: answered from the verified case's ``detail``; without a
+    case checked in this conversation, the status check starts (it shows them)."""
+
+    def name(self) -> str:
+        return "action_case_documents"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        reference = tracker.get_slot("last_case")
+        with person_session(tracker) as (session, _person):
+            case = cases.get_by_reference(session, reference) if reference else None
+            if case is None:
+                return [FollowupAction("status_form")]
+            missing = case_help.missing_papers(case)
+            dispatcher.utter_message(
+                response="utter_case_papers" if missing else "utter_case_papers_none",
+                reference=references.spoken(case.reference), papers=missing or "")
+        return []
+
+
 class ActionShowCaseStatus(Action):
     """After the form: the status in plain words to the owner, or the lock message."""
 
@@ -81,9 +157,6 @@ class ActionShowCaseStatus(Action):
             if case is None:  # deleted between the check and now
                 dispatcher.utter_message(response="utter_reference_locked")
                 return reset
-            dispatcher.utter_message(
-                response=f"utter_case_{case.status}",
-                reference=references.spoken(case.reference),
-                service=pick(case.service.names, language_of(tracker)),
-            )
-        return reset
+            tell_status(dispatcher, case, language_of(tracker))
+        # Verified: "which papers?" next may be answered from this case.
+        return [*reset, SlotSet("last_case", case.reference)]

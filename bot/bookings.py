@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot import cases, offices, people
 from bot.config import tunable
 from bot.db import session_scope
+from bot.language import words
 from bot.models import Booking, Case, Office, Person, Service
 
 
@@ -264,3 +265,17 @@ def cancel(session: Session, person: Person, reference: str) -> Booked:
 
 def find(session: Session, reference: str) -> Booking | None:
     return session.scalar(select(Booking).join(Booking.case).where(Case.reference == reference))
+
+
+# Words that call an appointment off, folded (no accents; Arabic without hamza marks): "cancel
+# my appointment", "anular la cita", "annuler le rendez-vous", "ألغِ الموعد".
+_CALL_OFF_PREFIXES = ("cancel", "anul", "annul", "desconvoc", "الغ")
+_CALL_OFF_WORDS = frozenset({"نلغي", "تلغي", "يلغي", "الغاء"})
+
+
+def wants_call_off(text: str) -> bool:
+    """Whether a message asks to call an appointment off (not to book or move one)."""
+    tokens = words(text)
+    if any(t == "call" and "off" in tokens[i + 1:i + 4] for i, t in enumerate(tokens)):
+        return True  # "call it off", "call off my appointment"
+    return any(t in _CALL_OFF_WORDS or t.startswith(_CALL_OFF_PREFIXES) for t in tokens)

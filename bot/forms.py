@@ -245,12 +245,38 @@ def report_summary(answers: dict, language: str) -> dict[str, str]:
     if kind == OTHER and detail:
         kind_text = short(detail, 35)
     photo = answers.get("problem_photo")
-    return {
+    summary = {
         "kind": kind_text,
-        "place": short(answers.get("problem_place") or "", 45),
+        "place": " ".join((answers.get("problem_place") or "").split()),
         "photo": name_of(PHOTO_NAMES, NO if photo in (None, NO_PHOTO) else YES, language),
         "contact": name_of(CONTACT_NAMES, answers.get("contact_preference"), language),
     }
+    summary["place"] = _fitting_place(summary, language)
+    return summary
+
+
+READ_BACK = "utter_ask_problem_confirm"
+MIN_PLACE_SHOWN = 30
+SPARE = 12  # characters kept free: channels number the options a little differently
+
+
+def _fitting_place(summary: dict[str, str], language: str) -> str:
+    """The place whole, so the person can check it, unless the read-back (with its numbered
+    options, as SMS shows them) would then pass the SMS budget: then cut to what fits."""
+    from bot import texts
+    from bot.sms_encoding import MAX_SEGMENTS, segments
+
+    options = "".join(f"\n{i}. {title}"
+                      for i, title in enumerate(texts.button_titles(READ_BACK, language), 1))
+    place = summary["place"]
+    limit = len(place)
+    while limit > MIN_PLACE_SHOWN:
+        shown = short(place, limit)
+        if segments(texts.text(READ_BACK, language, **{**summary, "place": shown})
+                    + options + " " * SPARE) <= MAX_SEGMENTS:
+            return shown
+        limit -= 5
+    return short(place, MIN_PLACE_SHOWN)
 
 
 # Names of the answers, for "what do you want to change?" buttons.
@@ -268,6 +294,35 @@ FIELD_NAMES = {
     "appointment_day": {"en": "The day", "es": "El día", "fr": "Le jour", "ar": "اليوم"},
     "appointment_time": {"en": "The time", "es": "La hora", "fr": "L'heure", "ar": "الوقت"},
 }
+# Typed names of the answers at "what do you want to change?" ("place", "la hora", "المكان"):
+# the words of FIELD_NAMES in every language, and a few everyday ones.
+_FIELD_EXTRA_WORDS = {
+    "problem_kind": ("problem", "what", "kind", "probleme", "problema", "مشكلة"),
+    "problem_place": ("place", "address", "where", "street", "direccion", "donde", "calle",
+                      "adresse", "rue", "lieu", "عنوان", "العنوان", "مكان", "وين", "أين"),
+    "problem_photo": ("picture", "image", "imagen", "صورة"),
+    "contact_preference": ("contact", "contacto", "contacter", "تواصل", "phone", "telefono",
+                           "telephone"),
+    "appointment_service": ("service", "reason", "servicio", "motivo", "motif", "خدمة", "سبب"),
+    "appointment_office": ("office", "oficina", "bureau", "مكتب"),
+    "appointment_day": ("day", "date", "dia", "fecha", "jour", "يوم", "تاريخ"),
+    "appointment_time": ("time", "hour", "hora", "heure", "وقت", "ساعة"),
+}
+_FIELD_NAME_STOPWORDS = frozenset({"the", "how", "you", "what", "for", "para", "que", "como",
+                                   "les", "la", "el", "it", "is", "we", "vous", "comment"})
+FIELD_KEYWORDS = {
+    field: frozenset(w for text in names.values() for w in words(text)
+                     if len(w) > 2 and w not in _FIELD_NAME_STOPWORDS)
+    | frozenset(fold(w) for w in _FIELD_EXTRA_WORDS[field])
+    for field, names in FIELD_NAMES.items()
+}
+
+
+def match_field(form: str, text: str) -> str | None:
+    """Which of ``form``'s answers a typed reply names, if exactly one."""
+    return _best(text, {field: FIELD_KEYWORDS[field] for field in CHANGEABLE.get(form, ())})
+
+
 SERVICE_FOR_REPORTS = "street_problems"
 
 

@@ -242,6 +242,15 @@ class Decision:
     show_menu: bool = False
 
 
+def answers_keep_language(active_loop: str | None, choice_pending: bool) -> bool:
+    """Whether the next message answers a question the assistant asked: inside a form (an
+    address, a name, a day, the read-back's "what to change?") or a choice it offered ("go on
+    or start again?", "call it off?"). Such answers are content, not the conversation's
+    language ("place" reads as French, "Elm Street" as anything): only an explicit request
+    switches then."""
+    return bool(active_loop) or choice_pending
+
+
 def decide(current: str | None, text: str, chosen: bool = False) -> Decision:
     """Apply SPEC §3's stickiness rules to one incoming message.
 

@@ -51,15 +51,27 @@ def match(session: Session, text: str) -> list[Service]:
 def set_status(
     session: Session, service: Service, status: str, message: dict[str, str] | None
 ) -> Service:
-    """Update a service's status (and, optionally, its message per language)."""
+    """Update a service's status; ``message`` (per language) replaces the old message whole.
+
+    A status change never keeps an old message: "Funcionan con normalidad" must not outlive a
+    breakdown, nor "No buses today because of the storm" the repair. Languages without a new
+    message say only the generic text for the status (:func:`message_in`).
+    """
     if status not in SERVICE_STATUSES:
         raise ServiceError(f"status must be one of: {', '.join(SERVICE_STATUSES)}")
+    if message is not None or status != service.status:
+        service.message = {code: text.strip() for code, text in (message or {}).items()
+                           if text and text.strip()}
     service.status = status
-    if message is not None:
-        service.message = {**(service.message or {}), **message}
     service.updated_at = utcnow()
     session.flush()
     return service
+
+
+def message_in(service: Service, language: str) -> str:
+    """The operator's message in exactly ``language`` ("" if none): a message in another
+    language would contradict or repeat the generic text the person reads in theirs."""
+    return (service.message or {}).get(language, "")
 
 
 def to_json(service: Service) -> dict:

@@ -50,3 +50,10 @@ def text(name: str, language: str | None, /, **values: object) -> str:
     variation = variations.get(normalise(language)) or variations.get(None) or {}
     template = str(variation.get("text") or "")
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), template)
+
+
+def button_titles(name: str, language: str | None) -> list[str]:
+    """The titles of the buttons the response ``name`` has in ``language`` (maybe none)."""
+    variations = _responses()[name]
+    variation = variations.get(normalise(language)) or variations.get(None) or {}
+    return [str(button.get("title") or "") for button in variation.get("buttons") or []]

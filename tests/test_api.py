@@ -121,7 +121,7 @@ def test_services_list_and_status_update(stack: Stack) -> None:
     assert status == 200
     assert updated["status"] == "maintenance"
     assert updated["message"]["es"].startswith("Cerrado")
-    assert updated["message"]["fr"]  # other languages keep their text
+    assert set(updated["message"]) == {"en", "es"}  # a new status: no old text stays
     assert audit_rows(stack, "health_clinic") == [("api", "service.status")]
 
 

@@ -296,7 +296,7 @@ def test_form_questions_with_real_data_fit_three_sms_segments(session, language:
             date=long_date, time="10:30"),
         sms("utter_booked", office=office, address="45 Oak Road", date=long_date,
             time="10:30", reference="4021 7382"),
-        sms("utter_offer_bookings", ["Book a new one", "Change the day or time", "Cancel it"],
+        sms("utter_offer_bookings", texts.button_titles("utter_offer_bookings", language),
             booking=f"{summary}, {long_date} 10:30"),
         sms("utter_offer_draft", ["Yes, go on", "No, start again"], summary=summary),
         sms("utter_appointment_day_holiday", office=office, date=long_date,

@@ -460,10 +460,10 @@ def test_cancel_a_booking_then_book_again(stack: Stack) -> None:
     wednesday = open_weekday(stack, "city_hall", 2, dt.date.today() + dt.timedelta(days=7))
     book_directly(stack, number, dt.datetime.combine(wednesday, dt.time(10, 0)))
     sms = Sms(stack, number)
-    offer = sms("I need to cancel my appointment")
-    assert "You have an appointment: ID cards, Riverton City Hall" in offer
-    assert "3. Cancel it" in offer
-    assert "is cancelled" in sms("3")
+    asked = sms("I need to cancel my appointment")  # straight to the one confirmation
+    assert "Call off your appointment: ID cards, Riverton City Hall" in asked
+    assert "1. Yes, call it off" in asked
+    assert "is cancelled" in sms("1")
     assert query(stack, "SELECT status FROM bookings b JOIN people p ON p.id = b.person_id "
                         "WHERE p.phone = :p", p=number) == [("cancelled",)]
     assert "What is the appointment for?" in sms("book an appointment")

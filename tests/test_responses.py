@@ -53,6 +53,8 @@ LENGTHS = {
     # Guided forms (bot.forms.short cuts free text for read-backs).
     "date": 25, "office": 40, "kind": 35, "place": 45, "photo": 3, "contact": 20,
     "summary": 70, "booking": 70,
+    # A case's detail as staff wrote it (bot.case_help.MAX_DETAIL_SHOWN).
+    "papers": 80,
 }
 DEFAULT_LENGTH = 30  # a placeholder nobody has budgeted yet
 # These three list data ({places}, {steps}) that may run long by design; the text around it must
