@@ -10,6 +10,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -528,7 +529,7 @@ class RateCounter(Base):
     __tablename__ = "rate_counters"
 
     key = Column(String(64), primary_key=True)
-    window_start = Column(Integer, primary_key=True, autoincrement=False)  # epoch seconds
+    window_start = Column(BigInteger, primary_key=True, autoincrement=False)  # epoch seconds
     count = Column(Integer, nullable=False, default=0)
     expires_at = Column(DateTime, nullable=False, index=True)
 

@@ -21,6 +21,7 @@ from bot.config import get_settings
 from bot.forms import NOT_WAITING
 from bot.phones import mask, to_e164
 from bot.render import twiml_messages
+from channels import limits
 from channels.common import (
     answer_turn,
     begin_turn,
@@ -75,6 +76,9 @@ class SmsInput(InputChannel):
                 return xml(twiml_messages([]))
             incoming = sms.IncomingSms(field(params, "Body"), field(params, "OptOutType") or None,
                                        media)
+            throttled = await limits.sms(phone, sid, incoming.body, incoming.opt_out_type)
+            if throttled is not None:
+                return throttled
             bodies = await self.turn(on_new_message, request, phone, sid, incoming)
             logger.info("sms: %s from %s answered with %d message(s)", sid, mask(phone),
                         len(bodies))

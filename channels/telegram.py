@@ -27,6 +27,7 @@ from bot import inbound, outbound, people, telegram_chat, texts
 from bot.config import get_settings
 from bot.forms import NOT_WAITING
 from bot.render import TelegramMessage
+from channels import limits
 from channels.common import (
     answer_turn,
     begin_turn,
@@ -93,6 +94,9 @@ class TelegramInput(InputChannel):
             media = telegram_chat.media_of(update)
             if not await in_thread(inbound.claim, inbound.TELEGRAM, update_id, media):
                 return response.json({"ok": True, "duplicate": True})
+            throttled = await limits.telegram(user_id, update_id)
+            if throttled is not None:
+                return throttled
             replies = await self.turn(on_new_message, request, user_id, update_id, update,
                                       with_media=bool(media))
             return response.json({"ok": True, "replies": [described(m) for m in replies]})

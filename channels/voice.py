@@ -22,6 +22,7 @@ from bot.config import get_settings
 from bot.db import session_scope
 from bot.phones import mask, to_e164
 from bot.render import empty_voice_response, render_transfer, render_wait
+from channels import limits
 from channels.common import (
     answer_turn,
     begin_turn,
@@ -89,7 +90,8 @@ class VoiceInput(InputChannel):
                 return xml(stored or render_wait(public_url(request)))
             caller = to_e164(field(params, "From"))
             sender = caller or f"voice:{call.call_sid}"  # a hidden number is nobody's phone
-            twiml = await self.turn(on_new_message, sender, call)
+            twiml = (await limits.voice(sender, call.external_id)
+                     or await self.turn(on_new_message, sender, call))
             await in_thread(_keep_reply, call, twiml)
             logger.info("voice: %s step %d (%s) from %s", call.call_sid, call.step, call.stage,
                         mask(caller))

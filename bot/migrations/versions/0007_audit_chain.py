@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_table(
         "rate_counters",
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("window_start", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("window_start", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", "window_start"),

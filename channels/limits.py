@@ -1,0 +1,106 @@
+"""The rate-limit hook of every channel (SPEC §6; the policy is bot/ratelimit.py).
+
+Each channel calls one function after its own checks (signature, dedupe claim) and before the
+turn; ``None`` means go on, anything else is the whole answer:
+
+* SMS: TwiML with the notice once, then an empty ``<Response/>`` (Twilio still gets its 200, the
+  inbound row stays recorded with its person). SMS keywords (STOP, START, HELP) are never
+  limited: carriers require them to work.
+* Telegram: the notice sent once to the user the update came from, then nothing; always 200.
+* Voice: a goodbye and hang-up (a caller who pressed keys faster than the limit).
+* REST (a Sanic request middleware, for the REST channel's blueprint): limited per sender and per
+  client address; the notice once as the channel's usual JSON, then ``[]``.
+
+Signed provider webhooks are limited per sender only (see bot/ratelimit.py for why).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from sanic import response
+from sanic.request import Request
+
+from bot import inbound, outbound, people, ratelimit, texts
+from bot.config import get_settings
+from bot.db import session_scope
+from bot.render import TelegramMessage, render_goodbye, twiml_messages
+from channels.common import in_thread, xml
+
+
+def _notice(language: str | None) -> str:
+    return texts.text("utter_rate_limited", language,
+                      call_centre=get_settings().call_centre_number)
+
+
+def _throttled(channel: str, sender: str, external_id: str,
+               address: str | None = None) -> tuple[bool, str | None, bool]:
+    """(over the limit, the person's language, tell them now) for one claimed message; an
+    over-limit message keeps its inbound row, attached to its person."""
+    admission = ratelimit.admit_message(sender, address)
+    if admission.allowed:
+        return False, None, False
+    with session_scope() as session:
+        person = people.get_or_create(session, sender)
+        inbound.record(session, channel, external_id, person=person)
+        silent = channel == inbound.SMS and person.sms_opted_out
+        return True, person.language, admission.notify and not silent
+
+
+async def sms(phone: str, sid: str, body: str, opt_out_type: str | None
+              ) -> response.HTTPResponse | None:
+    if inbound.sms_keyword(body, opt_out_type) is not None:
+        return None
+    over, language, tell = await in_thread(_throttled, inbound.SMS, phone, sid)
+    if not over:
+        return None
+    return xml(twiml_messages([_notice(language)] if tell else []))
+
+
+async def telegram(user_id: int, update_id: str) -> response.HTTPResponse | None:
+    sender = people.telegram_sender_id(user_id)
+    over, language, tell = await in_thread(_throttled, inbound.TELEGRAM, sender, update_id)
+    if not over:
+        return None
+    replies = [TelegramMessage(_notice(language))] if tell else []
+    if replies and get_settings().telegram_bot_token:
+        # The user blocked the bot, or Telegram is down: nothing more to do.
+        with contextlib.suppress(outbound.DeliveryError):
+            await outbound.send_telegram(outbound.loop_bot(), user_id, replies)
+    return response.json({"ok": True, "throttled": True,
+                          "replies": [{"text": m.text} for m in replies]})
+
+
+async def voice(sender: str, external_id: str) -> str | None:
+    """The TwiML for a caller over the limit (a goodbye), or None."""
+    over, language, _tell = await in_thread(_throttled, inbound.VOICE, sender, external_id)
+    return render_goodbye(language or "en") if over else None
+
+
+def _rest_throttled(sender: str, address: str) -> tuple[bool, str | None]:
+    admission = ratelimit.admit_message(f"rest:{sender}", address)
+    if admission.allowed:
+        return False, None
+    if not admission.notify:
+        return True, None
+    with session_scope() as session:  # never creates a person for a made-up sender id
+        person = people.find(session, sender)
+        return True, _notice(person.language if person else None)
+
+
+async def rest(request: Request) -> response.HTTPResponse | None:
+    """Sanic request middleware for the REST channel's ``POST /webhook``."""
+    if request.method != "POST" or not request.path.endswith("/webhook"):
+        return None
+    try:
+        body = request.json
+    except Exception:  # a bad body is the channel's to refuse
+        return None
+    sender = body.get("sender") if isinstance(body, dict) else None
+    if not isinstance(sender, str) or not sender:
+        return None
+    address = ratelimit.client_address(request.ip, request.headers.get("x-forwarded-for"))
+    over, notice = await in_thread(_rest_throttled, sender[:128], address)
+    if not over:
+        return None
+    return response.json([{"recipient_id": sender, "text": notice}] if notice else [])
