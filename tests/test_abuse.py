@@ -19,6 +19,18 @@ from bot.models import HeldMessage, StaffLoginFailure, utcnow
 T0 = 1_800_000_000.0  # a fixed moment at the start of a minute (and of an hour)
 
 
+DEFAULTS = ("CIVICLINE_RATE_PER_SENDER", "CIVICLINE_RATE_PER_ADDRESS",
+            "CIVICLINE_SMS_BUDGET_PER_HOUR", "CIVICLINE_LOGIN_FAILURES_PER_ADDRESS")
+
+
+@pytest.fixture
+def defaults(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits' own defaults (tests/support.base_env sets them out of reach for the suite's
+    shared stack, and the database fixture copies that environment)."""
+    for name in DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(params=["sqlite", "postgresql", "redis"])
 def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The counters' store: the SQLite or PostgreSQL database, or Redis (REDIS_URL)."""
@@ -26,6 +38,8 @@ def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
         request.getfixturevalue("postgres_database")
     else:
         request.getfixturevalue("database")
+    for name in DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
     if request.param == "redis":
         monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
         get_settings.cache_clear()
@@ -99,7 +113,7 @@ def held_rows() -> list[tuple[str, str | None, str]]:
                 for h in session.scalars(select(HeldMessage).order_by(HeldMessage.id))]
 
 
-def test_a_country_outside_the_allow_list_is_held(database: str, monkeypatch) -> None:
+def test_a_country_outside_the_allow_list_is_held(defaults: None, monkeypatch) -> None:
     monkeypatch.setenv("CIVICLINE_SMS_COUNTRIES", "US,CA")
     assert ratelimit.hold_reason("+15550100001", ["hello"]) is None
     assert ratelimit.hold_reason("+18765550123", ["hello"]) == "country"
@@ -126,7 +140,7 @@ def test_messages_beyond_the_hourly_budget_are_held(store: str, monkeypatch) -> 
         assert ratelimit.held_counts(session, utcnow() - dt.timedelta(hours=1)) == {"budget": 2}
 
 
-def test_the_outbox_command_shows_what_was_held(database: str, monkeypatch, capsys) -> None:
+def test_the_outbox_command_shows_what_was_held(defaults: None, monkeypatch, capsys) -> None:
     from bot import cli
 
     monkeypatch.setenv("CIVICLINE_SMS_COUNTRIES", "US")
@@ -158,7 +172,7 @@ def flood(session, *, hours: int, every: dt.timedelta, start: dt.datetime,
     return checked
 
 
-def test_a_login_flood_from_rotating_addresses_gets_few_tries(session) -> None:
+def test_a_login_flood_from_rotating_addresses_gets_few_tries(session, defaults) -> None:
     staff.create(session, "ana", PASSWORD)
     start = utcnow()
     device = staff.login(session, "ana", PASSWORD, "192.0.2.10", now=start).device_token
@@ -180,7 +194,7 @@ def test_a_login_flood_from_rotating_addresses_gets_few_tries(session) -> None:
     assert staff.trusted_device(staff.device_token("omar"), "ana") is None
 
 
-def test_one_address_rotating_accounts_is_throttled(session) -> None:
+def test_one_address_rotating_accounts_is_throttled(session, defaults) -> None:
     for number in range(10):
         staff.create(session, f"victim{number}", PASSWORD)
     start = utcnow()
@@ -194,7 +208,7 @@ def test_one_address_rotating_accounts_is_throttled(session) -> None:
                        now=start + dt.timedelta(hours=3)).token
 
 
-def test_a_password_reset_clears_the_account_failures(session) -> None:
+def test_a_password_reset_clears_the_account_failures(session, defaults) -> None:
     user = staff.create(session, "ana", PASSWORD)
     now = utcnow()
     for attempt in range(8):
