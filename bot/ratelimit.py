@@ -155,18 +155,19 @@ def admit_message(sender: str, address: str | None = None,
     """Count one incoming message of ``sender`` (and of the client ``address`` for callers that
     are not an authenticated provider); over a limit, not allowed, with a notice once an hour.
     """
-    over = False
-    per_sender = _limit("CIVICLINE_RATE_PER_SENDER", DEFAULT_PER_SENDER)
-    if per_sender > 0 and hit(f"sender:{sender}", MINUTE, now=now) > per_sender:
-        over = True
+    over: str | None = None  # who is over: told once an hour, then silence
     per_address = _limit("CIVICLINE_RATE_PER_ADDRESS", DEFAULT_PER_ADDRESS)
     if address and per_address > 0 and hit(f"address:{address}", MINUTE, now=now) > per_address:
-        over = True
-    if not over:
+        over = f"address:{address}"  # rotating sender ids from one address: one notice
+    per_sender = _limit("CIVICLINE_RATE_PER_SENDER", DEFAULT_PER_SENDER)
+    if per_sender > 0 and hit(f"sender:{sender}", MINUTE, now=now) > per_sender:
+        over = f"sender:{sender}"
+    if over is None:
         return ALLOWED
-    notify = hit(f"notice:{sender}", HOUR, now=now) == 1
+    notify = hit(f"notice:{over}", HOUR, now=now) == 1
     if notify:
-        logger.warning("rate limit: %s is over the limit; told once, then silence", mask(sender))
+        logger.warning("rate limit: %s is over the limit; told once, then silence",
+                       mask(sender) if over.startswith("sender:") else "an address")
     return Admission(False, notify)
 
 

@@ -8,7 +8,7 @@ turn; ``None`` means go on, anything else is the whole answer:
   limited: carriers require them to work.
 * Telegram: the notice sent once to the user the update came from, then nothing; always 200.
 * Voice: a goodbye and hang-up (a caller who pressed keys faster than the limit).
-* REST (a Sanic request middleware, for the REST channel's blueprint): limited per sender and per
+* REST (an app-level Sanic request middleware, :func:`attach`): limited per sender and per
   client address; the notice once as the channel's usual JSON, then ``[]``.
 
 Signed provider webhooks are limited per sender only (see bot/ratelimit.py for why).
@@ -17,12 +17,13 @@ Signed provider webhooks are limited per sender only (see bot/ratelimit.py for w
 from __future__ import annotations
 
 import contextlib
+import hmac
 
-from sanic import response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 
 from bot import inbound, outbound, people, ratelimit, texts
-from bot.config import get_settings
+from bot.config import get_settings, text_setting
 from bot.db import session_scope
 from bot.render import TelegramMessage, render_goodbye, twiml_messages
 from channels.common import in_thread, xml
@@ -88,9 +89,24 @@ def _rest_throttled(sender: str, address: str) -> tuple[bool, str | None]:
         return True, _notice(person.language if person else None)
 
 
+REST_PATH = "/webhooks/rest/webhook"
+
+
+def _rest_open(request: Request) -> bool:
+    """Whether the REST channel will take this request: outside production always; in
+    production only with ``CIVICLINE_REST_TOKEN`` as its bearer token (the channel's own gate
+    answers 404/401 otherwise, and such requests are not counted here)."""
+    if not get_settings().is_production:
+        return True
+    token = text_setting("CIVICLINE_REST_TOKEN")
+    given = (request.headers.get("authorization") or "").partition(" ")[2].strip()
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
 async def rest(request: Request) -> response.HTTPResponse | None:
-    """Sanic request middleware for the REST channel's ``POST /webhook``."""
-    if request.method != "POST" or not request.path.endswith("/webhook"):
+    """Sanic request middleware for the REST channel's ``POST /webhooks/rest/webhook``."""
+    if request.method != "POST" or request.path.rstrip("/") != REST_PATH \
+            or not _rest_open(request):
         return None
     try:
         body = request.json
@@ -104,3 +120,12 @@ async def rest(request: Request) -> response.HTTPResponse | None:
     if not over:
         return None
     return response.json([{"recipient_id": sender, "text": notice}] if notice else [])
+
+
+def attach(bp: Blueprint) -> None:
+    """Put :func:`rest` in front of the REST channel, whichever class serves it (Rasa's or
+    CivicLine's): an app-level request middleware, added when the server starts."""
+
+    @bp.listener("before_server_start")
+    async def limit_rest(app: Sanic, _loop: object) -> None:
+        app.register_middleware(rest, "request")

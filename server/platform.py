@@ -13,6 +13,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
+from channels import limits
 from server import api, console, dispatcher, handoff_api
 
 
@@ -36,4 +37,5 @@ class CivicLinePlatform(InputChannel):
         handoff_api.add_routes(bp)
         console.add_routes(bp)
         dispatcher.attach(bp)  # the outbox dispatcher runs as long as this server (SPEC §5.7)
+        limits.attach(bp)  # rate limits in front of the REST channel (SPEC §6)
         return bp

@@ -67,8 +67,9 @@ def test_a_sender_over_the_limit_is_told_once_then_silence(store: str) -> None:
 def test_an_address_is_limited_across_senders(store: str, monkeypatch) -> None:
     monkeypatch.setenv("CIVICLINE_RATE_PER_ADDRESS", "10")
     address = f"198.51.100.{secrets.randbelow(250)}"
-    results = [ratelimit.admit_message(someone(), address, now=T0) for _ in range(12)]
-    assert [r.allowed for r in results] == [True] * 10 + [False] * 2
+    results = [ratelimit.admit_message(someone(), address, now=T0) for _ in range(13)]
+    assert [r.allowed for r in results] == [True] * 10 + [False] * 3
+    assert [r.notify for r in results[10:]] == [True, False, False]  # one notice, not one each
     assert ratelimit.admit_message(someone(), "203.0.113.9", now=T0).allowed
 
 

@@ -34,6 +34,7 @@ from tests.test_console import Browser, csrf
 pytestmark = pytest.mark.stack
 
 PER_SENDER = 5
+PER_ADDRESS = 12  # REST callers (not Twilio or Telegram)
 BUDGET = 3
 _numbers = itertools.count(1)
 
@@ -42,7 +43,8 @@ _numbers = itertools.count(1)
 def abuse_stack(tmp_path_factory: pytest.TempPathFactory,
                 providers: Providers) -> Iterator[Stack]:
     env = {**providers.env, "CIVICLINE_RATE_PER_SENDER": str(PER_SENDER),
-           "CIVICLINE_RATE_PER_ADDRESS": "1000", "CIVICLINE_SMS_BUDGET_PER_HOUR": str(BUDGET),
+           "CIVICLINE_RATE_PER_ADDRESS": str(PER_ADDRESS),
+           "CIVICLINE_SMS_BUDGET_PER_HOUR": str(BUDGET),
            "CIVICLINE_SMS_COUNTRIES": "US", "CIVICLINE_TRUSTED_PROXIES": "127.0.0.1",
            "CIVICLINE_LOGIN_FAILURES_PER_ADDRESS": "20"}
     with running_stack(tmp_path_factory.mktemp("abuse"), extra_env=env) as running:
@@ -94,6 +96,36 @@ def test_a_flood_from_one_sender_gets_one_polite_reply_then_silence(abuse_stack:
     assert query(abuse_stack, "SELECT sms_opted_out FROM people WHERE id = :p",
                  p=person_id) == [(True,)]
     assert "Traceback" not in abuse_stack.full_logs()
+
+
+def rest(stack: Stack, sender: str, text: str, address: str) -> list[str]:
+    """One REST message from ``address`` (through the trusted proxy's X-Forwarded-For)."""
+    status, body, _ = http("POST", f"{stack.url}/webhooks/rest/webhook",
+                           {"sender": sender, "message": text},
+                           headers={"X-Forwarded-For": address})
+    assert status == 200, (status, body)
+    return [m.get("text", "") for m in body]
+
+
+def test_rest_is_limited_per_sender_and_per_address(abuse_stack: Stack) -> None:
+    answered = [rest(abuse_stack, "web-flood", "hello", "192.0.2.50") for _ in range(PER_SENDER)]
+    assert all(answered)
+    [notice] = rest(abuse_stack, "web-flood", "hello", "192.0.2.50")
+    assert notice.startswith("You are sending messages too fast")
+    assert rest(abuse_stack, "web-flood", "hello", "192.0.2.50") == []
+    # Rotating sender ids from one address: the address's limit, one notice, then silence.
+    replies = [rest(abuse_stack, f"web-rotating-{n}", "hello", "192.0.2.60")
+               for n in range(PER_ADDRESS + 3)]
+    assert all(replies[:PER_ADDRESS])
+    assert replies[PER_ADDRESS][0].startswith("You are sending messages too fast")
+    assert replies[PER_ADDRESS + 1:] == [[], []]
+    assert rest(abuse_stack, "web-other", "hello", "192.0.2.61")  # another address is fine
+    # The refused ones never reached the assistant, and made no person.
+    for n in range(PER_ADDRESS, PER_ADDRESS + 3):
+        assert query(abuse_stack, "SELECT count(*) FROM events WHERE sender_id = :s",
+                     s=f"web-rotating-{n}") == [(0,)]
+        assert query(abuse_stack, "SELECT count(*) FROM people WHERE external_id = :s",
+                     s=f"web-rotating-{n}") == [(0,)]
 
 
 def test_sms_pumping_through_a_hand_off_sends_nothing(abuse_stack: Stack) -> None:
