@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.simulate import SmsClient
+from bot.simulate import CallClient, SmsClient, TelegramClient
 from tests.handoff_support import PASSWORD, make_staff
 from tests.support import (
     ROOT,
@@ -96,6 +96,34 @@ def test_a_flood_from_one_sender_gets_one_polite_reply_then_silence(abuse_stack:
     assert query(abuse_stack, "SELECT sms_opted_out FROM people WHERE id = :p",
                  p=person_id) == [(True,)]
     assert "Traceback" not in abuse_stack.full_logs()
+
+
+def test_telegram_flood_is_told_once_then_silence(abuse_stack: Stack) -> None:
+    user_id = 770000000 + next(_numbers)
+    client = TelegramClient(channel_hooks(abuse_stack), user_id, language_code="fr")
+    for _ in range(PER_SENDER):
+        status, body = client.send("bonjour")
+        assert status == 200 and body["replies"]
+    status, body = client.send("bonjour")
+    assert status == 200 and body["throttled"] is True
+    [notice] = [r["text"] for r in body["replies"]]
+    assert notice.startswith("Vous envoyez des messages trop vite")  # in French
+    assert abuse_stack.providers is not None
+    assert notice in [m.get("text") for m in abuse_stack.providers.messages(
+        "sendMessage", chat_id=user_id)]  # sent to the Telegram user who wrote
+    status, body = client.send("bonjour")
+    assert status == 200 and body["replies"] == []
+
+
+def test_a_caller_over_the_limit_hears_goodbye(abuse_stack: Stack) -> None:
+    call = CallClient(channel_hooks(abuse_stack), us_phone())
+    turn = call.start()
+    for _ in range(PER_SENDER - 1):
+        assert turn.status == 200 and turn.gather, turn.raw
+        turn = call.press("1")
+    assert turn.status == 200 and turn.gather, turn.raw  # the 5th step is still answered
+    over = call.press("1")
+    assert over.status == 200 and over.hangup and over.gather is None and over.says, over.raw
 
 
 def rest(stack: Stack, sender: str, text: str, address: str) -> list[str]:
