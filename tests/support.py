@@ -57,6 +57,7 @@ def base_env(database_url: str) -> dict[str, str]:
         CIVICLINE_RATE_PER_SENDER="10000",
         CIVICLINE_RATE_PER_ADDRESS="100000",
         CIVICLINE_SMS_BUDGET_PER_HOUR="100000",
+        CIVICLINE_SMS_COUNTRIES="*",  # the demo data has Spanish, French and Moroccan numbers
         CIVICLINE_LOGIN_FAILURES_PER_ADDRESS="100000",
     )
     return env
