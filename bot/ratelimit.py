@@ -5,7 +5,8 @@
 window, incremented by an atomic upsert, SQLite or PostgreSQL). Never process memory. Keys are
 SHA-256 hashes of what is counted, so no phone number is stored in them.
 
-**Incoming messages** (:func:`admit_message`), per minute:
+**Incoming messages** (:func:`admit_message`), per minute (a sliding window: this minute's
+count plus the part of the previous minute's still inside the last 60 seconds):
 
 * per sender (``CIVICLINE_RATE_PER_SENDER``, default 20): a phone number, a Telegram user, a
   REST sender id, on every channel;
@@ -80,7 +81,7 @@ def _dialect_insert(session: Session) -> Any:
     return insert
 
 
-def _hit_database(key: str, window: int, amount: int, now: float | None) -> int:
+def _hit_database(key: str, window: int, amount: int, now: float | None) -> tuple[int, int]:
     start = _window_start(window, now)
     expires = dt.datetime.utcfromtimestamp(start + 2 * window)
     with session_scope() as session:
@@ -94,9 +95,11 @@ def _hit_database(key: str, window: int, amount: int, now: float | None) -> int:
         # read is this hit's own count.
         count = session.scalar(select(RateCounter.count).where(
             RateCounter.key == key, RateCounter.window_start == start)) or 0
+        previous = session.scalar(select(RateCounter.count).where(
+            RateCounter.key == key, RateCounter.window_start == start - window)) or 0
         if random.random() < CLEANUP_CHANCE:
             session.execute(delete(RateCounter).where(RateCounter.expires_at < utcnow()))
-    return int(count)
+    return int(count), int(previous)
 
 
 _redis_lock = threading.Lock()
@@ -113,24 +116,40 @@ def _redis(url: str) -> Any:
         return _redis_clients[url]
 
 
-def _hit_redis(url: str, key: str, window: int, amount: int, now: float | None) -> int:
+def _hit_redis(url: str, key: str, window: int, amount: int, now: float | None
+               ) -> tuple[int, int]:
     start = _window_start(window, now)
     name = f"civicline:rate:{key}:{start}"
     pipe = _redis(url).pipeline(transaction=True)
     pipe.incrby(name, amount)
     pipe.expire(name, 2 * window)
-    count, _ = pipe.execute()
-    return int(count)
+    pipe.get(f"civicline:rate:{key}:{start - window}")
+    count, _, previous = pipe.execute()
+    return int(count), int(previous or 0)
 
 
-def hit(what: str, window: int, amount: int = 1, now: float | None = None) -> int:
-    """Add ``amount`` to the counter of ``what`` in the current ``window`` (seconds, fixed
-    windows); the count after this hit. Shared by every process (Redis or the database)."""
+def _hit_both(what: str, window: int, amount: int, now: float | None) -> tuple[int, int]:
     key = _digest(what)
     url = get_settings().redis_url
     if url:
         return _hit_redis(url, key, window, amount, now)
     return _hit_database(key, window, amount, now)
+
+
+def hit(what: str, window: int, amount: int = 1, now: float | None = None) -> int:
+    """Add ``amount`` to the counter of ``what`` in the current ``window`` (seconds, fixed
+    windows, e.g. a clock hour); the count after this hit. Shared by every process."""
+    return _hit_both(what, window, amount, now)[0]
+
+
+def sliding_rate(what: str, window: int, now: float | None = None) -> float:
+    """Count one event of ``what``; the events in the last ``window`` seconds, estimated from
+    this window's count and the previous one's (weighted by how much of it is still inside),
+    so a burst across a window boundary is not forgiven."""
+    moment = now if now is not None else time.time()
+    count, previous = _hit_both(what, window, 1, moment)
+    elapsed = (moment - _window_start(window, moment)) / window
+    return count + previous * (1 - elapsed)
 
 
 def _limit(name: str, default: int) -> int:
@@ -157,10 +176,11 @@ def admit_message(sender: str, address: str | None = None,
     """
     over: str | None = None  # who is over: told once an hour, then silence
     per_address = _limit("CIVICLINE_RATE_PER_ADDRESS", DEFAULT_PER_ADDRESS)
-    if address and per_address > 0 and hit(f"address:{address}", MINUTE, now=now) > per_address:
+    if address and per_address > 0 \
+            and sliding_rate(f"address:{address}", MINUTE, now) > per_address:
         over = f"address:{address}"  # rotating sender ids from one address: one notice
     per_sender = _limit("CIVICLINE_RATE_PER_SENDER", DEFAULT_PER_SENDER)
-    if per_sender > 0 and hit(f"sender:{sender}", MINUTE, now=now) > per_sender:
+    if per_sender > 0 and sliding_rate(f"sender:{sender}", MINUTE, now) > per_sender:
         over = f"sender:{sender}"
     if over is None:
         return ALLOWED
