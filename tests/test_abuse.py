@@ -231,3 +231,19 @@ def test_a_password_reset_clears_the_account_failures(session, defaults) -> None
     assert session.scalar(select(func.count()).select_from(StaffLoginFailure)) == 0
     assert staff.login(session, "ana", "a brand new password", "203.0.113.50",
                        now=now + dt.timedelta(minutes=81)).token
+
+
+def test_held_messages_go_with_an_erasure_and_with_age(defaults: None, monkeypatch) -> None:
+    from bot import retention
+
+    monkeypatch.setenv("CIVICLINE_SMS_COUNTRIES", "US")
+    ratelimit.hold_reason("+34612349999", ["hola"])
+    ratelimit.hold_reason("+33612349999", ["bonjour"])
+    with session_scope() as session:
+        erased = retention.erase(session, "+34612349999")
+    assert erased.counts["held-back SMS"] == 1
+    assert [recipient for recipient, *_ in held_rows()] == ["+33612349999"]
+    with session_scope() as session:
+        assert retention.purge(session, dt.timedelta(days=30))["held-back SMS"] == 0
+        session.execute(HeldMessage.__table__.update().values(at=utcnow() - dt.timedelta(days=31)))
+        assert retention.purge(session, dt.timedelta(days=30))["held-back SMS"] == 1
