@@ -18,6 +18,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
@@ -453,7 +454,8 @@ def test_migration_0005_matches_the_model_and_downgrades(database: str) -> None:
     command.upgrade(config, "head")
     with get_engine().connect() as connection:
         assert inspect(connection).has_table("opt_out_suppressions")
-        assert MigrationContext.configure(connection).get_current_revision() == "0005"
+        assert MigrationContext.configure(connection).get_current_revision() == \
+            ScriptDirectory.from_config(config).get_current_head()  # 0005 or a later one
 
 
 def test_production_refuses_to_start_without_the_suppression_key(
