@@ -174,7 +174,7 @@ def _wait(session: Session, where: Any, free: int, now: dt.datetime) -> int:
     count, last = session.execute(
         select(func.count(), func.max(StaffLoginFailure.at))
         .where(where, StaffLoginFailure.at > now - FAILURE_MEMORY)).one()
-    if not count or last is None:
+    if not count or last is None or count < free:
         return 0
     ready = last + backoff(int(count), free)
     return max(0, math.ceil((ready - now).total_seconds()))
