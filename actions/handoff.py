@@ -30,7 +30,7 @@ from actions.common import (
     person_session,
 )
 from actions.conversation import FORM_SLOTS
-from bot import audit, distress, handoffs, outbound, people, texts
+from bot import audit, distress, handoffs
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.offices import day_name
@@ -139,32 +139,31 @@ class ActionHuman(Clocked, Action):
         return events + ([ConversationPaused()] if paused else [])
 
 
-def send_emergency_numbers(sender_id: str, handoff_id: int, language: str,
-                           channel: str | None) -> None:
-    """Text the emergency numbers now, out of band, and note it for the agent."""
-    emergency, crisis_line = distress.emergency_numbers()
-    message = outbound.OutboundMessage(
-        texts.text("utter_handoff_urgent", language, emergency=emergency,
-                   crisis_line=crisis_line), language)
-    try:
-        with session_scope() as session:
-            person = people.get_or_create(session, sender_id)
-            outbound.send_to_person(session, person, message, channel=channel)
-        note = f"The assistant sent the emergency numbers ({emergency}, {crisis_line})."
-    except outbound.DeliveryError as exc:
-        note = f"The assistant could not send the emergency numbers: {exc}"
-    with session_scope() as session:
-        handoffs.add_note(session, handoffs.get(session, handoff_id), ACTOR, note)
+EMERGENCY_NOTE = ("The assistant gave the emergency numbers ({emergency}, {crisis_line}) in the "
+                  "conversation.")
+
+
+def marked_urgent_now(tracker: Tracker) -> bool:
+    """Whether this message's slot mapping (action_watch_handoff) has just marked the hand-off
+    urgent: its ``urgency`` SlotSet follows the latest user message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == "urgency" \
+                and event.get("value") == "urgent":
+            return True
+    return False
 
 
 class ActionWatchHandoff(Action):
     """The ``urgency`` slot's mapping: distress words while already handed off.
 
     Rasa runs slot mappings even while a conversation is paused; this one runs only for
-    ``request_human`` (which distress words produce). It marks the open hand-off urgent and,
-    if nobody has taken it yet, sends the emergency numbers at once. They go out of band
-    (``bot.outbound``): Rasa keeps only the slot events of a slot mapping action, not its
-    messages.
+    ``request_human`` (which distress words produce). It marks the open hand-off urgent (once:
+    a repeated message changes nothing and opens no new queue entry). The emergency numbers are
+    then given in the conversation itself by :class:`ActionValidateSlotMappings`, never sent as
+    a new SMS: the sender's number is only claimed on some channels (REST), and texting a
+    claimed number is free SMS pumping.
     """
 
     def name(self) -> str:
@@ -179,11 +178,35 @@ class ActionWatchHandoff(Action):
             if handoff is None or not handoffs.mark_urgent(session, handoff):
                 return []
             audit.record(session, ACTOR, "handoff.urgent", str(handoff.id))
-            waiting, handoff_id = handoff.status == "waiting", handoff.id
-            channel = handoffs.delivery_channel(handoff)
-        if waiting:
-            send_emergency_numbers(tracker.sender_id, handoff_id, language_of(tracker), channel)
+            if handoff.status == "waiting":
+                emergency, crisis_line = distress.emergency_numbers()
+                handoffs.add_note(session, handoff, ACTOR, EMERGENCY_NOTE.format(
+                    emergency=emergency, crisis_line=crisis_line))
         return [SlotSet("urgency", "urgent")]
+
+
+class ActionValidateSlotMappings(Action):
+    """Rasa's slot-mapping validation, run after every message's slot mappings.
+
+    Its messages are the only ones Rasa sends while a conversation is paused (a slot mapping
+    action's own messages are dropped), so this is where the emergency numbers reach a citizen
+    whose waiting hand-off :class:`ActionWatchHandoff` has just marked urgent: in the reply to
+    their own message, on their own channel. It changes no slot.
+    """
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if not tracker.is_paused() or not marked_urgent_now(tracker):
+            return []
+        with session_scope() as session:
+            handoff = handoffs.open_for(session, tracker.sender_id)
+            waiting = handoff is not None and handoff.status == "waiting"
+        if waiting:  # an agent who has taken it answers themselves
+            utter_urgent(dispatcher)
+        return []
 
 
 class ActionSessionStart(Action):

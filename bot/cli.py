@@ -5,6 +5,7 @@ development secrets to .env once), ``fingerprint`` (the training-data hash the M
 reuse a trained model), ``case`` (look one up, staff use), ``staff create|reset-password|list``
 (console accounts), ``dev-staff`` (a development console login, printed once),
 ``outbox``, ``dispatch``, ``drafts`` (notifications and form drafts: bot/outbox_commands.py),
+``audit verify`` (the audit log's hash chain, bot/audit.py),
 ``simulate``, ``telegram-poll`` (the channels: bot/channel_commands.py), and ``purge``,
 ``erase`` (retention and erasure, SPEC §8: bot/retention_commands.py).
 """
@@ -216,6 +217,17 @@ def cmd_dev_staff(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    """Walk the audit log's hash chain: OK (exit 0) or the first broken link (exit 1)."""
+    from bot import audit
+    from bot.db import session_scope
+
+    with session_scope() as session:
+        verdict = audit.verify(session)
+    print(verdict.describe())
+    return 0 if verdict.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="CivicLine commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -247,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     staff_sub.add_parser("list", help="every account").set_defaults(func=cmd_staff_list)
     sub.add_parser("dev-staff", help="development: make a console admin once, print its "
                    "login").set_defaults(func=cmd_dev_staff)
+    audit_parser = sub.add_parser("audit", help="the audit log: verify its hash chain")
+    audit_sub = audit_parser.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="report the first broken link (exit 1) or OK").set_defaults(
+        func=cmd_audit_verify)
     channel_commands.add_commands(sub)  # simulate, telegram-poll
     outbox_commands.add_commands(sub)  # outbox, dispatch, drafts
     retention_commands.add_commands(sub)  # purge, erase

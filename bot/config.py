@@ -208,3 +208,9 @@ def tunable(name: str, default: float) -> float:
         return float(raw) if raw else default
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def text_setting(name: str, default: str = "") -> str:
+    """A text knob (an allow-list, trusted proxies...) from the environment or `.env`, read on
+    each call like :func:`tunable`."""
+    return _env(name, _env_file_values(env_file_path()), default).strip()

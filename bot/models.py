@@ -10,6 +10,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -209,6 +210,20 @@ class AuditEntry(Base):
     action = Column(String(64), nullable=False)
     target = Column(String(128), nullable=True)
     detail = Column(JSON, nullable=False, default=dict)
+    # The hash chain (bot.audit): the previous entry's hash and this entry's own.
+    prev_hash = Column(String(64), nullable=True)
+    hash = Column(String(64), nullable=True)
+
+
+class AuditChainHead(Base):
+    """The audit chain's head: the last entry's id and hash. Its one row is also the lock that
+    serialises appends (bot.audit.record updates it first)."""
+
+    __tablename__ = "audit_chain_head"
+
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    last_id = Column(Integer, nullable=False, default=0)
+    last_hash = Column(String(64), nullable=False)
 
 
 # --- Hand-off to a person and the staff console (SPEC §5.6, §7) --------------------------------
@@ -250,14 +265,17 @@ class StaffSession(Base):
 
 
 class StaffLoginFailure(Base):
-    """One refused console login, counted per username and address for throttling."""
+    """One refused console login, counted per account, per address and per trusted device for
+    throttling (bot.staff)."""
 
     __tablename__ = "staff_login_failures"
 
     id = Column(Integer, primary_key=True)
     username = Column(String(64), nullable=False, index=True)
-    ip = Column(String(64), nullable=False)
+    ip = Column(String(64), nullable=False, index=True)
     at = Column(DateTime, nullable=False, default=utcnow)
+    # The trusted-device id when the attempt carried a valid device cookie, else NULL.
+    device = Column(String(32), nullable=True, index=True)
 
 
 class Handoff(Base):
@@ -516,3 +534,39 @@ class OptOutSuppression(Base):
     id = Column(Integer, primary_key=True)
     phone_hash = Column(String(64), unique=True, nullable=False)  # hex HMAC-SHA256 of E.164
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+# --- Abuse and cost control (SPEC §6, §7) ------------------------------------------------------
+
+
+class RateCounter(Base):
+    """One rate-limit counter in one time window, shared by every replica (bot.ratelimit).
+
+    ``key`` is a hash of what is counted (a sender, an address, the SMS budget), never the
+    phone number itself; rows are deleted once ``expires_at`` has passed.
+    """
+
+    __tablename__ = "rate_counters"
+
+    key = Column(String(64), primary_key=True)
+    window_start = Column(BigInteger, primary_key=True, autoincrement=False)  # epoch seconds
+    count = Column(Integer, nullable=False, default=0)
+    expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class HeldMessage(Base):
+    """An outbound SMS that was not sent: over the hourly budget or to a country not allowed.
+
+    Staff see these in the console (/console/held) and in `python -m bot outbox`.
+    """
+
+    __tablename__ = "held_messages"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    channel = Column(String(16), nullable=False, default="sms")
+    recipient = Column(String(20), nullable=False)  # E.164
+    country = Column(String(2), nullable=True)  # ISO 3166 code, when known
+    reason = Column(String(16), nullable=False)  # "budget" or "country"
+    segments = Column(Integer, nullable=False, default=1)
+    body = Column(Text, nullable=False)

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from bot import inbound
+from bot import inbound, ratelimit
 from bot.config import Settings, get_settings, tunable
 from bot.models import Person
 from bot.phones import mask
@@ -96,6 +96,17 @@ def run_sync(coroutine: Awaitable[T]) -> T:
         return pool.submit(asyncio.run, main()).result()
 
 
+class HeldBack(DeliveryError):
+    """Not sent, by policy: the country is not allowed, or the hourly SMS budget is spent
+    (bot.ratelimit; recorded for the console). Over budget is worth retrying next hour."""
+
+    def __init__(self, reason: str) -> None:
+        why = {"country": "the number's country is not in CIVICLINE_SMS_COUNTRIES",
+               "budget": "the hourly SMS budget is spent"}.get(reason, reason)
+        super().__init__(f"held back: {why}", retryable=reason == "budget")
+        self.reason = reason
+
+
 # --- SMS: Twilio REST ------------------------------------------------------------------------
 
 class TwilioSmsSender:
@@ -123,6 +134,9 @@ class TwilioSmsSender:
     def send_bodies(self, recipient: str, bodies: Sequence[str]) -> list[str]:
         from twilio.base.exceptions import TwilioRestException
 
+        held = ratelimit.hold_reason(recipient, list(bodies))  # allow-list and hourly budget
+        if held:
+            raise HeldBack(held)
         client = self.client()
         sids = []
         for body in bodies:

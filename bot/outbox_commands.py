@@ -2,6 +2,8 @@
 
 * ``outbox`` lists notifications, newest first (``--status failed`` for the ones that need an
   operator), and ``--retry ID`` / ``--retry-failed`` puts failed ones back in the queue.
+* ``outbox`` also counts the SMS held back by the hourly budget or the country allow-list
+  (``--held`` lists them; bot/ratelimit.py).
 * ``dispatch`` runs the dispatcher alone (``--once``: what is due now, then exit); the Rasa
   server runs one too unless ``CIVICLINE_DISPATCHER=off``.
 * ``drafts --purge`` deletes form drafts past their lifetime (``CIVICLINE_DRAFT_HOURS``).
@@ -37,7 +39,27 @@ def cmd_outbox(args: argparse.Namespace) -> int:
                   f"{row.channel or '-':8} {row.last_error or ''}")
         if not rows and not args.json:
             print("outbox: nothing" + (f" {args.status}" if args.status else ""))
+        if not args.json:
+            print_held(session, args.held, args.limit)
     return 0
+
+
+def print_held(session: Any, listing: bool, limit: int) -> None:
+    """The SMS held back by the budget or the country allow-list (bot.ratelimit)."""
+    import datetime as dt
+
+    from bot import ratelimit
+    from bot.models import utcnow
+    from bot.phones import mask
+
+    counts = ratelimit.held_counts(session, utcnow() - dt.timedelta(days=1))
+    print(f"held back (24 h): {counts.get('budget', 0)} over the hourly SMS budget, "
+          f"{counts.get('country', 0)} to a country not allowed"
+          + ("" if listing else " (--held lists them)"))
+    if listing:
+        for row in ratelimit.held_messages(session, limit):
+            print(f"held #{row.id:<5} {row.at:%Y-%m-%d %H:%M} {row.reason:8} "
+                  f"{mask(row.recipient)} {row.country or '?':2} {row.segments} message(s)")
 
 
 def cmd_dispatch(args: argparse.Namespace) -> int:
@@ -70,6 +92,8 @@ def add_commands(sub: Any) -> None:
     outbox.add_argument("--json", action="store_true", help="one JSON object per line")
     outbox.add_argument("--retry", type=int, metavar="ID", help="queue one failed row again")
     outbox.add_argument("--retry-failed", action="store_true", help="queue every failed row")
+    outbox.add_argument("--held", action="store_true",
+                        help="list the SMS held back (hourly budget, country allow-list)")
     outbox.set_defaults(func=cmd_outbox)
     dispatch = sub.add_parser("dispatch", help="send due notifications (runs until stopped)")
     dispatch.add_argument("--once", action="store_true", help="send what is due, then exit")

@@ -33,6 +33,7 @@ from bot.models import (
     FormDraft,
     Handoff,
     HandoffNote,
+    HeldMessage,
     InboundMessage,
     OutboxMessage,
     Person,
@@ -82,6 +83,8 @@ def purge(session: Session, older_than: dt.timedelta) -> dict[str, int]:
         ChannelState.updated_at < cutoff))
     counts["telegram button keys"] = _delete(session, delete(TelegramCallback).where(
         TelegramCallback.created_at < cutoff))
+    counts["held-back SMS"] = _delete(session, delete(HeldMessage).where(
+        HeldMessage.at < cutoff))
     return counts
 
 
@@ -185,6 +188,8 @@ def erase(session: Session, sender: str) -> Erasure:
     counts["notifications"] = _delete(session, delete(OutboxMessage).where(
         or_(OutboxMessage.case_id.in_(cases), of_person(OutboxMessage))))
     counts["cases"] = _delete(session, delete(Case).where(Case.id.in_(cases)))
+    counts["held-back SMS"] = _delete(session, delete(HeldMessage).where(
+        HeldMessage.recipient == phone)) if phone else 0
     counts["hand-off notes"] = _delete(session, delete(HandoffNote).where(
         HandoffNote.handoff_id.in_(handoffs)))
     counts["hand-offs"] = _delete(session, delete(Handoff).where(Handoff.id.in_(handoffs)))

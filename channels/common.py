@@ -62,9 +62,11 @@ def technical_problem(language: str | None) -> str:
 
 @dataclass
 class Turn:
-    """What a turn learnt before it failed: the person's language, for the apology."""
+    """What a turn learnt before it failed (the person's language, for the apology), and
+    whether it was only a rate-limit notice."""
 
     language: str | None = None
+    throttled: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from bot import inbound, sms
 from bot.forms import NOT_WAITING
 from bot.phones import mask, to_e164
 from bot.render import twiml_messages
+from channels import limits
 from channels.common import (
     Turn,
     answer_turn,
@@ -97,6 +98,10 @@ class SmsInput(InputChannel):
     async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], request: Request,
                    phone: str, sid: str, incoming: sms.IncomingSms, turn: Turn) -> list[str]:
         """Handle one SMS; the bodies to answer with. Failures propagate (see ``once``)."""
+        throttled = await limits.sms(phone, sid, incoming.body, incoming.opt_out_type)
+        if throttled is not None:
+            turn.throttled = True
+            return throttled
         waiting = await form_waiting(request, phone) if incoming.media else NOT_WAITING
         step, turn.language = await in_thread(begin_turn, inbound.SMS, phone, sid, sms.begin,
                                               incoming, waiting)

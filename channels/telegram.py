@@ -30,6 +30,7 @@ from bot.config import get_settings
 from bot.forms import NOT_WAITING
 from bot.phones import mask
 from bot.render import TelegramMessage
+from channels import limits
 from channels.common import (
     Turn,
     answer_turn,
@@ -116,7 +117,7 @@ class TelegramInput(InputChannel):
                 await self.deliver(user_id, update_id, apology)
                 logger.info("telegram: update %s not processed (%s)", update_id, mask(sender))
                 return response.json({"ok": True, "replies": [described(m) for m in apology]})
-            return response.json({"ok": True,
+            return response.json({"ok": True, **({"throttled": True} if turn.throttled else {}),
                                   "replies": [described(m) for m in handled.result or []]})
 
         return bp
@@ -138,6 +139,11 @@ class TelegramInput(InputChannel):
         """Handle one update and send the replies; returns them. Failures propagate (see
         ``channels.common.once``)."""
         sender = people.telegram_sender_id(user_id)
+        throttled = await limits.telegram(user_id, update_id)
+        if throttled is not None:
+            turn.throttled = True
+            await cls.deliver(user_id, update_id, throttled)
+            return throttled
         waiting = await form_waiting(request, sender) if with_media else NOT_WAITING
         step, turn.language = await in_thread(begin_turn, inbound.TELEGRAM, sender, update_id,
                                               telegram_chat.begin, update, waiting)

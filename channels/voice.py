@@ -24,6 +24,7 @@ from bot.config import get_settings
 from bot.forms import NOT_WAITING, Waiting
 from bot.phones import mask, to_e164
 from bot.render import empty_voice_response, render_transfer, render_wait
+from channels import limits
 from channels.common import (
     Turn,
     answer_turn,
@@ -136,6 +137,10 @@ class VoiceInput(InputChannel):
     async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str,
                    call: voice.CallInput, turn: Turn, waiting: Waiting = NOT_WAITING) -> str:
         """One call step's TwiML. Failures propagate (see ``channels.common.once``)."""
+        throttled = await limits.voice(sender, call.external_id)
+        if throttled is not None:
+            turn.throttled = True
+            return throttled
         step, language = await in_thread(begin_turn, inbound.VOICE, sender, call.external_id,
                                           voice.begin, call, waiting)
         turn.language = language or "en"

@@ -27,11 +27,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import select
 
-from bot import audit, handoffs, people, staff, staffed_hours
+from bot import audit, handoffs, people, ratelimit, staff, staffed_hours
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.language import SUPPORTED
-from bot.models import STAFF_ROLES, StaffUser, VerificationAttempt
+from bot.models import STAFF_ROLES, StaffUser, VerificationAttempt, utcnow
 from bot.offices import DAY_NAMES
 from server import conversations
 from server.api import InputError, in_thread
@@ -39,6 +39,9 @@ from server.api import InputError, in_thread
 HERE = Path(__file__).resolve().parent
 COOKIE = "civicline_staff"
 LOGIN_COOKIE = "civicline_login"
+DEVICE_COOKIE = "civicline_device"  # a trusted device (bot.staff): a year, login page only
+DEVICE_LIFETIME = 365 * 24 * 3600
+HSTS = "max-age=31536000; includeSubDomains"
 PREFIX = "/console"
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "ar": "Arabic"}
 CHANNEL_NAMES = {"sms": "SMS", "telegram": "Telegram", "voice": "Phone call", "rest": "Web"}
@@ -139,7 +142,8 @@ def _set_cookie(resp: response.HTTPResponse, name: str, value: str, path: str,
 
 
 def _client_ip(request: Request) -> str:
-    return (request.remote_addr or request.ip or "-")[:64]
+    """The caller's address; X-Forwarded-For only from CIVICLINE_TRUSTED_PROXIES."""
+    return ratelimit.client_address(request.ip, request.headers.get("x-forwarded-for"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -193,9 +197,9 @@ def staff_only(admin: bool = False) -> Callable:
     return decorate
 
 
-def _login(username: str, password: str, ip: str) -> staff.LoginResult:
+def _login(username: str, password: str, ip: str, device: str | None) -> staff.LoginResult:
     with session_scope() as session:
-        result = staff.login(session, username, password, ip)
+        result = staff.login(session, username, password, ip, device_cookie=device)
         name = staff.normalise_username(username)[:64] or "-"
         if result.token:
             audit.record(session, name, "staff.login", name, ip=ip)
@@ -352,6 +356,16 @@ def _remove_canned(actor: str, reply_id: int) -> None:
         audit.record(session, actor, "canned.remove", str(reply_id))
 
 
+def _held_data() -> dict[str, Any]:
+    """What the held-back SMS page shows: counts per reason (24 h) and the newest rows."""
+    with session_scope() as session:
+        counts = ratelimit.held_counts(session, utcnow() - dt.timedelta(days=1))
+        held = ratelimit.held_messages(session)
+        session.expunge_all()
+    return {"counts": counts, "held": held, "countries": sorted(ratelimit.allowed_countries()),
+            "budget": ratelimit.sms_budget()}
+
+
 # --- routes ------------------------------------------------------------------------------------
 
 
@@ -362,6 +376,13 @@ def _agent(request: Request):
 def add_routes(bp: Blueprint) -> None:
     """Attach the console's pages to the platform blueprint."""
     bp.static(f"{PREFIX}/static", str(HERE / "static"), name="console_static")
+
+    @bp.middleware("response")
+    async def strict_transport(request: Request, resp: response.HTTPResponse) -> None:
+        """HSTS on https responses (X-Forwarded-Proto only from a trusted proxy)."""
+        if resp is not None and ratelimit.is_https(
+                request.scheme, request.ip, request.headers.get("x-forwarded-proto")):
+            resp.headers["Strict-Transport-Security"] = HSTS
 
     @bp.get(f"{PREFIX}/login")
     async def login_form(request: Request) -> response.HTTPResponse:
@@ -384,7 +405,7 @@ def add_routes(bp: Blueprint) -> None:
         if not form_token or not hmac.compare_digest(form_token.encode(), cookie_token.encode()):
             return _login_page(request, 403, "The form expired. Please try again.", username)
         result = await in_thread(_login, username, request.form.get("password") or "",
-                                 _client_ip(request))
+                                 _client_ip(request), request.cookies.get(DEVICE_COOKIE))
         if result.problem == "throttled":
             minutes = -(-result.retry_after // 60)
             return _login_page(request, 429, f"Too many failed attempts. Try again in "
@@ -394,6 +415,9 @@ def add_routes(bp: Blueprint) -> None:
         resp = redirect(_safe_next(request.form.get("next")))
         _set_cookie(resp, COOKIE, result.token, PREFIX, int(staff.SESSION_LIFETIME.total_seconds()))
         del resp.cookies[LOGIN_COOKIE]
+        if result.device_token:
+            _set_cookie(resp, DEVICE_COOKIE, result.device_token, f"{PREFIX}/login",
+                        DEVICE_LIFETIME)
         return resp
 
     @bp.post(f"{PREFIX}/logout")
@@ -513,6 +537,11 @@ def add_routes(bp: Blueprint) -> None:
         status = 200 if result.delivery.delivered else 502
         return page("send.html", status, viewer=request.ctx.viewer, tasks=conversations.TASKS,
                     form={}, result=result, error=None)
+
+    @bp.get(f"{PREFIX}/held")
+    @staff_only()
+    async def held(request: Request) -> response.HTTPResponse:
+        return page("held.html", viewer=request.ctx.viewer, **await in_thread(_held_data))
 
     # --- administration ---
 

@@ -17,6 +17,7 @@ from sanic.request import Request
 
 from bot.config import ConfigError, get_settings
 from bot.limits import MAX_BODY_BYTES
+from channels import limits
 from server import api, console, dispatcher, handoff_api
 
 
@@ -68,7 +69,8 @@ class CivicLinePlatform(InputChannel):
         dispatcher.attach(bp)  # the outbox dispatcher runs as long as this server (SPEC §5.7)
 
         @bp.listener("before_server_start")
-        async def limits(app: Sanic, _loop: Any) -> None:
+        async def bound_input(app: Sanic, _loop: Any) -> None:
             bound_bodies(app)
 
+        limits.attach(bp)  # rate limits in front of the REST channel (SPEC §6)
         return bp

@@ -71,6 +71,13 @@ def base_env(database_url: str) -> dict[str, str]:
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONDONTWRITEBYTECODE="1",
+        # The shared stack serves the whole suite from 127.0.0.1, many turns a minute per
+        # sender: its abuse limits are set out of reach here; tests/test_abuse*.py set their own.
+        CIVICLINE_RATE_PER_SENDER="10000",
+        CIVICLINE_RATE_PER_ADDRESS="100000",
+        CIVICLINE_SMS_BUDGET_PER_HOUR="100000",
+        CIVICLINE_SMS_COUNTRIES="*",  # the demo data has Spanish, French and Moroccan numbers
+        CIVICLINE_LOGIN_FAILURES_PER_ADDRESS="100000",
     )
     return env
 

@@ -13,9 +13,15 @@ from rasa_sdk.events import (
     SessionStarted,
     SlotSet,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from actions.handoff import ActionHuman, ActionSessionStart, ActionWatchHandoff, when_back
+from actions.handoff import (
+    ActionHuman,
+    ActionSessionStart,
+    ActionValidateSlotMappings,
+    ActionWatchHandoff,
+    when_back,
+)
 from bot import handoffs, outbound, staffed_hours
 from bot.db import session_scope
 from bot.models import AuditEntry, Handoff
@@ -145,22 +151,24 @@ def paused(tracker: Any) -> Any:
 
 
 @pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str | None]]:
-    """What the actions send out of band: (phone, text, channel); "+1...0000" fails."""
-    calls: list[tuple[str, str, str | None]] = []
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """Every SMS handed to Twilio's REST API while the test runs: (number, bodies)."""
+    calls: list[tuple[str, list[str]]] = []
 
-    def send_to_person(session, person, message, channel=None):
-        if person.phone.endswith("0000"):
-            raise outbound.DeliveryError("Twilio refused the SMS (400, code 21610)")
-        calls.append((person.phone, message.text, channel))
+    def send_bodies(self, recipient, bodies):
+        calls.append((recipient, list(bodies)))
+        return []
 
-    monkeypatch.setattr(outbound, "send_to_person", send_to_person)
+    monkeypatch.setattr(outbound.TwilioSmsSender, "send_bodies", send_bodies)
     return calls
 
 
 def notes(sender: str = SENDER) -> list[str]:
     with session_scope() as session:
         return [n.text for n in handoffs.open_for(session, sender).notes]
+
+
+MARKED = SlotSet("urgency", "urgent")
 
 
 def test_distress_while_waiting_marks_the_hand_off_urgent(staffed: None, domain: dict,
@@ -170,29 +178,38 @@ def test_distress_while_waiting_marks_the_hand_off_urgent(staffed: None, domain:
     tracker = paused(make_tracker(domain, SENDER, "I want to kill myself",
                                   intent="request_human", entities=URGENT,
                                   slots={"language": "fr"}))
-    assert run(ActionWatchHandoff(), domain, tracker) == ([], [SlotSet("urgency", "urgent")])
+    assert run(ActionWatchHandoff(), domain, tracker) == ([], [MARKED])
     assert the_handoff().urgent
-    [(phone, text, channel)] = sent
-    assert (phone, channel) == (SENDER, "sms") and "911" in text and "988" in text
-    assert text.startswith("En cas de danger")  # in the person's language
-    assert notes() == ["The assistant sent the emergency numbers (911, 988)."]
+    assert notes() == ["The assistant gave the emergency numbers (911, 988) in the "
+                       "conversation."]
+    # The numbers are said in the conversation, by the validation step Rasa runs next (the
+    # one whose messages it keeps while paused), with the slot the watch has just set.
+    said = paused(make_tracker(domain, SENDER, "I want to kill myself", intent="request_human",
+                               entities=URGENT, slots={"language": "fr"}, after=[MARKED]))
+    messages, events = run(ActionValidateSlotMappings(), domain, said)
+    assert [details(m) for m in messages] == [
+        {"response": "utter_handoff_urgent", "emergency": "911", "crisis_line": "988"}]
+    assert events == []
     assert run(ActionWatchHandoff(), domain, tracker) == ([], [])  # once is enough
-    assert len(sent) == 1
+    assert sent == []  # never a new SMS to the number the sender claimed
     assert audit_actions() == ["handoff.open", "handoff.urgent"]
+    with session_scope() as session:  # and no second queue entry
+        assert session.scalar(select(func.count()).select_from(Handoff)
+                              .where(Handoff.sender_id == SENDER)) == 1
 
 
-def test_emergency_numbers_that_cannot_be_sent_are_noted(staffed: None, domain: dict,
-                                                         sent: list) -> None:
-    phone = "+15559990000"
-    run(ActionHuman(), domain, make_tracker(domain, phone, "a person please",
+def test_the_validation_step_is_silent_otherwise(staffed: None, domain: dict) -> None:
+    run(ActionHuman(), domain, make_tracker(domain, SENDER, "a person please",
                                             intent="request_human", slots={"language": "en"}))
-    tracker = paused(make_tracker(domain, phone, "I want to kill myself",
-                                  intent="request_human", entities=URGENT,
-                                  slots={"language": "en"}))
-    run(ActionWatchHandoff(), domain, tracker)
-    assert the_handoff(phone).urgent and sent == []
-    assert notes(phone) == ["The assistant could not send the emergency numbers: Twilio "
-                            "refused the SMS (400, code 21610)"]
+    not_marked = paused(make_tracker(domain, SENDER, "hello", intent="greet",
+                                     slots={"language": "en"}))
+    assert run(ActionValidateSlotMappings(), domain, not_marked) == ([], [])
+    marked_before = paused(make_tracker(domain, SENDER, "hello", intent="greet",
+                                        slots={"language": "en"}, before=[MARKED]))
+    assert run(ActionValidateSlotMappings(), domain, marked_before) == ([], [])
+    not_paused = make_tracker(domain, SENDER, "help", intent="request_human",
+                              slots={"language": "en"}, after=[MARKED])
+    assert run(ActionValidateSlotMappings(), domain, not_paused) == ([], [])
 
 
 def test_watch_does_nothing_unless_paused_and_urgent(staffed: None, domain: dict) -> None:

@@ -200,15 +200,17 @@ def test_distress_while_waiting_marks_it_urgent(stack: Stack) -> None:
     phone = new_phone()
     _, handoff = ask_for_a_person(stack, phone, "je veux parler à une personne")
     assert handoff["urgent"] is False
-    assert stack.texts(phone, "je veux me suicider") == []  # the bot stays quiet, but:
-    [numbers] = sms_to(stack, phone)  # the emergency numbers go out at once, by SMS
+    # The bot is paused, but the emergency numbers are given at once, in the conversation
+    # itself (here the REST reply), never as a new SMS to the number the sender claimed.
+    [numbers] = stack.texts(phone, "je veux me suicider")
     assert "911" in numbers and detect(numbers).language == "fr"  # the region's, in French
+    assert sms_to(stack, phone) == []
     status, detail = stack.api("GET", f"/api/handoffs/{handoff['id']}")
     assert status == 200 and detail["urgent"] is True
-    assert ("note", "The assistant sent the emergency numbers (911, 988).") in [
-        (e["kind"], e["text"]) for e in detail["transcript"]]
-    assert stack.texts(phone, "je veux me suicider") == []
-    assert len(sms_to(stack, phone)) == 1  # told once
+    assert ("note", "The assistant gave the emergency numbers (911, 988) in the "
+                    "conversation.") in [(e["kind"], e["text"]) for e in detail["transcript"]]
+    assert stack.texts(phone, "je veux me suicider") == []  # told once
+    assert sms_to(stack, phone) == []
 
 
 def test_staff_send_a_citizen_to_the_bot_by_sms(stack: Stack) -> None:
