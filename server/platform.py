@@ -13,7 +13,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
-from server import api, console, dispatcher, handoff_api
+from server import api, console, dispatcher, handoff_api, turn_guard
 
 
 class CivicLinePlatform(InputChannel):
@@ -36,4 +36,5 @@ class CivicLinePlatform(InputChannel):
         handoff_api.add_routes(bp)
         console.add_routes(bp)
         dispatcher.attach(bp)  # the outbox dispatcher runs as long as this server (SPEC §5.7)
+        turn_guard.attach(bp)  # a turn that still runs away never silences the next one
         return bp
