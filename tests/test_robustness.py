@@ -126,7 +126,9 @@ def _pieces(variation: dict[str, Any]) -> list[str]:
     """The literal parts of a response variation (text around placeholders, button titles)."""
     parts = _PLACEHOLDER.split(str(variation.get("text") or ""))
     parts += [str(b.get("title") or "") for b in variation.get("buttons") or []]
-    return [sms_text(p).strip() for p in parts if len(p.strip()) >= 4]
+    # Only parts with words tell a language ("31/12/1980." alone, around a placeholder, does not).
+    return [sms_text(p).strip() for p in parts
+            if sum(ch.isalpha() for ch in p) >= 4]
 
 
 @dataclass
