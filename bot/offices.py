@@ -43,11 +43,11 @@ def get(session: Session, slug: str) -> Office | None:
 
 
 def match_by_name(session: Session, text: str) -> Office | None:
-    """The office a message names ("city hall", "la mairie", "riverside"), if any.
+    """The office a message names ("city hall", "la mairie", "riverside", "oak road"), if any.
 
-    Each office is known by its names and keywords in every language; words shared by several
-    offices ("Riverton", "centre") say nothing and are ignored. A phrase keyword ("town hall")
-    counts double.
+    Each office is known by its names, keywords (areas people name included) and address in
+    every language; words shared by several offices ("Riverton", "centre") say nothing and are
+    ignored. A phrase keyword ("town hall") counts double.
     """
     tokens = words(text)
     joined = " ".join(tokens)
@@ -55,7 +55,7 @@ def match_by_name(session: Session, text: str) -> Office | None:
     vocab: dict[int, set[str]] = {}
     phrases: dict[int, set[str]] = {}
     for office in candidates:
-        terms = [*(office.names or {}).values()]
+        terms = [*(office.names or {}).values(), office.address]
         for keywords in (office.keywords or {}).values():
             terms.extend(keywords)
         vocab[office.id] = {w for term in terms for w in words(term) if len(w) > 2}

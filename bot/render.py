@@ -3,6 +3,11 @@
 A bot turn is a list of :class:`BotMessage` (text, buttons, maybe an image, and the response's
 ``metadata`` markers from the domain). It becomes:
 
+* **Every text medium**: a turn is at most :data:`MAX_TURN_MESSAGES` messages (SPEC §1.1, the
+  SMS budget). The dialogue never produces more; if something still does, :func:`capped`
+  keeps the first ones and the last (the question) and logs a warning. The options a bare
+  number picks are those of the turn's *last* message with buttons (:func:`last_options`):
+  numbering never runs on across messages.
 * **SMS**: buttons as a numbered list inside the same message ("1. My application"); the turn's
   options are returned so the channel can remember them and turn a reply "1" into the payload.
   Typographic punctuation with a GSM-7 twin is replaced by it (’ -> ', – -> -), so Spanish and
@@ -30,6 +35,7 @@ A bot turn is a list of :class:`BotMessage` (text, buttons, maybe an image, and 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +52,11 @@ from bot.offices import DAY_NAMES, DAY_SHORT
 from bot.references import normalise_digits
 from bot.sms_encoding import MAX_SEGMENTS, segments
 
+logger = logging.getLogger(__name__)
+
 Option = tuple[str, str]  # (title, payload)
+# At most this many messages answer one user message, on every channel (SPEC §1.1).
+MAX_TURN_MESSAGES = 3
 
 EXPECTS_REFERENCE = "reference"
 EXPECTS_DATE = "date"
@@ -112,6 +122,27 @@ _NOT_VALUES = frozenset({"text", "timestamp", "utter_action", "template", "respo
 def turn_options(messages: Iterable[BotMessage]) -> list[Option]:
     """The turn's buttons in order: what "1", "2", … refer to (numbering runs across messages)."""
     return [button for message in messages for button in message.buttons]
+
+
+def capped(messages: Sequence[BotMessage], limit: int = MAX_TURN_MESSAGES
+           ) -> list[BotMessage]:
+    """The turn as sent: repeats of the same message dropped, and at most ``limit`` messages
+    (the first ones and the last, which holds the question). More is a bug in the dialogue
+    (a turn that ran away), so it is logged as a warning."""
+    unique: list[BotMessage] = []
+    for message in messages:
+        if message not in unique:
+            unique.append(message)
+    if len(unique) > limit:
+        logger.warning("a turn of %d messages (%d different) was cut to %d",
+                       len(messages), len(unique), limit)
+        unique = [*unique[:limit - 1], unique[-1]]
+    return unique
+
+
+def last_options(messages: Sequence[BotMessage]) -> list[Option]:
+    """The buttons of the turn's last message that has any: what "1", "2", … pick."""
+    return next((list(m.buttons) for m in reversed(messages) if m.buttons), [])
 
 
 def turn_expects(messages: Sequence[BotMessage]) -> str | None:
@@ -222,16 +253,24 @@ class SmsReply:
 
 
 def render_sms(messages: Sequence[BotMessage]) -> SmsReply:
-    """A bot turn as SMS bodies (as few as fit the budget) and its numbered options."""
+    """A bot turn as SMS bodies (as few as fit the budget, never more than
+    :data:`MAX_TURN_MESSAGES`) and its numbered options: the last message's buttons, numbered
+    from 1 (an earlier message's buttons are not listed)."""
+    messages = capped(messages)
+    with_options = max((i for i, m in enumerate(messages) if m.buttons), default=-1)
     blocks: list[str] = []
-    number = 1
-    for message in messages:
-        block = sms_block(message, number)
-        number += len(message.buttons)
+    for index, message in enumerate(messages):
+        shown = message if index == with_options else BotMessage(message.text,
+                                                                  image=message.image)
+        block = sms_block(shown)
         if block:
             blocks.append(block)
     bodies = _pack([("\n" if i else "", block) for i, block in enumerate(blocks)])
-    return SmsReply(bodies=bodies, options=turn_options(messages))
+    if len(bodies) > MAX_TURN_MESSAGES:
+        logger.warning("an SMS turn of %d bodies was cut to %d", len(bodies),
+                       MAX_TURN_MESSAGES)
+        bodies = bodies[:MAX_TURN_MESSAGES]
+    return SmsReply(bodies=bodies, options=last_options(messages))
 
 
 def twiml_messages(bodies: Iterable[str]) -> str:
@@ -311,7 +350,7 @@ def render_telegram(messages: Sequence[BotMessage], key_for: Callable[[str], int
     number" key under a date-of-birth question: the other way to prove who they are (§5.1).
     """
     rendered: list[TelegramMessage] = []
-    for message in messages:
+    for message in capped(messages):
         text = "\n".join(part for part in (message.text, message.image) if part)
         if not text and message.buttons:
             text = "…"
@@ -324,6 +363,10 @@ def render_telegram(messages: Sequence[BotMessage], key_for: Callable[[str], int
         contact = (contact_label if message.expects == EXPECTS_DATE and not buttons
                    else None)
         rendered.append(TelegramMessage(chunks[-1], buttons, contact))
+    if len(rendered) > MAX_TURN_MESSAGES:  # a text over 3 x 4096 units: not a reply
+        logger.warning("a Telegram turn of %d messages was cut to %d", len(rendered),
+                       MAX_TURN_MESSAGES)
+        rendered = rendered[:MAX_TURN_MESSAGES]
     return rendered
 
 

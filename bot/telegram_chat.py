@@ -2,7 +2,8 @@
 checks the secret token, parses the update with python-telegram-bot, dedupes and calls Rasa;
 the decisions are here.
 
-Handled: text (commands ``/start``, ``/help``, ``/language``, ``/menu``), button presses
+Handled: text (commands ``/start``, ``/help``, ``/language``, ``/menu``; a bare number picks
+that button of the last message, as on SMS), button presses
 (callback queries, always answered), a shared contact (the person's *own* contact verifies
 their phone, :func:`bot.people.link_telegram_contact`), photos and files (kept as a reference,
 politely declined: no form takes them yet). Edits and every other kind of update are ignored.
@@ -22,7 +23,15 @@ from bot import inbound, people, texts
 from bot.forms import NOT_WAITING, Waiting
 from bot.models import Person
 from bot.phones import to_e164
-from bot.render import CALLBACK_KEY_PREFIX, BotMessage, TelegramMessage, render_telegram
+from bot.render import (
+    CALLBACK_KEY_PREFIX,
+    BotMessage,
+    TelegramMessage,
+    capped,
+    last_options,
+    pick_option,
+    render_telegram,
+)
 
 # Telegram commands, as Rasa payloads: /start greets with the menu (SPEC §6.2).
 COMMANDS = {
@@ -155,6 +164,9 @@ def begin(session: Session, person: Person, update: Update,
             return TelegramStep(ask=COMMANDS[command])
         if inbound.is_menu(message.text):
             return TelegramStep(ask=inbound.MENU_PAYLOAD)
+        payload = pick_option(message.text, inbound.options(session, person, inbound.TELEGRAM))
+        if payload:  # "2": the second button of the last message, as on SMS
+            return TelegramStep(ask=payload)
         text = inbound.user_text(message.text)
         return TelegramStep(ask=text) if text else TelegramStep(
             [TelegramMessage(texts.text("utter_text_only", language))])
@@ -188,7 +200,9 @@ def _contact(session: Session, person: Person, message: Message) -> TelegramStep
 
 def answer(session: Session, person: Person, messages: Sequence[BotMessage]
            ) -> list[TelegramMessage]:
-    """Rasa's answer as Telegram messages (long payloads get short keys in the database)."""
+    """Rasa's answer as Telegram messages (long payloads get short keys in the database);
+    the last message's buttons are remembered, so a typed "2" picks the second."""
+    inbound.remember(session, person, inbound.TELEGRAM, last_options(capped(messages)))
     label = None if person.phone_verified else texts.text("utter_tg_share_phone",
                                                           person.language)
     return render_telegram(messages, lambda payload: inbound.callback_key(session, payload),

@@ -18,7 +18,7 @@ from sanic.request import Request
 from bot.config import ConfigError, get_settings
 from bot.limits import MAX_BODY_BYTES
 from channels import limits
-from server import api, console, dispatcher, handoff_api
+from server import api, console, dispatcher, handoff_api, turn_guard
 
 
 def require_settings() -> None:
@@ -73,4 +73,5 @@ class CivicLinePlatform(InputChannel):
             bound_bodies(app)
 
         limits.attach(bp)  # rate limits in front of the REST channel (SPEC §6)
+        turn_guard.attach(bp)  # a turn that still runs away never silences the next one
         return bp

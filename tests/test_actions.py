@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecuted, ActiveLoop, SlotSet
+from rasa_sdk.events import ActionExecuted, ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
@@ -578,7 +578,8 @@ def test_which_offices_are_open_on_a_day(database: str, domain: dict, text: str)
         expected = {"response": "utter_no_office_open_on_day",
                     "day": ENGLISH_DAYS[day.weekday()]}
     assert [details(m) for m in messages] == [expected]
-    assert slot_events(events) == {"office": None, "awaiting": None}
+    # Several offices: none remembered; a follow-up ("and tomorrow?") is still heard.
+    assert slot_events(events) == {"office": None, "awaiting": "office"}
 
 
 def test_nothing_is_open_on_sunday(database: str, domain: dict) -> None:
@@ -608,7 +609,9 @@ def test_a_named_office(database: str, domain: dict, text: str, language: str,
                         expected: dict) -> None:
     messages, events = find_office(domain, text, language)
     assert [details(m) for m in messages] == [{"response": "utter_office_details", **expected}]
-    assert slot_events(events) == {"office": None, "awaiting": None}
+    remembered = slot_events(events)
+    assert remembered["awaiting"] == "office"  # for a follow-up: "and on Saturday?"
+    assert OFFICE_ADDRESSES[remembered["office"]] == expected["address"]
 
 
 def test_an_office_from_the_slot(database: str, domain: dict) -> None:
@@ -648,7 +651,7 @@ def test_offices_for_a_service(database: str, domain: dict) -> None:
         {"title": "Riverton City Hall", "payload": '/find_office{"office": "city_hall"}'},
         {"title": "North Community Service Centre",
          "payload": '/find_office{"office": "north_centre"}'}]
-    assert slot_events(events) == {"awaiting": "office"}
+    assert slot_events(events) == {"office": None, "awaiting": "office"}
 
 
 def test_the_only_office_for_a_service(database: str, domain: dict) -> None:
@@ -665,7 +668,82 @@ def test_which_office_when_nothing_matches(database: str, domain: dict) -> None:
     assert [b["title"] for b in messages[0]["buttons"]] == [
         "Ayuntamiento de Riverton", "Centro de Servicios Comunitarios Norte",
         "Centro de Servicios Riverside"]
-    assert slot_events(events) == {"awaiting": "office"}
+    assert slot_events(events) == {"office": None, "awaiting": "office"}
+
+
+# Follow-ups and the nearest office (issue 9).
+
+def follow_up(domain: dict, text: str, language: str, slots: dict[str, Any],
+              before: list[dict] | None = None):
+    tracker = make_tracker(domain, STRANGER, text, intent="inform", before=before,
+                           slots={"language": language, **slots})
+    return run(ActionFindOffice(), domain, tracker)
+
+
+@pytest.mark.parametrize(("text", "language", "day"), [
+    ("y el sábado?", "es", "sábado"), ("et samedi ?", "fr", "samedi"),
+    ("what about saturday?", "en", "Saturday"), ("وماذا عن السبت؟", "ar", "السبت")])
+def test_a_day_after_an_office_answer_is_about_that_office(
+        database: str, domain: dict, text: str, language: str, day: str) -> None:
+    # Saturdays are never holidays in the data: City Hall opens 09:00-12:00 on every one.
+    messages, events = follow_up(domain, text, language,
+                                 {"office": "city_hall", "awaiting": "office"})
+    [message] = messages
+    assert message["response"] == "utter_office_open_on_day"
+    assert (message["day"], message["hours"]) == (day, "09:00-12:00")
+    assert slot_events(events) == {"office": "city_hall", "awaiting": "office"}
+
+
+def test_a_day_after_an_answer_about_every_office_is_about_every_office(
+        database: str, domain: dict) -> None:
+    messages, _ = follow_up(domain, "and on sunday?", "en", {"awaiting": "office"})
+    assert [details(m) for m in messages] == [
+        {"response": "utter_no_office_open_on_day", "day": "Sunday"}]
+
+
+def test_a_named_office_wins_over_the_remembered_one(database: str, domain: dict) -> None:
+    messages, events = follow_up(domain, "and riverside on saturday?", "en",
+                                 {"office": "city_hall", "awaiting": "office"})
+    assert messages[0]["name"] == "Riverside Service Hub"
+    assert slot_events(events)["office"] == "riverside_hub"
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("where is the nearest office", "en"), ("donde esta la oficina mas cercana", "es"),
+    ("le bureau le plus proche", "fr"), ("أين أقرب مكتب", "ar")])
+def test_the_nearest_office_asks_where_the_person_is(database: str, domain: dict, text: str,
+                                                      language: str) -> None:
+    messages, events = find_office(domain, text, language)
+    assert responses(messages) == ["utter_ask_where_you_are"]
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert [t.rsplit(" (", 1)[1] for t in titles] == [
+        "1 Main Square)", "45 Oak Road)", "12 River Street)"]
+    assert slot_events(events) == {"office": None, "awaiting": "office"}
+
+
+ASKED_WHERE = [ActionExecuted("action_find_office"),
+               {"event": "bot", "text": "Which street or area are you in?", "timestamp": None,
+                "metadata": {"utter_action": "utter_ask_where_you_are"}}]
+
+
+@pytest.mark.parametrize(("text", "language", "slug"), [
+    ("i'm on oak road", "en", "north_centre"), ("vivo en el centro de la ciudad", "es",
+                                                "city_hall"),
+    ("j'habite près de river street", "fr", "riverside_hub"),
+    ("أنا في وسط المدينة", "ar", "city_hall")])
+def test_where_the_person_is_finds_the_office(database: str, domain: dict, text: str,
+                                              language: str, slug: str) -> None:
+    messages, _ = follow_up(domain, text, language, {"awaiting": "office"}, before=ASKED_WHERE)
+    assert responses(messages) == ["utter_office_details"]
+    assert messages[0]["address"] == OFFICE_ADDRESSES[slug]
+
+
+def test_an_unknown_place_lists_every_office_with_its_address(database: str,
+                                                              domain: dict) -> None:
+    messages, _ = follow_up(domain, "near the bus station", "en", {"awaiting": "office"},
+                            before=ASKED_WHERE)
+    assert responses(messages) == ["utter_ask_which_office"]  # not "where are you?" again
+    assert messages[0]["buttons"][1]["title"] == "North Community Service Centre (45 Oak Road)"
 
 
 # --- Digital help -----------------------------------------------------------------------------
@@ -771,7 +849,51 @@ def fallback_tracker(domain: dict, intents_before: list[str]) -> Tracker:
 def test_fallback(database: str, domain: dict, before: list[str], response: str) -> None:
     messages, events = run(ActionFallback(), domain, fallback_tracker(domain, before))
     assert responses(messages) == [response]
-    assert events == []
+    # The turn always ends: Rasa listens next (never the fallback again, issue 9).
+    assert events[-1] == FollowupAction("action_listen")
+    assert slot_events(events) == ({"awaiting": "human"} if response == "utter_offer_human"
+                                   else {})
+
+
+def missed_turn(text: str, intent: str) -> list[dict]:
+    """A turn the assistant did not get (whatever fell back: NLU or the policies)."""
+    return [ActionExecuted("action_listen"), user_event(text, intent),
+            ActionExecuted("action_fallback"),
+            {"event": "bot", "text": "Sorry, I did not get that.", "timestamp": None,
+             "metadata": {"utter_action": "utter_rephrase"}}]
+
+
+def test_misses_the_policies_fell_back_on_count_too(database: str, domain: dict) -> None:
+    # "ok", then "yes": NLU understood both (affirm), the policies had nothing to do with them.
+    tracker = make_tracker(domain, STRANGER, "yes", intent="affirm",
+                           before=missed_turn("ok", "affirm"), slots={"language": "en"})
+    messages, events = run(ActionFallback(), domain, tracker)
+    assert responses(messages) == ["utter_offer_human"]
+    assert events == [SlotSet("awaiting", "human"), FollowupAction("action_listen")]
+
+
+def test_a_turn_already_answered_just_ends(database: str, domain: dict) -> None:
+    # "y el sábado?" was answered; the policies then did not know what comes next.
+    answered = [ActionExecuted("action_find_office"),
+                {"event": "bot", "text": "Open on Saturday.", "timestamp": None,
+                 "metadata": {"utter_action": "utter_offices_open_on_day"}}]
+    tracker = make_tracker(domain, STRANGER, "y el sábado?", intent="inform",
+                           before=missed_turn("blorp", "nlu_fallback"), after=answered,
+                           slots={"language": "es"})
+    messages, events = run(ActionFallback(), domain, tracker)
+    assert messages == []
+    assert events == [FollowupAction("action_listen")]
+
+
+def test_an_answered_turn_is_not_a_miss(database: str, domain: dict) -> None:
+    answered = [ActionExecuted("action_listen"), user_event("y el sábado?", "inform"),
+                ActionExecuted("action_find_office"),
+                {"event": "bot", "text": "Open on Saturday.", "timestamp": None},
+                ActionExecuted("action_fallback")]
+    tracker = make_tracker(domain, STRANGER, "blorp", intent="nlu_fallback", before=answered,
+                           slots={"language": "es"})
+    messages, _ = run(ActionFallback(), domain, tracker)
+    assert responses(messages) == ["utter_rephrase"]
 
 
 def test_cancel_clears_the_form(database: str, domain: dict) -> None:

@@ -46,10 +46,13 @@ def test_buttons_become_a_numbered_list_in_the_same_message() -> None:
     assert reply.options == list(MENU)
 
 
-def test_numbering_runs_across_the_messages_of_a_turn() -> None:
+def test_only_the_last_message_s_buttons_are_numbered() -> None:
+    # Numbering never runs on across messages (issue 9: a runaway turn numbered up to 70).
     reply = render_sms([BotMessage("A", MENU[:1]), BotMessage("B", MENU[1:])])
-    assert reply.bodies == ["A\n1. My application\nB\n2. Talk to a person"]
-    assert pick_option("2", reply.options) == "/request_human"
+    assert reply.bodies == ["A\nB\n1. Talk to a person"]
+    assert reply.options == [MENU[1]]
+    assert pick_option("1", reply.options) == "/request_human"
+    assert pick_option("2", reply.options) is None
 
 
 @pytest.mark.parametrize(("reply", "expected"), [
