@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "results" / "distress-report.md"
 HELD_OUT = DATA_DIR / "heldout.yml"
 FRESH = DATA_DIR / "fresh.yml"  # written after tuning on HELD_OUT; its misses studied since
-FRESH2 = DATA_DIR / "fresh2.yml"  # written before train.yml was broadened; never tuned on
+FRESH2 = DATA_DIR / "fresh2.yml"  # written before the second broadening; its misses seen since
+FRESH3 = DATA_DIR / "fresh3.yml"  # written before the third broadening; measured once, at the end
 # Recall and false alarms on the later sets before train.yml was broadened (commit c0bf592, the
 # detector of 2334bc6), measured with this script: (found, positives, false alarms, ordinary).
 BEFORE = {
@@ -31,6 +32,18 @@ BEFORE = {
     "fresh2.yml": {"en": (23, 24, 1, 20), "es": (21, 24, 1, 20), "fr": (23, 24, 2, 20),
                    "ar": (21, 24, 2, 20)},
 }
+# The same counts at the start of the third round (main at 09fefe6, before f33ca69 broadened
+# train.yml by the kinds of fresh2.yml's misses).
+ROUND3_BEFORE = {
+    "fresh.yml": {"en": (23, 24, 0, 10), "es": (24, 24, 0, 10), "fr": (24, 24, 1, 10),
+                  "ar": (24, 24, 0, 10)},
+    "fresh2.yml": {"en": (24, 24, 2, 20), "es": (22, 24, 0, 20), "fr": (24, 24, 2, 20),
+                   "ar": (22, 24, 1, 20)},
+}
+# Whether a set's misses or false alarms have been looked at when writing train.yml.
+SEEN = {"heldout.yml": "tuned on", "fresh.yml": "seen (misses studied)",
+        "fresh2.yml": "seen (misses studied in round 3)",
+        "fresh3.yml": "untouched: measured once"}
 FRESH_SETS = (
     (FRESH, "A second held-out set: fresh.yml (its kinds of misses studied since)", [
         "Written after the word lists and the model's settings were tuned on `heldout.yml`,",
@@ -41,7 +54,7 @@ FRESH_SETS = (
         "\"after\" column here is no longer an untouched estimate: 24 positives (4 per kind)",
         "and 10 ordinary messages per language.",
     ]),
-    (FRESH2, "A third, untouched held-out set: fresh2.yml", [
+    (FRESH2, "A third held-out set: fresh2.yml (seen in round 3)", [
         "Written and committed (c0bf592) before `train.yml` was broadened, in wordings of its",
         "own (indirect, SMS spelling, no accents, Darija in both scripts, Egyptian and",
         "Levantine). Measured before and after the broadening; nothing was tuned on it, so the",
@@ -53,6 +66,23 @@ FRESH_SETS = (
         "with \"perdón por todo\", a drooping face, \"بنام في الشارع\") were removed, not added.",
         "No positive is in `train.yml`; three ordinary messages (the neighbour's dog barking at",
         "night, en/es/fr) happen to be negatives there too, written independently earlier.",
+        "Third round: its four remaining misses (a farewell note with an apology, a stroke's",
+        "crooked face, Darija \"كيقيسني\", Egyptian \"بنام في الشارع\") were studied by kind",
+        "and `train.yml` broadened with other wordings of those kinds (f33ca69), so the \"now\"",
+        "column is no longer an untouched estimate.",
+    ]),
+    (FRESH3, "A fourth, larger untouched held-out set: fresh3.yml", [
+        "Written and committed on its own (143f86f) before the third broadening of `train.yml`",
+        "and before the detector was run on it: 48 positives per language (8 per kind; housing",
+        "is 4 evictions and 4 people without a roof) and 40 ordinary or near-miss messages per",
+        "language (figurative \"kill\"/\"dying\", service questions about food banks and",
+        "shelters, a dead phone), in SMS spelling, without accents, colloquial es/fr, Darija in",
+        "both scripts, Egyptian, Levantine and standard Arabic. Measured ONCE, after the",
+        "broadening, with nothing changed afterwards: this is the honest estimate. One message",
+        "is 2.1 points of recall. Before the commit, two positives that matched `train.yml`",
+        "word for word were rewritten (a check, not a measurement); two ordinary messages (a",
+        "broken park bench, es/fr) are negatives in `train.yml` too, written independently.",
+        "No \"before\" column: it was never measured before.",
     ]),
 )
 RECALL_TARGET = 0.95
@@ -208,27 +238,54 @@ def render(rows: dict[str, Row], trained: float, per_message: float, messages: i
     lines += ["", "## False alarms", ""]
     lines += [f"- {language}: {text}" for language, text in alarms] or ["(none)"]
     lines.append("")
+    lines += render_summary(rows, fresh or {})
     for path, title, description in FRESH_SETS:
         rows_of_set = (fresh or {}).get(path.name) or evaluate_fresh(path)
         lines += render_fresh(rows_of_set, path, title, description)
     return "\n".join(lines)
 
 
+def render_summary(rows: dict[str, Row], fresh: dict[str, dict[str, Row]]) -> list[str]:
+    """Every set and language in one table, saying which sets were seen while tuning."""
+    lines = ["## All sets now", "",
+             "Recall on each set's positives; false alarms on its ordinary messages (for",
+             "`heldout.yml`: all NLU examples plus its ordinary answers).", "",
+             "| set | seen? | language | recall | false alarms |", "|---|---|---|---|---|"]
+    sets = [(HELD_OUT.name, rows)] + [
+        (path.name, fresh.get(path.name) or evaluate_fresh(path)) for path, _, _ in FRESH_SETS]
+    for name, by_language in sets:
+        for language in LANGUAGES:
+            row = by_language[language]
+            lines.append(f"| {name} | {SEEN.get(name, '')} | {language} | {row.found}/"
+                         f"{row.positives} = {percent(row.recall)} | {row.false_alarms}/"
+                         f"{row.negatives} = {percent(row.false_alarm_rate)} |")
+    return [*lines, ""]
+
+
 def render_fresh(rows: dict[str, Row], path: Path = FRESH, title: str = "",
                  description: tuple[str, ...] | list[str] = ()) -> list[str]:
     """A later set's table, before the training data was broadened and now."""
     before = BEFORE.get(path.name, {})
+    round3 = ROUND3_BEFORE.get(path.name, {})
     lines = [f"## {title or path.name}", "", *description, "",
-             "| language | positives | recall before | recall now | ordinary "
-             "| false alarms before | false alarms now |",
-             "|---|---|---|---|---|---|---|"]
+             "| language | positives | recall first measured | recall before round 3 "
+             "| recall now | ordinary | false alarms first | false alarms before round 3 "
+             "| false alarms now |",
+             "|---|---|---|---|---|---|---|---|---|"]
+
+    def cells(counts: dict[str, tuple[int, int, int, int]], language: str) -> tuple[str, str]:
+        if language not in counts:
+            return "-", "-"
+        found, positives, alarms, _ = counts[language]
+        return percent(found / positives), str(alarms)
+
     for language in LANGUAGES:
         row = rows[language]
-        found, positives, alarms, _ = before.get(language, (0, 0, 0, 0))
-        recall_before = percent(found / positives) if positives else "-"
-        lines.append(f"| {language} | {row.positives} | {recall_before} | "
-                     f"{percent(row.recall)} | {row.negatives} | {alarms} | "
-                     f"{row.false_alarms} |")
+        recall_first, alarms_first = cells(before, language)
+        recall_round3, alarms_round3 = cells(round3, language)
+        lines.append(f"| {language} | {row.positives} | {recall_first} | {recall_round3} | "
+                     f"{percent(row.recall)} | {row.negatives} | {alarms_first} | "
+                     f"{alarms_round3} | {row.false_alarms} |")
     lines += ["", "Missed:", ""]
     lines += [f"- {language}: {text}" for language, row in rows.items() for text in row.missed]
     lines += ["", "False alarms:", ""]
