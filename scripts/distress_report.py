@@ -83,6 +83,18 @@ FRESH_SETS = (
         "word for word were rewritten (a check, not a measurement); two ordinary messages (a",
         "broken park bench, es/fr) are negatives in `train.yml` too, written independently.",
         "No \"before\" column: it was never measured before.",
+        "",
+        "What that single measurement says (nothing was changed after it): recall meets the",
+        "95 % target in en, es and fr but not in ar (89.6 %: Egyptian and Levantine wordings",
+        "of a locked door, an empty fridge, bread and water, a sting, \"nobody would notice if",
+        "I died\"). And the false alarms on its ordinary messages, 12.5-22.5 %, are far above",
+        "the 1 % met on the NLU examples: the model has learnt the NLU data's own wordings",
+        "(its training negatives) more than what ordinary talk is, so new everyday wordings (a",
+        "broken lift, a parking fine, a dead phone, \"vivement le week-end\") often score",
+        "above the threshold. The set's negatives lean to near misses, so its rate is a",
+        "pessimistic bound; the cross-validated NLU rate above (about 1-2 %) is the",
+        "optimistic one. Issue 9's false-alarm target is therefore NOT shown to hold for",
+        "new ordinary messages.",
     ]),
 )
 RECALL_TARGET = 0.95
@@ -165,6 +177,25 @@ def evaluate_fresh(path: Path = FRESH) -> dict[str, Row]:
     return dict(rows)
 
 
+def nlu_cross_validated(folds: int = 5) -> dict[str, tuple[int, int]]:
+    """False alarms on NLU examples the model did NOT train on: (alarms, examples) per language.
+    The NLU examples are training negatives, so the main table's false-alarm rate is measured
+    on seen text; here each fifth is scored by a model trained on train.yml and the other four
+    fifths (word lists unchanged)."""
+    written = distress_model.load_examples(DATA_DIR / "train.yml")
+    nlu = distress_model.nlu_examples()
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for fold in range(folds):
+        kept = [e for i, e in enumerate(nlu) if i % folds != fold]
+        model = distress_model.DistressModel(written + kept)
+        for example in nlu[fold::folds]:
+            alarm = (distress.lexicon_category(example.text)
+                     or model.predict(example.text)) is not None
+            counts[example.language][0] += alarm
+            counts[example.language][1] += 1
+    return {language: (alarms, total) for language, (alarms, total) in counts.items()}
+
+
 def timings(texts: list[str]) -> tuple[float, float]:
     """(CPU seconds to train the model in this process, mean CPU microseconds per message).
     CPU time, not wall time: on a shared machine the wall clock measures the neighbours."""
@@ -183,7 +214,8 @@ def percent(value: float) -> str:
 
 
 def render(rows: dict[str, Row], trained: float, per_message: float, messages: int,
-           fresh: dict[str, dict[str, Row]] | None = None) -> str:
+           fresh: dict[str, dict[str, Row]] | None = None,
+           cross_validated: dict[str, tuple[int, int]] | None = None) -> str:
     lines = [
         "# Distress detection: held-out recall and false alarms",
         "",
@@ -239,6 +271,19 @@ def render(rows: dict[str, Row], trained: float, per_message: float, messages: i
     lines += [f"- {language}: {text}" for language, text in alarms] or ["(none)"]
     lines.append("")
     lines += render_summary(rows, fresh or {})
+    if cross_validated:
+        lines += ["## False alarms on NLU examples the model did not train on", "",
+                  "The main table's false alarms are counted on the NLU examples, which the",
+                  "model also trains on as negatives: seen text. Here each fifth of them is",
+                  "scored by a model trained without it (5 folds), the honest rate for ordinary",
+                  "messages of the kinds the assistant receives.", "",
+                  "| language | examples | false alarms | rate |", "|---|---|---|---|"]
+        for language in (*LANGUAGES, "common"):
+            if language in cross_validated:
+                alarms, total = cross_validated[language]
+                lines.append(f"| {language} | {total} | {alarms} | "
+                             f"{percent(alarms / total if total else 0.0)} |")
+        lines.append("")
     for path, title, description in FRESH_SETS:
         rows_of_set = (fresh or {}).get(path.name) or evaluate_fresh(path)
         lines += render_fresh(rows_of_set, path, title, description)
@@ -300,7 +345,8 @@ def main() -> int:
     trained, per_message = timings(texts)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     later = {path.name: evaluate_fresh(path) for path, _, _ in FRESH_SETS}
-    REPORT.write_text(render(rows, trained, per_message, len(texts), later),
+    REPORT.write_text(render(rows, trained, per_message, len(texts), later,
+                             nlu_cross_validated()),
                       encoding="utf-8")
     print(REPORT.read_text(encoding="utf-8"))
     ok = all(rows[lang].recall >= RECALL_TARGET
