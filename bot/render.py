@@ -46,6 +46,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot import texts
+from bot.dates import MONTH_DISPLAY
 from bot.i18n import normalise
 from bot.language import SUPPORTED
 from bot.offices import DAY_NAMES, DAY_SHORT
@@ -415,16 +416,6 @@ _TIME_RANGE = {"en": "{start} to {end}", "es": "de {start} a {end}",
 _TIME = r"([01]?\d|2[0-3])[:h]([0-5]\d)"
 # A time, or a range of times, in one pass (what it produces is never read again).
 _TIMES_RE = re.compile(rf"(?<![\d:/]){_TIME}(?:\s*[-–—]\s*{_TIME})?(?![\d:/])")
-MONTH_NAMES = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"),
-    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
-           "أكتوبر", "نوفمبر", "ديسمبر"),
-}
 
 
 def spoken_time(hour: int, minute: int, language: str) -> str:
@@ -448,7 +439,7 @@ def spoken_time(hour: int, minute: int, language: str) -> str:
 def spoken_date(date: dt.date, language: str) -> str:
     """1985-03-12 -> 'the 12th of March 1985', 'el 12 de marzo de 1985', 'le 12 mars 1985'."""
     code = normalise(language)
-    month = MONTH_NAMES[code][date.month - 1]
+    month = MONTH_DISPLAY[code][date.month - 1]
     if code == "en":
         suffix = "th" if 10 <= date.day % 100 <= 20 else \
             {1: "st", 2: "nd", 3: "rd"}.get(date.day % 10, "th")
