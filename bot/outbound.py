@@ -131,10 +131,14 @@ class TwilioSmsSender:
         return ",".join(self.send_bodies(recipient,
                                          render_sms([message.as_bot_message()]).bodies))
 
-    def send_bodies(self, recipient: str, bodies: Sequence[str]) -> list[str]:
+    def send_bodies(self, recipient: str, bodies: Sequence[str],
+                    session: Session | None = None) -> list[str]:
+        """Send ``bodies``; ``session``: the caller's, when it is writing (the budget and a
+        held message are written there on SQLite, which has one writer at a time)."""
         from twilio.base.exceptions import TwilioRestException
 
-        held = ratelimit.hold_reason(recipient, list(bodies))  # allow-list and hourly budget
+        # allow-list and hourly budget
+        held = ratelimit.hold_reason(recipient, list(bodies), session=session)
         if held:
             raise HeldBack(held)
         client = self.client()
@@ -308,7 +312,7 @@ def send_to_person(session: Session, person: Person, message: OutboundMessage,
         if person.sms_opted_out:
             raise OptedOut()
         reply = render_sms([message.as_bot_message()])
-        ids = TwilioSmsSender().send_bodies(person.phone, reply.bodies)
+        ids = TwilioSmsSender().send_bodies(person.phone, reply.bodies, session)
         inbound.remember(session, person, inbound.SMS, reply.options)
         return Delivery(channel, ids)
     if channel == inbound.TELEGRAM:

@@ -40,6 +40,8 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -81,10 +83,25 @@ def _dialect_insert(session: Session) -> Any:
     return insert
 
 
-def _hit_database(key: str, window: int, amount: int, now: float | None) -> tuple[int, int]:
+@contextmanager
+def _writing(session: Session | None) -> Iterator[Session]:
+    """Where a counter or a held message is written. SQLite has one writer at a time: a caller
+    that is already writing (a console reply, the dispatcher) would wait on itself, so its own
+    session is used. Elsewhere a session of its own, committed at once, so a busy counter row
+    is never held across the caller's provider call."""
+    if session is not None and session.get_bind().dialect.name == "sqlite":
+        yield session
+        session.flush()
+        return
+    with session_scope() as own:
+        yield own
+
+
+def _hit_database(key: str, window: int, amount: int, now: float | None,
+                  session: Session | None = None) -> tuple[int, int]:
     start = _window_start(window, now)
     expires = dt.datetime.utcfromtimestamp(start + 2 * window)
-    with session_scope() as session:
+    with _writing(session) as session:
         insert = _dialect_insert(session)
         statement = insert(RateCounter).values(key=key, window_start=start, count=amount,
                                                expires_at=expires)
@@ -128,18 +145,21 @@ def _hit_redis(url: str, key: str, window: int, amount: int, now: float | None
     return int(count), int(previous or 0)
 
 
-def _hit_both(what: str, window: int, amount: int, now: float | None) -> tuple[int, int]:
+def _hit_both(what: str, window: int, amount: int, now: float | None,
+              session: Session | None = None) -> tuple[int, int]:
     key = _digest(what)
     url = get_settings().redis_url
     if url:
         return _hit_redis(url, key, window, amount, now)
-    return _hit_database(key, window, amount, now)
+    return _hit_database(key, window, amount, now, session)
 
 
-def hit(what: str, window: int, amount: int = 1, now: float | None = None) -> int:
+def hit(what: str, window: int, amount: int = 1, now: float | None = None,
+        session: Session | None = None) -> int:
     """Add ``amount`` to the counter of ``what`` in the current ``window`` (seconds, fixed
-    windows, e.g. a clock hour); the count after this hit. Shared by every process."""
-    return _hit_both(what, window, amount, now)[0]
+    windows, e.g. a clock hour); the count after this hit. Shared by every process.
+    ``session``: the caller's, when it is already writing (see :func:`_writing`)."""
+    return _hit_both(what, window, amount, now, session)[0]
 
 
 def sliding_rate(what: str, window: int, now: float | None = None) -> float:
@@ -240,7 +260,12 @@ def is_https(scheme: str | None, peer: str | None, forwarded_proto: str | None) 
 # --- outbound SMS: country allow-list and hourly budget ----------------------------------------
 
 def allowed_countries() -> frozenset[str]:
-    raw = text_setting("CIVICLINE_SMS_COUNTRIES") or get_settings().default_region
+    """``CIVICLINE_SMS_COUNTRIES``; unset: the default region's country in production, any
+    country in development (the demo's people write from Spain, France and Morocco, and the
+    simulator's inbox is on this machine)."""
+    settings = get_settings()
+    raw = text_setting("CIVICLINE_SMS_COUNTRIES") or (
+        settings.default_region if settings.is_production else "*")
     return frozenset(code.strip().upper() for code in raw.split(",") if code.strip())
 
 
@@ -255,8 +280,9 @@ def country_of(phone: str) -> str | None:
             if number.country_code else None)
 
 
-def _hold(recipient: str, country: str | None, reason: str, bodies: list[str]) -> HeldMessage:
-    with session_scope() as session:
+def _hold(recipient: str, country: str | None, reason: str, bodies: list[str],
+          session: Session | None = None) -> HeldMessage:
+    with _writing(session) as session:
         row = HeldMessage(channel="sms", recipient=recipient[:20], country=country,
                           reason=reason, segments=len(bodies), body="\n\n".join(bodies))
         session.add(row)
@@ -270,20 +296,23 @@ def sms_budget() -> int:
     return _limit("CIVICLINE_SMS_BUDGET_PER_HOUR", DEFAULT_SMS_BUDGET)
 
 
-def hold_reason(recipient: str, bodies: list[str], now: float | None = None) -> str | None:
+def hold_reason(recipient: str, bodies: list[str], now: float | None = None,
+                session: Session | None = None) -> str | None:
     """Before sending ``bodies`` to ``recipient`` by Twilio's REST API: None to go ahead (and
-    the budget is spent), else why not ("country", "budget"); a held message is recorded."""
+    the budget is spent), else why not ("country", "budget"); a held message is recorded.
+    ``session``: the caller's, when it is already writing (see :func:`_writing`)."""
     country = country_of(recipient)
     allowed = allowed_countries()
     if "*" not in allowed and (country is None or country not in allowed):
-        _hold(recipient, country, "country", bodies)
+        _hold(recipient, country, "country", bodies, session)
         return "country"
     budget = sms_budget()
     if budget > 0:
-        spent = hit("sms-budget", HOUR, amount=len(bodies), now=now)
+        spent = hit("sms-budget", HOUR, amount=len(bodies), now=now, session=session)
         if spent > budget:
-            hit("sms-budget", HOUR, amount=-len(bodies), now=now)  # not sent: not spent
-            _hold(recipient, country, "budget", bodies)
+            # not sent: not spent
+            hit("sms-budget", HOUR, amount=-len(bodies), now=now, session=session)
+            _hold(recipient, country, "budget", bodies, session)
             return "budget"
     return None
 

@@ -15,6 +15,7 @@ from bot import outbound, ratelimit, staff
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.models import HeldMessage, StaffLoginFailure, utcnow
+from tests.support import PRODUCTION_SETTINGS
 
 T0 = 1_800_000_000.0  # a fixed moment at the start of a minute (and of an hour)
 
@@ -132,12 +133,18 @@ def test_a_country_outside_the_allow_list_is_held(defaults: None, monkeypatch) -
     assert ratelimit.hold_reason("+18765550123", ["hello"]) == "country"
     assert ratelimit.hold_reason("+447012345678", ["hi", "there"]) == "country"
     assert held_rows() == [("+18765550123", "JM", "country"), ("+447012345678", "GB", "country")]
-    monkeypatch.delenv("CIVICLINE_SMS_COUNTRIES")  # default: CIVICLINE_DEFAULT_REGION (US)
+    monkeypatch.delenv("CIVICLINE_SMS_COUNTRIES")  # development's default: any country
+    assert ratelimit.hold_reason("+16135550123", ["hello"]) is None
+    for name, value in PRODUCTION_SETTINGS.items():  # production's: the default region (US)
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
     assert ratelimit.hold_reason("+16135550123", ["hello"]) == "country"  # Canada
+    monkeypatch.setenv("CIVICLINE_SMS_COUNTRIES", "US,CA")
     # The sender refuses before reaching Twilio (no request is made at all).
     with pytest.raises(outbound.HeldBack) as raised:
         outbound.TwilioSmsSender().send_bodies("+447012345678", ["hello"])
     assert not raised.value.retryable and "CIVICLINE_SMS_COUNTRIES" in str(raised.value)
+    get_settings.cache_clear()  # the production settings above go with the environment
 
 
 def test_messages_beyond_the_hourly_budget_are_held(store: str, monkeypatch) -> None:

@@ -55,9 +55,11 @@ def test_the_sms_simulator_shows_encoding_and_segments(developer: Stack) -> None
     assert "1. My application" in shown
 
 
-def test_the_sms_simulator_shows_later_messages_sent_through_twilios_rest_api() -> None:
+def test_the_sms_simulator_shows_later_messages_sent_through_twilios_rest_api(database: str
+                                                                           ) -> None:
     """A notification sent by the real Twilio client to the simulator's inbox shows up in the
-    simulated phone's conversation; messages to other numbers are taken but not shown."""
+    simulated phone's conversation; messages to other numbers are taken but not shown. (The
+    sender counts the hourly SMS budget in the database.)"""
     shown: list[str] = []
     with TwilioInbox(0, "+33612345678", shown.append) as inbox:
         sender = TwilioSmsSender(dataclasses.replace(get_settings(),
