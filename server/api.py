@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import audit, cases, notifications, references, services
 from bot.config import get_settings
@@ -24,6 +26,8 @@ from bot.language import SUPPORTED
 from bot.models import CASE_STATUSES, SERVICE_STATUSES
 from bot.phones import to_e164
 from server import readiness
+
+logger = logging.getLogger(__name__)
 
 API_ACTOR = "api"
 MAX_DETAIL = 2000
@@ -66,6 +70,10 @@ def require_token(handler: Callable) -> Callable:
             if exc.fields:
                 body["fields"] = exc.fields
             return response.json(body, status=exc.status)
+        except SQLAlchemyError:  # the database is down or locked: say so, never a 500
+            logger.exception("api: %s %s: database error", request.method, request.path)
+            return response.json({"error": "the database is unavailable; try again shortly"},
+                                 status=503, headers={"Retry-After": "5"})
 
     return wrapper
 

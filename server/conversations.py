@@ -9,6 +9,8 @@ task with the bot for a citizen. Messages go out through ``bot.outbound.send_to_
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +34,7 @@ from bot.language import DEFAULT, SUPPORTED
 from bot.models import Handoff, StaffUser
 from bot.phones import to_e164
 from server.api import InputError, in_thread
+from server.tracker_store import TrackerStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,26 @@ class Delivery:
     errors: list[str] = field(default_factory=list)
 
 
+class StoreUnavailable(InputError):
+    """The conversation store failed (server.tracker_store fails closed): 503, try again
+    shortly; nothing was changed from memory."""
+
+    def __init__(self) -> None:
+        super().__init__("the conversation store is unavailable; try again shortly", status=503)
+
+
+@asynccontextmanager
+async def conversation(agent: Agent, sender_id: str) -> AsyncIterator[None]:
+    """Rasa's conversation lock around a read-modify-write of one tracker; a store failure
+    becomes :class:`StoreUnavailable` (503), never a 500."""
+    try:
+        async with agent.lock_store.lock(sender_id):
+            yield
+    except TrackerStoreUnavailable as exc:
+        logger.warning("conversation store unavailable: %s", exc)
+        raise StoreUnavailable() from exc
+
+
 def _processor(agent: Agent | None):
     if agent is None or agent.processor is None:
         raise NotReady()
@@ -66,7 +89,7 @@ async def append_events(agent: Agent, sender_id: str, events: list[Event],
                         only_if_paused: bool | None = None) -> bool:
     """Append ``events`` to the conversation; optionally only in the given pause state."""
     processor = _processor(agent)
-    async with agent.lock_store.lock(sender_id):
+    async with conversation(agent, sender_id):
         tracker = await processor.get_tracker(sender_id)
         if only_if_paused is not None and tracker.is_paused() != only_if_paused:
             return False
@@ -309,7 +332,7 @@ async def send_to_bot(agent: Agent, phone: str, task: str, language: str | None,
     e164, chosen = await in_thread(_prepare_outreach, phone, task, language, actor)
     processor = _processor(agent)
     collector = CollectingOutputChannel()
-    async with agent.lock_store.lock(e164):
+    async with conversation(agent, e164):
         tracker = await processor.fetch_tracker_and_update_session(e164, collector)
         await processor.trigger_external_user_uttered(
             TASKS[task], [{"entity": "language_choice", "value": chosen}], tracker, collector)

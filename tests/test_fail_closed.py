@@ -351,3 +351,21 @@ def _a_turn_over_budget_answers_in_time_and_finishes_behind(stack: Stack, sms: S
     answered(retry)
     assert retry.raw == inbound_row(stack, "sms", params["MessageSid"])[2]
     assert user_texts(stack, sms.phone) == ["hello", "what are the opening hours of city hall?"]
+
+
+def test_the_staff_api_answers_503_while_the_stores_are_down_then_works(
+        pg: tuple[Stack, str]) -> None:
+    """Staff calls that touch a conversation or the database get a 503 with a reason while the
+    conversation store or the database is down (never a 500), and work once they are back."""
+    stack, name = pg
+    number = phone()
+    outreach = {"phone": number, "task": "status"}
+    with events_locked(stack.database_url):
+        status, body = stack.api("POST", "/api/outreach", outreach, timeout=30)
+    assert status == 503 and "conversation store" in body["error"], (status, body)
+    with postgres_down(name):
+        status, body = stack.api("GET", "/api/cases/40217382", timeout=30)
+    assert status == 503 and "database" in body["error"], (status, body)
+    assert stack.api("GET", "/api/cases/40217382")[0] == 200
+    status, body = stack.api("POST", "/api/outreach", outreach)
+    assert status == 200 and body["delivered"] is True, (status, body)
