@@ -9,7 +9,14 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import buttons, inform, language_of, person_session, trusts_phone
+from actions.common import (
+    buttons,
+    inform,
+    language_of,
+    latest_text,
+    person_session,
+    trusts_phone,
+)
 from bot import case_help, cases, references
 from bot.cases import Outcome
 from bot.dates import parse_date_of_birth
@@ -115,6 +122,25 @@ def tell_status(dispatcher: CollectingDispatcher, case: Case, language: str) -> 
         return
     dispatcher.utter_message(response=f"utter_case_{case.status}",
                              reference=references.spoken(case.reference), service=service)
+
+
+class ActionHelpStatusForm(Action):
+    """Help asked during the status check. "I don't have it" ("je ne l'ai pas") often reads as
+    a call for help to the NLU: it gets the way on (the phone's open cases, a person or an
+    office) instead of the explanation of the question."""
+
+    def name(self) -> str:
+        return "action_help_status_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: DomainDict) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        stuck = way_on_if_stuck(text, dispatcher, tracker) \
+            if case_help.says_no_reference(text) else None
+        if stuck is None:
+            dispatcher.utter_message(response="utter_help_status_form")
+            return []
+        return [SlotSet(slot, value) for slot, value in stuck.items()]
 
 
 class ActionCaseDocuments(Action):
