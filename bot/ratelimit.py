@@ -47,7 +47,7 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import get_settings, text_setting, tunable
@@ -281,14 +281,28 @@ def country_of(phone: str) -> str | None:
 
 
 def _hold(recipient: str, country: str | None, reason: str, bodies: list[str],
-          session: Session | None = None) -> HeldMessage:
-    with _writing(session) as session:
-        row = HeldMessage(channel="sms", recipient=recipient[:20], country=country,
-                          reason=reason, segments=len(bodies), body="\n\n".join(bodies))
-        session.add(row)
+          session: Session | None = None) -> None:
+    """Record a held-back message for the console. It must outlive the caller's transaction,
+    which a :class:`~bot.outbound.HeldBack` usually rolls back: written in the caller's session
+    (SQLite, see :func:`_writing`), it is written again on its own if that session rolls back."""
+    fields = {"channel": "sms", "recipient": recipient[:20], "country": country,
+              "reason": reason, "segments": len(bodies), "body": "\n\n".join(bodies)}
+
+    def on_its_own(_session: Session | None = None) -> None:
+        with session_scope() as own:
+            own.add(HeldMessage(**fields))
+
+    with _writing(session) as writing:
+        writing.add(HeldMessage(**fields))
+        if writing is session:
+            def kept(_session: Session) -> None:  # committed with the caller's work: done
+                if event.contains(session, "after_rollback", on_its_own):
+                    event.remove(session, "after_rollback", on_its_own)
+
+            event.listen(session, "after_rollback", on_its_own, once=True)
+            event.listen(session, "after_commit", kept, once=True)
     logger.warning("sms: held back %d message(s) to %s (%s)", len(bodies), mask(recipient),
                    reason)
-    return row
 
 
 def sms_budget() -> int:
