@@ -101,7 +101,6 @@ class Settings:
     session_secret: str
     call_centre_number: str
     redis_url: str
-    rabbitmq_url: str
     default_region: str
     dispatcher: bool = True  # CIVICLINE_DISPATCHER=off: `python -m bot dispatch` sends instead
     suppression_key: str = ""  # CIVICLINE_SUPPRESSION_KEY (bot/suppression.py); "" in development
@@ -168,7 +167,6 @@ def load_settings(env_file: Path | None = None) -> Settings:
         session_secret=values["CIVICLINE_SESSION_SECRET"],
         call_centre_number=_env("CIVICLINE_CALL_CENTRE_NUMBER", file_values, "+15005550001"),
         redis_url=_env("REDIS_URL", file_values),
-        rabbitmq_url=_env("RABBITMQ_URL", file_values),
         default_region=_env("CIVICLINE_DEFAULT_REGION", file_values, "US"),
         dispatcher=_env("CIVICLINE_DISPATCHER", file_values, "on").lower()
         not in ("off", "0", "false", "no"),
