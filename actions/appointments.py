@@ -1,8 +1,8 @@
 """The appointment form (SPEC §5.4): service, office, day and time from real availability.
 
-Every question offers what is really free (bot.bookings); typed answers ("mañana", "lundi
-prochain", "17/05", "10h30") are read by bot.dates and refused with their reason when the day
-or time cannot be booked. The booking itself happens on "yes" (bot.bookings.book), where the
+Every question offers what is really free (bot.domain.bookings); typed answers ("mañana", "lundi
+prochain", "17/05", "10h30") are read by bot.domain.dates and refused with their reason when the day
+or time cannot be booked. The booking itself happens on "yes" (bot.domain.bookings.book), where the
 database decides a race for the last desk: the loser is told and asked for another time.
 """
 
@@ -19,13 +19,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import Clocked, buttons, inform, language_of
 from actions.forms import CLEAR, FormValidation
-from bot import bookings, offices, services
-from bot.bookings import DayState, TimeState
-from bot.dates import format_day, parse_day, parse_time
-from bot.db import session_scope
-from bot.forms import BOOKING_FORM, YES
-from bot.i18n import capitalised, pick
-from bot.models import Office, Service
+from bot.domain import bookings, offices, services
+from bot.domain.bookings import DayState, TimeState
+from bot.domain.dates import format_day, parse_day, parse_time
+from bot.domain.forms import BOOKING_FORM, YES
+from bot.language.i18n import capitalised, pick
+from bot.store.db import session_scope
+from bot.store.models import Office, Service
 
 MAX_DAY_BUTTONS = 5
 MAX_TIME_BUTTONS = 6

@@ -11,10 +11,10 @@ from typing import Any
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
-from bot import people
-from bot.db import session_scope
-from bot.i18n import normalise
-from bot.models import Person
+from bot.domain import people
+from bot.language.i18n import normalise
+from bot.store.db import session_scope
+from bot.store.models import Person
 
 # Channels whose sender id is a phone number the provider has proven (a text or a call from it).
 PHONE_CHANNELS = frozenset({"sms", "voice"})

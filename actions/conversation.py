@@ -12,7 +12,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import person_session
-from bot import drafts, forms
+from bot.domain import drafts, forms
 
 FALLBACK_ACTION = "action_fallback"
 LISTEN = "action_listen"

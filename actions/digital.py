@@ -9,9 +9,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import buttons, language_of, latest_text
-from bot import digital
-from bot.db import session_scope
-from bot.i18n import pick
+from bot.domain import digital
+from bot.language.i18n import pick
+from bot.store.db import session_scope
 
 GUIDE_PREFIX = "guide:"
 

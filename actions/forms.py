@@ -27,10 +27,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, entity, inform, language_of, latest_text, person_session
 from actions.conversation import FORM_SLOTS
-from bot import bookings, drafts, forms, offices, references, services
-from bot.dates import format_day
-from bot.forms import BOOKING_FORM, CONFIRM_SLOTS, NO, REPORT_FORM, YES
-from bot.i18n import capitalised, pick
+from bot.domain import bookings, drafts, forms, offices, references, services
+from bot.domain.dates import format_day
+from bot.domain.forms import BOOKING_FORM, CONFIRM_SLOTS, NO, REPORT_FORM, YES
+from bot.language.i18n import capitalised, pick
 
 START_INTENTS = {"report_problem": REPORT_FORM, "book_appointment": BOOKING_FORM}
 ANSWER_SLOTS = {REPORT_FORM: forms.REPORT_SLOTS, BOOKING_FORM: forms.BOOKING_SLOTS}

@@ -30,10 +30,11 @@ from actions.common import (
     person_session,
 )
 from actions.conversation import FORM_SLOTS
-from bot import audit, distress, handoffs
+from bot.callcentre import handoffs
 from bot.config import get_settings
-from bot.db import session_scope
-from bot.offices import day_name
+from bot.domain import audit, distress
+from bot.domain.offices import day_name
+from bot.store.db import session_scope
 
 ACTOR = "assistant"
 OFFER_RESPONSE = "utter_offer_human"  # two misses in a row offer a person (action_fallback)

@@ -1,4 +1,5 @@
-"""The language of the conversation (SPEC §3), decided by `bot.language` on every user turn."""
+"""The language of the conversation (SPEC §3), decided by `bot.language.detect` on every user
+turn."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, latest_text, person_session
-from bot import people
-from bot.language import SUPPORTED, answers_keep_language, explicit_request
+from bot.domain import people
+from bot.language.detect import SUPPORTED, answers_keep_language, explicit_request
 
 SWITCHED_KEY = "language_switched"
 

@@ -11,14 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Clocked, buttons, entity, language_of, latest_text
 from actions.handoff import offered_before
-from bot import offices, services
-from bot.dates import find_day
-from bot.db import session_scope
-from bot.i18n import pick
-from bot.language import words
-from bot.models import Office
+from bot.domain import offices, services
+from bot.domain.dates import find_day
+from bot.language.detect import words
+from bot.language.i18n import pick
+from bot.store.db import session_scope
+from bot.store.models import Office
 
-# Words that ask for the office nearest to the person (folded, as bot.language.words gives).
+# Words that ask for the office nearest to the person (folded, as bot.language.detect.words gives).
 NEAREST_WORDS = frozenset({
     "nearest", "closest", "nearby", "near", "close", "cercana", "cercano", "cerca",
     "proche", "pres", "voisin", "اقرب", "قريب", "القريب",

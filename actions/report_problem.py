@@ -10,9 +10,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, language_of, latest_text, person_session
 from actions.forms import FormValidation, intent_of, media_of
-from bot import forms, people
-from bot.forms import NO_PHOTO, OTHER, REPORT_FORM, YES
-from bot.phones import to_e164
+from bot.domain import forms, people
+from bot.domain.forms import NO_PHOTO, OTHER, REPORT_FORM, YES
+from bot.domain.phones import to_e164
 
 # Intents that are never an answer: the form steps aside for their rules.
 NOT_ANSWERS = frozenset({"cancel", "request_human", "help", "change_language"})

@@ -9,9 +9,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import buttons, language_of, latest_text
-from bot import services
-from bot.db import session_scope
-from bot.i18n import capitalised, pick
+from bot.domain import services
+from bot.language.i18n import capitalised, pick
+from bot.store.db import session_scope
 
 
 class ActionServiceStatus(Action):

@@ -17,12 +17,12 @@ from actions.common import (
     person_session,
     trusts_phone,
 )
-from bot import case_help, cases, references
-from bot.cases import Outcome
-from bot.dates import parse_date_of_birth
-from bot.i18n import pick
-from bot.models import Case
-from bot.people import verified_phone
+from bot.domain import case_help, cases, references
+from bot.domain.cases import Outcome
+from bot.domain.dates import parse_date_of_birth
+from bot.domain.people import verified_phone
+from bot.language.i18n import pick
+from bot.store.models import Case
 
 SKIPPED = "-"  # fills date_of_birth when it is not needed (phone proven, or locked)
 STATUS_SLOTS = ("case_reference", "date_of_birth", "status_outcome", "reference_misses")

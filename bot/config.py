@@ -23,10 +23,10 @@ SECRET_NAMES = (
 )
 # Required in production and written to .env by `make run`, but never made up per process in
 # development: a key that changed between processes would forget opt-out suppressions
-# (bot/suppression.py reads it).
+# (bot/domain/suppression.py reads it).
 STABLE_SECRET_NAMES = ("CIVICLINE_SUPPRESSION_KEY",)
 # The key of the dates-of-birth hashes: required in production; a fixed public key stands in
-# for it in development (bot/cases.py), as for the suppression key.
+# for it in development (bot/domain/cases.py), as for the suppression key.
 DOB_KEY_NAME = "CIVICLINE_DOB_KEY"
 # The secret the Rasa server sends to the action server (endpoints.yml, server/action_server.py).
 # Two processes must agree on it, so it is never made up per process either: `make run` writes it
@@ -103,11 +103,12 @@ class Settings:
     redis_url: str
     default_region: str
     dispatcher: bool = True  # CIVICLINE_DISPATCHER=off: `python -m bot dispatch` sends instead
-    suppression_key: str = ""  # CIVICLINE_SUPPRESSION_KEY (bot/suppression.py); "" in development
+    # CIVICLINE_SUPPRESSION_KEY (bot/domain/suppression.py); "" in development
+    suppression_key: str = ""
     # CIVICLINE_REST_TOKEN: in production the REST channel answers 404 without it and then
     # wants it as a bearer token (channels/rest.py); unused in development and tests.
     rest_token: str = ""
-    dob_key: str = ""  # CIVICLINE_DOB_KEY: dates of birth are HMACs under it (bot/cases.py)
+    dob_key: str = ""  # CIVICLINE_DOB_KEY: dates of birth are HMACs under it (bot/domain/cases.py)
     lock_minutes: int = 15
     max_verification_attempts: int = 3
     action_secret: str = ""  # CIVICLINE_ACTION_SECRET: what the action server requires
@@ -148,7 +149,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
             )
     else:
         # Development: an unset secret gets a random value for this process only, so nothing
-        # runs open by accident; `make run` writes stable ones to .env (see bot.cli).
+        # runs open by accident; `make run` writes stable ones to .env (see bot.cli.main).
         for name, value in values.items():
             if not value:
                 values[name] = secrets.token_urlsafe(24)

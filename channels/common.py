@@ -29,12 +29,14 @@ from sanic.request import Request, RequestParameters
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from bot import inbound, people, texts
 from bot.config import get_settings, tunable
-from bot.db import session_scope
-from bot.forms import NOT_WAITING, Waiting
-from bot.limits import TOO_LONG_RESPONSE, too_long
-from bot.render import BotMessage
+from bot.domain import people
+from bot.domain.forms import NOT_WAITING, Waiting
+from bot.language import texts
+from bot.messaging import inbound
+from bot.messaging.limits import TOO_LONG_RESPONSE, too_long
+from bot.messaging.render import BotMessage
+from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -219,7 +221,7 @@ def field(params: RequestParameters, name: str) -> str:
 
 class TurnCollector(CollectingOutputChannel):
     """Collects a turn's messages whole (text, buttons, custom, the response's metadata)
-    instead of Rasa's text-only split, for bot.render to render once per medium."""
+    instead of Rasa's text-only split, for bot.messaging.render to render once per medium."""
 
     def __init__(self, channel: str) -> None:
         super().__init__()
@@ -270,7 +272,8 @@ def _language_of(sender_id: str) -> str | None:
 
 def capped(on_new_message: Callable[[UserMessage], Awaitable[Any]]
            ) -> Callable[[UserMessage], Awaitable[Any]]:
-    """Rasa's message handler behind the message cap (SPEC §6, bot/limits.py): an over-long
+    """Rasa's message handler behind the message cap (SPEC §6, bot/messaging/limits.py): an
+    over-long
     message never reaches NLU; its sender is told so politely, in their language, on the
     message's own output channel."""
 

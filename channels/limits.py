@@ -1,4 +1,4 @@
-"""The rate-limit hook of every channel (SPEC §6; the policy is bot/ratelimit.py).
+"""The rate-limit hook of every channel (SPEC §6; the policy is bot/domain/ratelimit.py).
 
 Each channel calls one function inside its turn, after its own checks (signature) and the
 dedupe claim (channels.common.once), before Rasa; ``None`` means go on, anything else is the
@@ -12,7 +12,7 @@ whole answer, stored with the claim like any other (a provider's retry gets the 
 * REST (an app-level Sanic request middleware, :func:`attach`): limited per sender and per
   client address; the notice once as the channel's usual JSON, then ``[]``.
 
-Signed provider webhooks are limited per sender only (see bot/ratelimit.py for why).
+Signed provider webhooks are limited per sender only (see bot/domain/ratelimit.py for why).
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ import hmac
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 
-from bot import inbound, people, ratelimit, texts
 from bot.config import get_settings, text_setting
-from bot.db import session_scope
-from bot.render import TelegramMessage, render_goodbye
+from bot.domain import people, ratelimit
+from bot.language import texts
+from bot.messaging import inbound
+from bot.messaging.render import TelegramMessage, render_goodbye
+from bot.store.db import session_scope
 from channels.common import in_thread
 
 

@@ -2,7 +2,8 @@
 
 Signature first (403, nothing processed), then the MessageSid claim (a retry of an answered
 message gets the same TwiML again, one being answered an empty TwiML, one whose turn failed
-runs again: channels.common.once), then bot.sms decides: keywords, opt-out, media (a photo
+runs again: channels.common.once), then bot.messaging.sms.turn decides: keywords, opt-out, media (a
+photo
 goes to the form that asks for one), MENU, numbered choices, or Rasa. The reply is
 TwiML ``<Message>``\\ s in the same HTTP response, at most 3 segments each.
 """
@@ -17,10 +18,11 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import inbound, sms
-from bot.forms import NOT_WAITING
-from bot.phones import mask, to_e164
-from bot.render import twiml_messages
+from bot.domain.forms import NOT_WAITING
+from bot.domain.phones import mask, to_e164
+from bot.messaging import inbound
+from bot.messaging.render import twiml_messages
+from bot.messaging.sms import turn as sms
 from channels import limits
 from channels.common import (
     Turn,

@@ -25,11 +25,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from telegram import Update
 
-from bot import inbound, outbound, people, telegram_chat
 from bot.config import get_settings
-from bot.forms import NOT_WAITING
-from bot.phones import mask
-from bot.render import TelegramMessage
+from bot.domain import people
+from bot.domain.forms import NOT_WAITING
+from bot.domain.phones import mask
+from bot.messaging import inbound, outbound
+from bot.messaging.render import TelegramMessage
+from bot.messaging.telegram import chat as telegram_chat
 from channels import limits
 from channels.common import (
     Turn,

@@ -1,7 +1,8 @@
 """Phone calls through Twilio Voice: ``POST /webhooks/voice/webhook`` (SPEC §6.3).
 
 Twilio posts here when the call starts and after every ``<Gather>``; the query string carries
-the call's step, stage and silence count (see bot.voice), and it is part of the signed URL.
+the call's step, stage and silence count (see bot.messaging.voice.turn), and it is part of the
+signed URL.
 Each CallSid:step is claimed once; a replay gets the TwiML stored for it (or, while the first
 request is still being answered, a one-second pause and a redirect back here, at most
 ``MAX_REPLAYS`` times: then an apology and ``<Dial>`` to the call centre).
@@ -19,11 +20,12 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import inbound, voice
 from bot.config import get_settings
-from bot.forms import NOT_WAITING, Waiting
-from bot.phones import mask, to_e164
-from bot.render import empty_voice_response, render_transfer, render_wait
+from bot.domain.forms import NOT_WAITING, Waiting
+from bot.domain.phones import mask, to_e164
+from bot.messaging import inbound
+from bot.messaging.render import empty_voice_response, render_transfer, render_wait
+from bot.messaging.voice import turn as voice
 from channels import limits
 from channels.common import (
     Turn,
@@ -51,7 +53,7 @@ _NUMBER = re.compile(r"^\d{1,6}$")
 
 
 def call_input(request: Request, params: Any) -> voice.CallInput | str:
-    """The request as a :class:`bot.voice.CallInput`, or what is wrong with it."""
+    """The request as a :class:`bot.messaging.voice.turn.CallInput`, or what is wrong with it."""
     call_sid = field(params, "CallSid")
     if not call_sid or len(call_sid) > 64:
         return "CallSid is required"

@@ -19,12 +19,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import audit, cases, notifications, references, services
 from bot.config import get_settings
-from bot.db import session_scope
-from bot.language import SUPPORTED
-from bot.models import CASE_STATUSES, SERVICE_STATUSES
-from bot.phones import to_e164
+from bot.domain import audit, cases, notifications, references, services
+from bot.domain.phones import to_e164
+from bot.language.detect import SUPPORTED
+from bot.store.db import session_scope
+from bot.store.models import CASE_STATUSES, SERVICE_STATUSES
 from server import readiness
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """The staff console at /console (SPEC §7): server-rendered pages, a little JavaScript.
 
-Security: argon2 passwords and database sessions (bot.staff); the session cookie is HttpOnly,
+Security: argon2 passwords and database sessions (bot.callcentre.staff); the session cookie is
+HttpOnly,
 SameSite=Strict, limited to /console and Secure when PUBLIC_BASE_URL is https; every POST
 carries the session's CSRF token (the login form a double-submit token); a strict Content
 Security Policy allows only our own script and style. No session: a redirect to the login
@@ -27,19 +28,21 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import select
 
-from bot import audit, handoffs, people, ratelimit, staff, staffed_hours
+from bot.callcentre import handoffs, staff, staffed_hours
 from bot.config import get_settings
-from bot.db import session_scope
-from bot.language import SUPPORTED
-from bot.models import STAFF_ROLES, StaffUser, VerificationAttempt, utcnow
-from bot.offices import DAY_NAMES
+from bot.domain import audit, people, ratelimit
+from bot.domain.offices import DAY_NAMES
+from bot.language.detect import SUPPORTED
+from bot.store.db import session_scope
+from bot.store.models import STAFF_ROLES, StaffUser, VerificationAttempt, utcnow
 from server import conversations
 from server.api import InputError, in_thread
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "civicline_staff"
 LOGIN_COOKIE = "civicline_login"
-DEVICE_COOKIE = "civicline_device"  # a trusted device (bot.staff): a year, login page only
+# a trusted device (bot.callcentre.staff): a year, login page only
+DEVICE_COOKIE = "civicline_device"
 DEVICE_LIFETIME = 365 * 24 * 3600
 HSTS = "max-age=31536000; includeSubDomains"
 PREFIX = "/console"

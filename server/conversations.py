@@ -3,7 +3,7 @@
 Each operation changes the database (in a worker thread) and the Rasa conversation (on the
 event loop, under Rasa's per-conversation lock, as Rasa's own ``trigger_intent`` endpoint
 does): pausing and resuming the bot, adding what an agent says to the transcript, and starting a
-task with the bot for a citizen. Messages go out through ``bot.outbound.send_to_person``.
+task with the bot for a citizen. Messages go out through ``bot.messaging.outbound.send_to_person``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
-from bot import audit, handoffs, outbound, people, tracker_events
-from bot.db import session_scope
-from bot.i18n import normalise
-from bot.language import DEFAULT, SUPPORTED
-from bot.models import Handoff, StaffUser
-from bot.phones import to_e164
+from bot.callcentre import handoffs
+from bot.domain import audit, people
+from bot.domain.phones import to_e164
+from bot.language.detect import DEFAULT, SUPPORTED
+from bot.language.i18n import normalise
+from bot.messaging import outbound
+from bot.store import tracker_events
+from bot.store.db import session_scope
+from bot.store.models import Handoff, StaffUser
 from server.api import InputError, in_thread
 from server.tracker_store import TrackerStoreUnavailable
 

@@ -5,7 +5,7 @@ polls the outbox every ``CIVICLINE_OUTBOX_POLL_SECONDS`` (default 2) and sends w
 a worker thread of its own pool (the provider calls block, each for at most its timeout), not
 in the default executor the webhooks' database work uses, so a hung provider never holds up a
 webhook. Every replica may
-run one: rows are claimed atomically (bot.notifications). ``CIVICLINE_DISPATCHER=off`` leaves
+run one: rows are claimed atomically (bot.domain.notifications). ``CIVICLINE_DISPATCHER=off`` leaves
 it to a separate ``python -m bot dispatch``.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 
 from sanic import Blueprint
 
-from bot import notifications
 from bot.config import get_settings, tunable
+from bot.domain import notifications
 
 logger = logging.getLogger(__name__)
 

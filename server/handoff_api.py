@@ -19,8 +19,8 @@ from typing import Any
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import handoffs
-from bot.db import session_scope
+from bot.callcentre import handoffs
+from bot.store.db import session_scope
 from server import conversations
 from server.api import API_ACTOR, InputError, in_thread, json_object, require_token
 

@@ -1,4 +1,4 @@
-"""An NLU component: distress words (``bot.distress``) mean "a person, now, urgently".
+"""An NLU component: distress words (``bot.domain.distress``) mean "a person, now, urgently".
 
 Runs last in the pipeline, so it overrides whatever DIET or the fallbacks decided: a message
 such as "quiero suicidarme" becomes intent ``request_human`` with the entity
@@ -21,8 +21,8 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot import distress_model
-from bot.distress import is_distress
+from bot.domain import distress_model
+from bot.domain.distress import is_distress
 
 INTENT_NAME = "request_human"
 ENTITY = "urgency"

@@ -25,7 +25,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language import words
+from bot.language.detect import words
 
 FILE_NAME = "vocabulary.json"
 STEM = 4

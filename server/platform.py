@@ -16,7 +16,7 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
 from bot.config import ConfigError, get_settings
-from bot.limits import MAX_BODY_BYTES
+from bot.messaging.limits import MAX_BODY_BYTES
 from channels import limits
 from server import api, console, dispatcher, handoff_api, turn_guard
 

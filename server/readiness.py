@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.config import get_settings
-from bot.db import get_engine
+from bot.store.db import get_engine
 from server.tracker_store import civicline_store
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ failing closed (issue 10 §6).
 
 Rasa builds its URL from dialect/host/db parts; we take ``DATABASE_URL`` whole instead, so one
 setting moves both CivicLine's data and Rasa's conversations from SQLite to PostgreSQL. SQLite
-connections get WAL, as in :mod:`bot.db`, because the action server writes the same file.
+connections get WAL, as in :mod:`bot.store.db`, because the action server writes the same file.
 
 Failing closed: Rasa wraps every tracker store in ``FailSafeTrackerStore``, which answers a
 read error with an empty conversation and keeps a write error's events in memory only: the
@@ -36,7 +36,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
 from bot.config import get_settings, tunable
-from bot.db import HIDE_PARAMETERS, on_sqlite_connect
+from bot.store.db import HIDE_PARAMETERS, on_sqlite_connect
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.config import get_settings
-from bot.db import dispose_engines, session_scope
+from bot.store.db import dispose_engines, session_scope
 from tests.support import Providers, Stack, base_env, prepare_database, running_stack
 
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import staff
-from bot.db import session_scope
+from bot.callcentre import staff
+from bot.store.db import session_scope
 from tests.support import Stack, staffed
 
 PASSWORD = "correct horse battery staple"

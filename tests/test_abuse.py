@@ -11,10 +11,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from bot import outbound, ratelimit, staff
+from bot.callcentre import staff
 from bot.config import get_settings
-from bot.db import session_scope
-from bot.models import HeldMessage, StaffLoginFailure, utcnow
+from bot.domain import ratelimit
+from bot.messaging import outbound
+from bot.store.db import session_scope
+from bot.store.models import HeldMessage, StaffLoginFailure, utcnow
 from tests.support import PRODUCTION_SETTINGS
 
 T0 = 1_800_000_000.0  # a fixed moment at the start of a minute (and of an hour)
@@ -161,7 +163,7 @@ def test_messages_beyond_the_hourly_budget_are_held(store: str, monkeypatch) -> 
 
 
 def test_the_outbox_command_shows_what_was_held(defaults: None, monkeypatch, capsys) -> None:
-    from bot import cli
+    from bot.cli import main as cli
 
     monkeypatch.setenv("CIVICLINE_SMS_COUNTRIES", "US")
     ratelimit.hold_reason("+447012345678", ["hello"])
@@ -241,7 +243,7 @@ def test_a_password_reset_clears_the_account_failures(session, defaults) -> None
 
 
 def test_held_messages_go_with_an_erasure_and_with_age(defaults: None, monkeypatch) -> None:
-    from bot import retention
+    from bot.domain import retention
 
     monkeypatch.setenv("CIVICLINE_SMS_COUNTRIES", "US")
     ratelimit.hold_reason("+34612349999", ["hola"])

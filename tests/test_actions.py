@@ -22,11 +22,11 @@ from actions.language import ActionChangeLanguage, ActionDetectLanguage
 from actions.offices import ActionFindOffice
 from actions.services import ActionServiceStatus
 from actions.status import ActionShowCaseStatus, ValidateStatusForm
-from bot import cases, forms, people
 from bot.config import get_settings
-from bot.dates import find_day
-from bot.db import session_scope
-from bot.models import Person, VerificationAttempt
+from bot.domain import cases, forms, people
+from bot.domain.dates import find_day
+from bot.store.db import session_scope
+from bot.store.models import Person, VerificationAttempt
 from tests.support import PRODUCTION_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -495,7 +495,7 @@ def test_service_status_from_the_slot(database: str, domain: dict, slug: str,
 
 
 def test_service_status_follows_a_change(database: str, domain: dict) -> None:
-    from bot import services
+    from bot.domain import services
 
     with session_scope() as session:
         services.set_status(session, services.get(session, "buses"), "down",

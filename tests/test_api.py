@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from bot import references
+from bot.domain import references
 from tests.support import Stack, http
 
 pytestmark = pytest.mark.stack

@@ -8,9 +8,9 @@ import threading
 
 from sqlalchemy import text
 
-from bot import audit
-from bot.db import get_engine, session_scope
-from bot.models import AuditEntry
+from bot.domain import audit
+from bot.store.db import get_engine, session_scope
+from bot.store.models import AuditEntry
 from tests.support import ROOT, base_env
 
 
@@ -123,7 +123,7 @@ def test_the_migration_chains_existing_entries(database: str) -> None:
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    from bot.migrate import alembic_config
+    from bot.store.migrate import alembic_config
 
     write_entries(3)
     config = alembic_config(database)

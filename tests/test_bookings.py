@@ -8,10 +8,10 @@ import threading
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot import bookings, offices, people
-from bot.bookings import DayState, SlotTaken, TimeState
-from bot.db import session_scope
-from bot.models import Booking, Case
+from bot.domain import bookings, offices, people
+from bot.domain.bookings import DayState, SlotTaken, TimeState
+from bot.store.db import session_scope
+from bot.store.models import Booking, Case
 
 MONDAY = dt.date(2026, 12, 21)  # City Hall: Mon-Fri 08:30-16:30, Sat 09:00-12:00
 EARLY = dt.datetime(2026, 12, 21, 7, 0)

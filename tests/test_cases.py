@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot import cases, people, references
-from bot.cases import CaseError, Outcome
-from bot.dates import parse_date_of_birth
-from bot.db import session_scope
-from bot.models import CASE_STATUSES, Case, CaseEvent, VerificationAttempt, utcnow
+from bot.domain import cases, people, references
+from bot.domain.cases import CaseError, Outcome
+from bot.domain.dates import parse_date_of_birth
+from bot.store.db import session_scope
+from bot.store.models import CASE_STATUSES, Case, CaseEvent, VerificationAttempt, utcnow
 
 OWNER_PHONE = "+15550100001"  # owns 40217382 (in_review, born 1985-03-12)
 REFERENCE = "40217382"

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from bot import digital, offices, services
+from bot.domain import digital, offices, services
 
 # --- Services ---------------------------------------------------------------------------------
 

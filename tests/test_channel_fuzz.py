@@ -24,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import texts
-from bot.language import SUPPORTED
-from bot.simulate import CallClient, SmsClient, TelegramClient, post, twilio_signature
+from bot.devtools.simulate import CallClient, SmsClient, TelegramClient, post, twilio_signature
+from bot.language import texts
+from bot.language.detect import SUPPORTED
 from tests.handoff_support import make_staff, on_duty  # noqa: F401 - the fixture
 from tests.support import API_TOKEN, Stack, channel_hooks, http, new_case
 from tests.test_console import Browser, csrf

@@ -1,4 +1,5 @@
-"""bot/outbound.py against the Twilio and Telegram stand-ins: what goes over the wire, which
+"""bot/messaging/outbound.py against the Twilio and Telegram stand-ins: what goes over the wire,
+which
 channel is chosen, opt-outs respected, provider errors classified, sync and async paths."""
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session
 
-from bot import inbound, outbound, people
 from bot.config import get_settings
-from bot.models import InboundMessage, TelegramCallback
-from bot.sms_encoding import segments
+from bot.domain import people
+from bot.messaging import inbound, outbound
+from bot.messaging.sms.encoding import segments
+from bot.store.models import InboundMessage, TelegramCallback
 from tests.support import (
     TELEGRAM_BLOCKED_CHAT,
     TWILIO_ACCOUNT_SID,

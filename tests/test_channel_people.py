@@ -1,5 +1,6 @@
-"""Telegram contact sharing and the person behind it (bot.people.link_telegram_contact), and the
-channel state kept per person (bot.inbound)."""
+"""Telegram contact sharing and the person behind it (bot.domain.people.link_telegram_contact), and
+the
+channel state kept per person (bot.messaging.inbound)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import drafts, inbound, people, suppression
-from bot.forms import BOOKING_FORM, REPORT_FORM
-from bot.models import (
+from bot.domain import drafts, people, suppression
+from bot.domain.forms import BOOKING_FORM, REPORT_FORM
+from bot.messaging import inbound
+from bot.store.models import (
     FormDraft,
     InboundMessage,
     Person,

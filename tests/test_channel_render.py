@@ -1,4 +1,5 @@
-"""bot/render.py and the small pieces around it: SMS segments and numbered options, splitting,
+"""bot/messaging/render.py and the small pieces around it: SMS segments and numbered options,
+splitting,
 Telegram chunks and button keys, voice TwiML (parsed as XML), channel texts, SMS keywords."""
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bot import inbound, texts, voice
-from bot.language import decide
-from bot.render import (
+from bot.language import texts
+from bot.language.detect import decide
+from bot.messaging import inbound
+from bot.messaging.render import (
     TELEGRAM_MAX_UNITS,
     BotMessage,
     callback_data,
@@ -27,7 +29,8 @@ from bot.render import (
     split_telegram,
     twiml_messages,
 )
-from bot.sms_encoding import GSM7, UCS2, encoding, segments
+from bot.messaging.sms.encoding import GSM7, UCS2, encoding, segments
+from bot.messaging.voice import turn as voice
 
 MENU = (("My application", "/check_application_status"), ("Talk to a person", "/request_human"))
 ACTION = "https://civic.example/webhooks/voice/webhook?step=1&stage=main&silence=0"

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import get_settings
-from bot.outbound import TwilioSmsSender
-from bot.simulate import SmsClient, TwilioInbox, run
-from bot.telegram_poll import poll
+from bot.devtools.simulate import SmsClient, TwilioInbox, run
+from bot.messaging.outbound import TwilioSmsSender
+from bot.messaging.telegram.poll import poll
 from tests.support import (
     TELEGRAM_SECRET,
     TWILIO_AUTH_TOKEN,

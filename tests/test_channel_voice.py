@@ -1,6 +1,7 @@
 """Phone calls through real signed Twilio Voice requests, the trained model and the actions.
 
-``bot.simulate.CallClient`` plays the caller: it posts what Twilio posts (the call starting,
+``bot.devtools.simulate.CallClient`` plays the caller: it posts what Twilio posts (the call
+starting,
 then each ``<Gather>`` result to the action URL the previous TwiML gave), and every answer is
 parsed as XML (``xml.etree``) and asserted: what is said, in which language and voice, and how
 the call listens next.
@@ -12,9 +13,9 @@ import itertools
 
 import pytest
 
-from bot import texts
-from bot.render import spoken_digits
-from bot.simulate import CallClient, CallTurn, SmsClient, twilio_signature
+from bot.devtools.simulate import CallClient, CallTurn, SmsClient, twilio_signature
+from bot.language import texts
+from bot.messaging.render import spoken_digits
 from tests.support import (
     Stack,
     channel_hooks,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulate import SmsClient
+from bot.devtools.simulate import SmsClient
 from tests.handoff_support import (
     PASSWORD,
     make_staff,

@@ -10,8 +10,8 @@ import itertools
 
 import pytest
 
-from bot import language as lang
-from bot.simulate import SmsClient
+from bot.devtools.simulate import SmsClient
+from bot.language import detect as lang
 from tests.support import Stack, channel_hooks, new_case, spaced, staffed
 
 pytestmark = pytest.mark.stack

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.dates import find_day, parse_date_of_birth
+from bot.domain.dates import find_day, parse_date_of_birth
 
 D = dt.date
 

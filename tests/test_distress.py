@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import distress, distress_model
-from bot.distress_model import KINDS, LANGUAGES, NONE, DistressModel, normalise
-from bot.language import detect
-from bot.simulate import SmsClient
+from bot.devtools.simulate import SmsClient
+from bot.domain import distress, distress_model
+from bot.domain.distress_model import KINDS, LANGUAGES, NONE, DistressModel, normalise
+from bot.language.detect import detect
 from scripts import distress_report
 from tests.handoff_support import new_phone, on_duty  # noqa: F401 - the fixture
 from tests.support import Stack, channel_hooks
@@ -163,7 +163,7 @@ def test_training_is_fast_and_deterministic() -> None:
 
 def test_the_same_scores_whatever_the_hash_seed() -> None:
     """Two processes with different string hashing train the same model."""
-    program = ("from bot import distress_model as m; "
+    program = ("from bot.domain import distress_model as m; "
                "print([m.model().score(t) for t in ('i cant go on anymore', 'ma3ndi ma nakol')])")
     root = Path(__file__).resolve().parent.parent
     outputs = {subprocess.run([sys.executable, "-c", program], cwd=root, check=True,

@@ -17,10 +17,10 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions.appointments import ValidateBookAppointmentForm, spread
 from actions.forms import ActionFormChoice, ActionStartForm, media_of
 from actions.report_problem import ValidateReportProblemForm
-from bot import drafts, forms, people
-from bot.dates import format_day, parse_day, parse_time
-from bot.db import session_scope
-from bot.models import FormDraft, ProblemReport, utcnow
+from bot.domain import drafts, forms, people
+from bot.domain.dates import format_day, parse_day, parse_time
+from bot.store.db import session_scope
+from bot.store.models import FormDraft, ProblemReport, utcnow
 from tests.test_actions import ROOT, make_tracker, run, slot_events
 
 D = dt.date
@@ -270,9 +270,10 @@ def _longest(values: list[str]) -> str:
 
 @pytest.mark.parametrize("language", ["en", "es", "fr", "ar"])
 def test_form_questions_with_real_data_fit_three_sms_segments(session, language: str) -> None:
-    from bot import bookings, offices, texts
-    from bot.i18n import pick
-    from bot.sms_encoding import MAX_SEGMENTS, segments
+    from bot.domain import bookings, offices
+    from bot.language import texts
+    from bot.language.i18n import pick
+    from bot.messaging.sms.encoding import MAX_SEGMENTS, segments
 
     def sms(name: str, titles: list[str] = (), **values: str) -> str:
         return texts.text(name, language, **values) + "".join(

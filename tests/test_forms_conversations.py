@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from bot import language as lang
-from bot.simulate import SmsClient, TelegramClient
-from bot.sms_encoding import MAX_SEGMENTS, segments
+from bot.devtools.simulate import SmsClient, TelegramClient
+from bot.language import detect as lang
+from bot.messaging.sms.encoding import MAX_SEGMENTS, segments
 from tests.support import (
     ROOT,
     Stack,
@@ -385,9 +385,9 @@ def book_directly(stack: Stack, sender: str, at: dt.datetime) -> None:
     """Someone else took a desk (set-up through the same code the form uses)."""
     import os
 
-    from bot import bookings
     from bot.config import get_settings
-    from bot.db import dispose_engines
+    from bot.domain import bookings
+    from bot.store.db import dispose_engines
 
     before = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = stack.database_url

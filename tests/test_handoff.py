@@ -16,9 +16,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import cli, distress, handoffs, staff, staffed_hours
-from bot.db import get_engine, session_scope
-from bot.models import (
+from bot.callcentre import handoffs, staff, staffed_hours
+from bot.cli import main as cli
+from bot.domain import distress
+from bot.store.db import get_engine, session_scope
+from bot.store.models import (
     AuditEntry,
     Base,
     CannedReply,

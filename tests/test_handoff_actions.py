@@ -22,9 +22,10 @@ from actions.handoff import (
     ActionWatchHandoff,
     when_back,
 )
-from bot import handoffs, outbound, staffed_hours
-from bot.db import session_scope
-from bot.models import AuditEntry, Handoff
+from bot.callcentre import handoffs, staffed_hours
+from bot.messaging import outbound
+from bot.store.db import session_scope
+from bot.store.models import AuditEntry, Handoff
 from tests.test_actions import details, domain, make_tracker, run, slot_events, user_event
 
 __all__ = ["domain"]  # the fixture, shared with tests/test_actions.py

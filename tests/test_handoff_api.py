@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from bot.language import detect
-from bot.simulate import CallClient, SmsClient
+from bot.devtools.simulate import CallClient, SmsClient
+from bot.language.detect import detect
 from tests.handoff_support import (
     new_phone,
     on_duty,  # noqa: F401 - the fixture

@@ -16,10 +16,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select, update
 
-from bot import inbound, notifications, people
 from bot.config import get_settings
-from bot.db import session_scope
-from bot.models import InboundMessage, OutboxMessage, Person, utcnow
+from bot.domain import notifications, people
+from bot.messaging import inbound
+from bot.store.db import session_scope
+from bot.store.models import InboundMessage, OutboxMessage, Person, utcnow
 from server import api
 
 
@@ -209,9 +210,9 @@ def test_migration_0008_matches_the_model_and_downgrades(database: str) -> None:
     from alembic.migration import MigrationContext
     from sqlalchemy import inspect
 
-    from bot.db import get_engine
-    from bot.migrate import alembic_config
-    from bot.models import Base
+    from bot.store.db import get_engine
+    from bot.store.migrate import alembic_config
+    from bot.store.models import Base
 
     with get_engine().connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)

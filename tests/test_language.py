@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import language as lang
-from bot import people
-from bot.db import session_scope
-from bot.models import Person
+from bot.domain import people
+from bot.language import detect as lang
+from bot.store.db import session_scope
+from bot.store.models import Person
 
 # --- First message -------------------------------------------------------------------------
 

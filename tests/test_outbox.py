@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot import cases, notifications, people
 from bot.config import get_settings
-from bot.db import session_scope
-from bot.language import detect
-from bot.models import OutboxMessage, ProblemReport
-from bot.outbound import Delivery, DeliveryError
+from bot.domain import cases, notifications, people
+from bot.language.detect import detect
+from bot.messaging.outbound import Delivery, DeliveryError
+from bot.store.db import session_scope
+from bot.store.models import OutboxMessage, ProblemReport
 from server import api
 from tests.support import Providers, free_port
 
@@ -285,7 +285,7 @@ def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
 def test_operators_list_and_retry_failures_from_the_command_line(
         database: str, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     monkeypatch.setenv("TWILIO_API_BASE_URL", f"http://127.0.0.1:{free_port()}")  # unreachable
     get_settings.cache_clear()

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from bot import texts
-from bot.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG_RESPONSE
-from bot.simulate import SmsClient, TelegramClient
+from bot.devtools.simulate import SmsClient, TelegramClient
+from bot.language import texts
+from bot.messaging.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG_RESPONSE
 from tests.support import (
     ACTION_SECRET,
     Stack,

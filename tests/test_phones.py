@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import get_settings
-from bot.phones import looks_like_phone, mask, to_e164
+from bot.domain.phones import looks_like_phone, mask, to_e164
 
 
 @pytest.fixture(autouse=True)

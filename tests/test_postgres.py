@@ -77,7 +77,7 @@ _adopt(SUITES)
 def test_these_tests_run_on_postgresql(database: str, session) -> None:
     from sqlalchemy import text
 
-    from bot.db import get_engine
+    from bot.store.db import get_engine
 
     assert get_engine().dialect.name == "postgresql"
     assert session.execute(text("SELECT count(*) FROM cases")).scalar() >= 4  # seeded

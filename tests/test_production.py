@@ -115,7 +115,7 @@ def test_development_setup_still_seeds_the_demo_cases(tmp_path: Path) -> None:
 
 
 def test_development_env_gets_the_action_secret_once(tmp_path: Path) -> None:
-    from bot.cli import write_dev_env
+    from bot.cli.main import write_dev_env
 
     env_file = tmp_path / ".env"
     assert "CIVICLINE_ACTION_SECRET" in write_dev_env(env_file)

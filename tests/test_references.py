@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import references
+from bot.domain import references
 
 DEMO_REFERENCES = ("40217382", "12345674", "55501233", "90000001", "31415920", "27182815",
                    "76543214", "10293843", "60606068", "88012349")

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # for ``python tests/test_responses.py``
     sys.path.insert(0, str(ROOT))
 
-from bot.sms_encoding import MAX_SEGMENTS, encoding, segments, septets, units  # noqa: E402
+from bot.messaging.sms.encoding import MAX_SEGMENTS, encoding, segments, septets, units  # noqa: E402
 
 # The fixtures ``english_grade`` and ``english_syllables`` (textstat over a local CMU dictionary).
 pytest_plugins = ["tests.readability"]
@@ -43,17 +43,17 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # --- realistic values for the placeholders (SPEC §5) -------------------------------------------
 # Fixed values are used as they are; the others are cut from a sample in the person's language to
 # the longest realistic length. The samples carry the characters real data has (accents that are
-# not GSM-7 in es/fr, Arabic script, and the en dash bot.offices puts in opening hours), so a
+# not GSM-7 in es/fr, Arabic script, and the en dash bot.domain.offices puts in opening hours), so a
 # response is measured in the encoding it will really need.
 FIXED = {"reference": "4021 7382", "call_centre": "+15550100001", "attempts_left": "2",
          "time": "10:30", "days": "30"}
 LENGTHS = {
     "name": 30, "service": 30, "address": 25, "hours": 45, "day": 10, "offices": 90,
     "places": 150, "steps": 150, "message": 90, "holiday": 20, "title": 40,
-    # Guided forms (bot.forms.short cuts free text for read-backs).
+    # Guided forms (bot.domain.forms.short cuts free text for read-backs).
     "date": 25, "office": 40, "kind": 35, "place": 45, "photo": 3, "contact": 20,
     "summary": 70, "booking": 70,
-    # A case's detail as staff wrote it (bot.case_help.MAX_DETAIL_SHOWN).
+    # A case's detail as staff wrote it (bot.domain.case_help.MAX_DETAIL_SHOWN).
     "papers": 80,
 }
 DEFAULT_LENGTH = 30  # a placeholder nobody has budgeted yet

@@ -22,12 +22,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from bot import cases, cli, drafts, handoffs, inbound, people, retention, suppression
+from bot.callcentre import handoffs
+from bot.cli import main as cli
 from bot.config import get_settings
-from bot.db import get_engine, session_scope
-from bot.forms import REPORT_FORM
-from bot.migrate import alembic_config
-from bot.models import (
+from bot.domain import cases, drafts, people, retention, suppression
+from bot.domain.forms import REPORT_FORM
+from bot.messaging import inbound
+from bot.store.db import get_engine, session_scope
+from bot.store.migrate import alembic_config
+from bot.store.models import (
     AuditEntry,
     Base,
     Booking,

@@ -28,9 +28,9 @@ from typing import Any
 
 import pytest
 
-from bot import texts
-from bot.render import MAX_TURN_MESSAGES, VOICES, sms_text
-from bot.simulate import CallClient, SmsClient, TelegramClient
+from bot.devtools.simulate import CallClient, SmsClient, TelegramClient
+from bot.language import texts
+from bot.messaging.render import MAX_TURN_MESSAGES, VOICES, sms_text
 from tests.support import (
     ROOT,
     Providers,

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from bot.cases import dob_hash
-from bot.db import build_engine
-from bot.models import (
+from bot.domain.cases import dob_hash
+from bot.store.db import build_engine
+from bot.store.models import (
     CASE_STATUSES,
     Base,
     Case,
@@ -24,7 +24,7 @@ from bot.models import (
     OfficeHoliday,
     Service,
 )
-from bot.seed import load_demo_data, seed_demo_data
+from bot.store.seed import load_demo_data, seed_demo_data
 
 LANGUAGES = ("en", "es", "fr", "ar")
 FIXED_CASES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sms_encoding import (
+from bot.messaging.sms.encoding import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     MAX_SEGMENTS,

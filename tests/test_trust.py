@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.cases import MAX_REFERENCE_FAILURES, MAX_SENDER_FAILURES
-from bot.references import generate
-from bot.simulate import SmsClient
+from bot.devtools.simulate import SmsClient
+from bot.domain.cases import MAX_REFERENCE_FAILURES, MAX_SENDER_FAILURES
+from bot.domain.references import generate
 from tests.support import (
     PRODUCTION_SETTINGS,
     Stack,

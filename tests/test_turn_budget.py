@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.render import (
+from bot.messaging.render import (
     MAX_TURN_MESSAGES,
     BotMessage,
     capped,
@@ -23,7 +23,7 @@ def test_a_runaway_turn_is_cut_to_three_messages_and_logged(
         caplog: pytest.LogCaptureFixture) -> None:
     answer = BotMessage("Open on Saturday: City Hall 09:00-12:00.")
     again = [BotMessage(f"Sorry, I did not get that ({n}).", MENU) for n in range(9)]
-    with caplog.at_level("WARNING", logger="bot.render"):
+    with caplog.at_level("WARNING", logger="bot.messaging.render"):
         sms = render_sms([answer, *again])
         telegram = render_telegram([answer, *again], lambda payload: 1)
     assert len(sms.bodies) <= MAX_TURN_MESSAGES

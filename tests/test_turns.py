@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import texts
-from bot.language import detect
-from bot.render import MAX_TURN_MESSAGES
-from bot.simulate import SmsClient, TelegramClient
+from bot.devtools.simulate import SmsClient, TelegramClient
+from bot.language import texts
+from bot.language.detect import detect
+from bot.messaging.render import MAX_TURN_MESSAGES
 from tests.support import Stack, channel_hooks, running_stack
 
 pytestmark = pytest.mark.stack

@@ -15,13 +15,13 @@ from alembic import command
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import cases, people, references
-from bot.cases import MAX_REFERENCE_FAILURES, MAX_SENDER_FAILURES, Outcome
 from bot.config import get_settings
-from bot.dates import parse_date_of_birth
-from bot.db import dispose_engines, session_scope
-from bot.migrate import alembic_config
-from bot.models import VerificationFailure
+from bot.domain import cases, people, references
+from bot.domain.cases import MAX_REFERENCE_FAILURES, MAX_SENDER_FAILURES, Outcome
+from bot.domain.dates import parse_date_of_birth
+from bot.store.db import dispose_engines, session_scope
+from bot.store.migrate import alembic_config
+from bot.store.models import VerificationFailure
 from tests.support import PRODUCTION_SETTINGS
 
 REFERENCE = "40217382"  # seeded: in_review, phone +15550100001, born 1985-03-12
@@ -200,8 +200,8 @@ def test_migration_0006_matches_the_models(database: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from bot.db import get_engine
-    from bot.models import Base
+    from bot.store.db import get_engine
+    from bot.store.models import Base
 
     with get_engine().connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)

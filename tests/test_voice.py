@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import texts, voice
-from bot.render import (
+from bot.language import texts
+from bot.messaging.render import (
     PAGE_SIZE,
     VOICE_TWIN,
     BotMessage,
@@ -27,6 +27,7 @@ from bot.render import (
     spoken_hours,
     voice_text,
 )
+from bot.messaging.voice import turn as voice
 
 ACTION = "https://civicline.example/webhooks/voice/webhook?step=1&stage=main&silence=0"
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
@@ -239,7 +240,8 @@ REFERENCE_QUESTION = BotMessage("What is your case number?", expects="reference"
 
 
 def _caller(session, language: str | None = "en", prompt: BotMessage | None = None):
-    from bot import inbound, people
+    from bot.domain import people
+    from bot.messaging import inbound
     person = people.get_or_create(session, f"+1555077{secrets.randbelow(10**4):04d}")
     person.language = language
     if prompt is not None:
@@ -319,7 +321,7 @@ def test_what_a_key_does_at_each_stage(session, prompt: BotMessage, stage: str, 
 def test_a_read_back_is_confirmed_before_rasa_sees_it(session, stage: str, pending: str,
                                                       digits: str, asks: str | None,
                                                       listens: str | None) -> None:
-    from bot import inbound
+    from bot.messaging import inbound
     person = _caller(session, prompt=DATE_QUESTION)
     inbound.state(session, person, inbound.VOICE).pending = pending
     step = voice.begin(session, person, _step(stage, digits))
@@ -331,7 +333,7 @@ def test_a_read_back_is_confirmed_before_rasa_sees_it(session, stage: str, pendi
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_call_opening_mid_form_says_where_and_offers_to_go_on_or_start_over(
         session, language: str) -> None:
-    from bot.forms import Waiting
+    from bot.domain.forms import Waiting
     person = _caller(session, language)
     waiting = Waiting("report_problem_form", "problem_kind", KIND_QUESTION)
     offer = voice.begin(session, person, _step("main", step=0), waiting)

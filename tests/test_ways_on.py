@@ -27,10 +27,10 @@ from rasa_sdk.events import ActionExecuted, SlotSet
 from actions.forms import ActionConfirmLeaveForm, ActionFormChoice
 from actions.services import ActionServiceStatus
 from actions.status import ActionCaseDocuments, ActionShowCaseStatus, ValidateStatusForm
-from bot import bookings, case_help, cases, forms, people, services
-from bot import language as lang
-from bot.db import session_scope
-from bot.inbound import KEYWORDS, STOP
+from bot.domain import bookings, case_help, cases, forms, people, services
+from bot.language import detect as lang
+from bot.messaging.inbound import KEYWORDS, STOP
+from bot.store.db import session_scope
 from tests.test_actions import (
     OWNER_PHONE,
     STRANGER,
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Responses whose job is to say how to opt out or back in (SPEC §6.1: HELP must say how to stop).
 OPT_OUT_INSTRUCTIONS = {"utter_sms_help", "utter_sms_opted_in", "utter_sms_opted_out"}
 # Said only on a call (domain/voice.yml twins), where no carrier reads keywords: "To stop, say
-# stop" is the spoken way out of a form there (bot/voice.py).
+# stop" is the spoken way out of a form there (bot/messaging/voice/turn.py).
 VOICE_ONLY_SUFFIX = "__voice"
 
 

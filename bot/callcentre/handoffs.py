@@ -1,0 +1,400 @@
+"""Hand-offs from the assistant to call-centre staff (SPEC §5.6): state, queue, transcript.
+
+A hand-off is ``waiting`` until an agent claims it (``active``), then ``resolved`` — either
+handed back to the bot (resolution ``released``) or closed (``resolved``). A person has at most
+one open (waiting or active) hand-off; asking again updates it.
+
+While staff are on duty the conversation is *paused* (Rasa's own pause: the bot says nothing,
+the citizen's messages still reach the transcript). Outside staffed hours the hand-off is a
+call-back request: the bot keeps helping and the agent who claims it later pauses it then. A
+voice caller is put through to the call centre (``<Dial>``) instead, so a voice hand-off never
+pauses the conversation by itself.
+
+Rasa and HTTP live elsewhere: the action server opens hand-offs, the console and the API
+change them and append the matching events to the tracker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.callcentre import staff, staffed_hours
+from bot.domain import people
+from bot.language.detect import SUPPORTED
+from bot.language.i18n import normalise
+from bot.store.models import (
+    HANDOFF_REASONS,
+    HANDOFF_STATUSES,
+    CannedReply,
+    Handoff,
+    HandoffNote,
+    StaffUser,
+    utcnow,
+)
+
+OPEN = ("waiting", "active")
+DEFAULT_HANDLING_MINUTES = 6.0
+MIN_WAIT_MINUTES = 2  # never promise "about 1 minute": people wait at least that long
+HANDLING_SAMPLE = 20
+HANDLING_WINDOW = dt.timedelta(days=7)
+MAX_TEXT = 1600  # an agent reply: ten SMS segments at most
+
+# Where a reply to a hand-off goes: a voice caller gets an SMS on the same phone; the REST
+# channel (development) lets the outbound module pick from what it knows about the person.
+DELIVERY_CHANNELS = {"sms": "sms", "telegram": "telegram", "voice": "sms"}
+
+
+class HandoffError(ValueError):
+    """A hand-off request is wrong (the message says why)."""
+
+
+class HandoffClosed(HandoffError):
+    """The hand-off is already resolved."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :func:`request` did, for the citizen's answer."""
+
+    handoff: Handoff
+    created: bool
+    staffed: bool
+    position: int = 0
+    wait_minutes: int = 0
+    back_at: dt.datetime | None = None  # local time staff are back, when not staffed
+
+
+def open_for(session: Session, sender_id: str) -> Handoff | None:
+    """The sender's waiting or active hand-off, if any."""
+    return session.scalar(select(Handoff).where(Handoff.sender_id == sender_id,
+                                                Handoff.status.in_(OPEN))
+                          .order_by(Handoff.id.desc()))
+
+
+def get(session: Session, handoff_id: int) -> Handoff | None:
+    return session.get(Handoff, handoff_id)
+
+
+def request(session: Session, sender_id: str, *, channel: str | None, language: str,
+            reason: str = "request_human", urgent: bool = False,
+            local_now: dt.datetime | None = None) -> Outcome:
+    """Open (or update) the sender's hand-off and decide whether the bot goes quiet."""
+    if reason not in HANDOFF_REASONS:
+        raise HandoffError(f"unknown hand-off reason {reason!r}")
+    local_now = local_now or dt.datetime.now()
+    staffed = staffed_hours.is_staffed(session, local_now)
+    handoff = open_for(session, sender_id)
+    created = handoff is None
+    if handoff is None:
+        person = people.get_or_create(session, sender_id)
+        handoff = Handoff(sender_id=sender_id, person_id=person.id, reason=reason,
+                          status="waiting")
+        session.add(handoff)
+    handoff.channel = channel or handoff.channel
+    handoff.language = normalise(language)
+    handoff.urgent = bool(handoff.urgent or urgent)
+    if urgent:
+        handoff.reason = "distress"
+    if staffed and channel != "voice":
+        handoff.paused = True
+    handoff.contact_later = not staffed and handoff.status == "waiting"
+    session.flush()
+    if not staffed:
+        return Outcome(handoff, created, staffed=False,
+                       back_at=staffed_hours.next_opening(session, local_now))
+    place = position(session, handoff)
+    return Outcome(handoff, created, staffed=True, position=place,
+                   wait_minutes=estimated_wait_minutes(session, place))
+
+
+def mark_urgent(session: Session, handoff: Handoff) -> bool:
+    """Flag an open hand-off urgent (distress words while waiting); True if it was not yet."""
+    if handoff.urgent:
+        return False
+    handoff.urgent = True
+    session.flush()
+    return True
+
+
+def _queue_order() -> tuple:
+    return (Handoff.urgent.desc(), Handoff.created_at, Handoff.id)
+
+
+def position(session: Session, handoff: Handoff) -> int:
+    """1 for the next person an agent will take: urgent ones first, then first come."""
+    waiting = session.scalars(select(Handoff.id).where(Handoff.status == "waiting")
+                              .order_by(*_queue_order())).all()
+    return waiting.index(handoff.id) + 1 if handoff.id in waiting else 0
+
+
+def average_handling_minutes(session: Session, now: dt.datetime | None = None) -> float:
+    """Mean minutes from claim to close over the latest hand-offs of the past week."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Handoff.claimed_at, Handoff.closed_at)
+        .where(Handoff.status == "resolved", Handoff.claimed_at.is_not(None),
+               Handoff.closed_at > now - HANDLING_WINDOW)
+        .order_by(Handoff.closed_at.desc()).limit(HANDLING_SAMPLE)).all()
+    durations = [(closed - claimed).total_seconds() / 60 for claimed, closed in rows
+                 if closed and closed >= claimed]
+    return sum(durations) / len(durations) if durations else DEFAULT_HANDLING_MINUTES
+
+
+def estimated_wait_minutes(session: Session, place: int, now: dt.datetime | None = None) -> int:
+    """Place in the queue times the average handling time, shared by the staff on duty."""
+    agents = max(1, staff.on_duty(session, now))
+    estimate = math.ceil(place * average_handling_minutes(session, now) / agents)
+    return max(MIN_WAIT_MINUTES, estimate)
+
+
+def listing(session: Session, statuses: tuple[str, ...] = OPEN, limit: int = 200
+            ) -> list[Handoff]:
+    """Hand-offs in queue order (urgent first, then oldest); resolved ones newest first."""
+    wrong = set(statuses) - set(HANDOFF_STATUSES)
+    if wrong:
+        raise HandoffError(f"unknown status: {', '.join(sorted(wrong))}")
+    query = select(Handoff).where(Handoff.status.in_(statuses))
+    if statuses == ("resolved",):
+        query = query.order_by(Handoff.closed_at.desc())
+    else:
+        query = query.order_by(Handoff.status.desc(), *_queue_order())
+    return list(session.scalars(query.limit(limit)))
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Handoff.status, Handoff.urgent, func.count())
+                           .where(Handoff.status.in_(OPEN))
+                           .group_by(Handoff.status, Handoff.urgent)).all()
+    result = {"waiting": 0, "active": 0, "urgent": 0}
+    for status, urgent, count in rows:
+        result[status] += count
+        if urgent and status == "waiting":
+            result["urgent"] += count
+    return result
+
+
+def require_open(handoff: Handoff) -> None:
+    if handoff.status not in OPEN:
+        raise HandoffClosed(f"hand-off {handoff.id} is already resolved")
+
+
+def claim(session: Session, handoff: Handoff, user: StaffUser | None) -> bool:
+    """An agent takes the conversation (or takes it over); returns True if it must be paused.
+
+    ``user`` None is the API acting without a named agent.
+    """
+    require_open(handoff)
+    if handoff.status == "waiting":
+        handoff.status = "active"
+        handoff.claimed_at = utcnow()
+        handoff.contact_later = False
+    if user is not None:
+        handoff.assignee_id = user.id
+        handoff.assignee = user
+    must_pause = not handoff.paused
+    handoff.paused = True
+    session.flush()
+    return must_pause
+
+
+def close(session: Session, handoff: Handoff, actor: str, resolution: str) -> bool:
+    """Hand back to the bot (``released``) or close (``resolved``); True if it was paused."""
+    if resolution not in ("released", "resolved"):
+        raise HandoffError(f"unknown resolution {resolution!r}")
+    require_open(handoff)
+    was_paused = handoff.paused
+    now = utcnow()
+    handoff.status = "resolved"
+    handoff.resolution = resolution
+    handoff.closed_at = now
+    handoff.closed_by = actor[:64]
+    handoff.claimed_at = handoff.claimed_at or now
+    handoff.paused = False
+    handoff.contact_later = False
+    session.flush()
+    return was_paused
+
+
+def clean_text(text: Any, what: str = "text", max_length: int = MAX_TEXT) -> str:
+    """A reply or note as given, or :class:`HandoffError` saying what is wrong with it."""
+    if not isinstance(text, str):
+        raise HandoffError(f"the {what} must be text")
+    if not text.strip():
+        raise HandoffError(f"the {what} is empty")
+    if len(text) > max_length:
+        raise HandoffError(f"the {what} is longer than {max_length} characters")
+    return text.strip()
+
+
+def add_note(session: Session, handoff: Handoff, author: str, text: str, kind: str = "note",
+             delivered: bool | None = None, error: str | None = None) -> HandoffNote:
+    note = HandoffNote(handoff_id=handoff.id, author=author[:64], kind=kind,
+                       text=clean_text(text, "note" if kind == "note" else "reply"),
+                       delivered=delivered, error=error)
+    session.add(note)
+    session.flush()
+    return note
+
+
+def delivery_channel(handoff: Handoff) -> str | None:
+    return DELIVERY_CHANNELS.get(handoff.channel or "")
+
+
+def canned_replies(session: Session, language: str | None = None) -> list[CannedReply]:
+    query = select(CannedReply).order_by(CannedReply.language, CannedReply.id)
+    if language:
+        query = query.where(CannedReply.language == normalise(language))
+    return list(session.scalars(query))
+
+
+def add_canned_reply(session: Session, language: str, title: str, text: str) -> CannedReply:
+    if language not in SUPPORTED:
+        raise HandoffError(f"the language must be one of: {', '.join(SUPPORTED)}")
+    reply = CannedReply(language=language, title=clean_text(title, "title", 80),
+                        text=clean_text(text))
+    session.add(reply)
+    session.flush()
+    return reply
+
+
+def remove_canned_reply(session: Session, reply_id: int) -> bool:
+    reply = session.get(CannedReply, reply_id)
+    if reply is None:
+        return False
+    session.delete(reply)
+    session.flush()
+    return True
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with a Z."""
+    return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
+
+
+def to_json(handoff: Handoff, now: dt.datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    return {
+        "id": handoff.id,
+        "sender_id": handoff.sender_id,
+        "channel": handoff.channel,
+        "language": handoff.language,
+        "reason": handoff.reason,
+        "urgent": handoff.urgent,
+        "status": handoff.status,
+        "waiting_since": iso(handoff.created_at),
+        "waiting_seconds": int(((handoff.claimed_at or now) - handoff.created_at)
+                               .total_seconds()),
+        "contact_later": handoff.contact_later,
+        "assignee": handoff.assignee.username if handoff.assignee else None,
+        "claimed_at": iso(handoff.claimed_at),
+        "closed_at": iso(handoff.closed_at),
+        "resolution": handoff.resolution,
+    }
+
+
+# --- The transcript: Rasa's events plus the hand-off's notes ----------------------------------
+
+# Slots that are bookkeeping, not answers the person gave.
+HIDDEN_SLOTS = frozenset({"requested_slot", "awaiting", "session_started_metadata", "urgency",
+                          "status_outcome", "language"})
+# Never shown to staff (SPEC §8): the answer, and the citizen's own words while it was asked.
+SECRET_SLOTS = frozenset({"date_of_birth"})
+SECRET_ANSWER = "(date of birth, not shown)"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the transcript the console shows."""
+
+    at: dt.datetime | None
+    kind: str  # citizen, bot, agent, answer, language, note, failed, system
+    text: str
+    who: str = ""
+    channel: str = ""
+    error: str = ""  # a reply that was not delivered: why
+
+    @property
+    def key(self) -> str:
+        """Stable identity, so the console's live transcript appends only what is new."""
+        stamp = self.at.isoformat() if self.at else "-"
+        return f"{stamp}|{self.kind}|{zlib.crc32(self.text.encode()):08x}"
+
+
+def _when(timestamp: Any) -> dt.datetime | None:
+    if not isinstance(timestamp, (int, float)):
+        return None
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None)
+
+
+def _bot_text(event: dict[str, Any]) -> str:
+    text = event.get("text") or ""
+    buttons = (event.get("data") or {}).get("buttons") or []
+    if buttons:
+        text += "".join(f"\n{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1))
+    return text
+
+
+# Rasa's flag (rasa.shared.core.constants.IS_EXTERNAL) on the user event of a triggered intent
+# (``UserUttered.create_external``). No channel lets a citizen set a message's metadata, so
+# this typed flag, never the text, tells a staff action from a citizen's words.
+EXTERNAL_FLAG = "is_external"
+
+
+def _external_intent(event: dict[str, Any]) -> str | None:
+    """The intent staff started (``send_to_bot``) when ``event`` is one, else None."""
+    if (event.get("metadata") or {}).get(EXTERNAL_FLAG) is not True:
+        return None
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+    return str(intent or "a task")
+
+
+def transcript(events: list[dict[str, Any]], notes: list[HandoffNote] = ()) -> list[Entry]:
+    """Citizen and bot turns, agent replies, form answers, language and channel, and notes.
+
+    ``events`` are Rasa tracker events as dicts (``event.as_dict()``), oldest first.
+    """
+    entries: list[Entry] = []
+    language = asked = None
+    for event in events:
+        kind, at = event.get("event"), _when(event.get("timestamp"))
+        if kind == "slot" and event.get("name") == "requested_slot":
+            asked = event.get("value")
+        if kind == "user":
+            task = _external_intent(event)
+            if task is not None:
+                entries.append(Entry(at, "system", f"Sent to the bot: {task}"))
+            else:
+                text = SECRET_ANSWER if asked in SECRET_SLOTS else event.get("text") or ""
+                entries.append(Entry(at, "citizen", text,
+                                     channel=event.get("input_channel") or ""))
+        elif kind == "bot":
+            agent = (event.get("metadata") or {}).get("agent")
+            entries.append(Entry(at, "agent" if agent else "bot", _bot_text(event),
+                                 who=agent or ""))
+        elif kind == "slot" and event.get("name") == "language" and event.get("value"):
+            if event["value"] != language:
+                language = event["value"]
+                entries.append(Entry(at, "language", language))
+        elif kind == "slot" and event.get("name") not in HIDDEN_SLOTS \
+                and event.get("value") not in (None, "", []):
+            value = SECRET_ANSWER if event["name"] in SECRET_SLOTS else str(event["value"])
+            entries.append(Entry(at, "answer", value, who=event["name"]))
+        elif kind == "pause":
+            entries.append(Entry(at, "system", "Handed to staff: the assistant is silent."))
+        elif kind == "resume":
+            entries.append(Entry(at, "system", "Back with the assistant."))
+    for note in notes:
+        if note.kind == "note":
+            entries.append(Entry(note.created_at, "note", note.text, who=note.author))
+        elif not note.delivered:
+            entries.append(Entry(note.created_at, "failed", note.text, who=note.author,
+                                 error=note.error or ""))
+    epoch = dt.datetime.min
+    return sorted(entries, key=lambda entry: entry.at or epoch)

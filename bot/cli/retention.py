@@ -1,0 +1,141 @@
+"""Retention and erasure commands: `python -m bot purge|erase` (SPEC §8, §11;
+bot/domain/retention.py).
+
+* ``purge --older-than DAYS [--dry-run]`` deletes conversations, transcripts and form drafts
+  older than DAYS (``90`` or ``90d``); ``--dry-run`` prints the counts and deletes nothing.
+* ``erase SENDER [--yes]`` deletes everything held about one person: SENDER is their phone
+  (E.164, or as typed), ``tg:<telegram user id>`` or another channel's id. It shows what it
+  would delete and asks first, unless ``--yes``.
+
+Every run, dry or not, writes an audit entry (actor ``cli``); phones appear masked only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+ACTOR = "cli"
+
+
+def days(text: str) -> int:
+    """'90' or '90d' -> 90 (at least one day)."""
+    match = re.fullmatch(r"\s*(\d+)\s*(?:d|days?)?\s*", text, re.IGNORECASE)
+    if not match or int(match.group(1)) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (1 or more), "
+                                         "e.g. 90 or 90d")
+    return int(match.group(1))
+
+
+@contextmanager
+def rolled_back() -> Iterator[Session]:
+    """A transaction that is always rolled back: for dry runs and previews."""
+    from bot.store.db import get_engine
+
+    session = Session(bind=get_engine(), future=True)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def audit_counts(counts: dict[str, int]) -> dict[str, int]:
+    """'hand-off notes' -> 'handoff_notes': the audit entry's keys."""
+    return {name.replace("-", "").replace(" ", "_"): n for name, n in counts.items()}
+
+
+def _print_counts(counts: dict[str, int], verb: str) -> None:
+    width = max(len(name) for name in counts)
+    for name, count in counts.items():
+        print(f"  {name:<{width}}  {count:>7}  {verb}")
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from bot.domain import audit, retention
+    from bot.store.db import session_scope
+
+    older_than = dt.timedelta(days=args.older_than)
+    cutoff = retention.cutoff_for(older_than)
+    dry = args.dry_run
+    if dry:
+        with rolled_back() as session:
+            counts = retention.purge(session, older_than)
+    with session_scope() as session:
+        if not dry:
+            counts = retention.purge(session, older_than)
+        audit.record(session, ACTOR, "retention.purge", None, older_than_days=args.older_than,
+                     dry_run=dry, **audit_counts(counts))
+    print(f"purge: {'dry run, ' if dry else ''}older than {args.older_than} days "
+          f"(before {cutoff:%Y-%m-%d %H:%M} UTC); cases, bookings and the audit log are kept")
+    _print_counts(counts, "would be deleted" if dry else "deleted")
+    return 0
+
+
+def _confirm(label: str) -> bool:
+    if not sys.stdin.isatty():
+        print("erase: not confirmed (add --yes to erase without a prompt)", file=sys.stderr)
+        return False
+    answer = input(f"Erase everything held about {label}? This cannot be undone. [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _audit_refused(label: str, outcome: str) -> None:
+    from bot.domain import audit
+    from bot.store.db import session_scope
+
+    with session_scope() as session:
+        audit.record(session, ACTOR, "retention.erase", label, outcome=outcome)
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from bot.domain import audit, retention, suppression
+    from bot.store.db import session_scope
+
+    try:
+        if not args.yes:
+            with rolled_back() as session:
+                preview = retention.erase(session, args.sender)
+            print(f"erase: {preview.label}")
+            _print_counts(preview.counts, "would be deleted")
+            if not _confirm(preview.label):
+                _audit_refused(preview.label, "not confirmed")
+                return 1
+        with session_scope() as session:
+            erasure = retention.erase(session, args.sender)
+            audit.record(session, ACTOR, "retention.erase", erasure.label, outcome="erased",
+                         opt_out_suppression_kept=erasure.suppressed,
+                         **audit_counts(erasure.counts))
+    except retention.UnknownSender as exc:
+        _audit_refused(exc.label, "unknown sender")
+        print(f"erase: {exc}; nothing deleted (give an E.164 phone, tg:<id> or the "
+              "channel's sender id)", file=sys.stderr)
+        return 1
+    print(f"erase: {erasure.label}: erased")
+    _print_counts(erasure.counts, "deleted")
+    if erasure.suppressed:
+        print("  they had opted out of SMS: a hashed suppression entry keeps them opted out"
+              + ("" if suppression.secret_key() else
+                 f" (unkeyed: set {suppression.KEY_NAME}, see README)"))
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    purge = sub.add_parser(
+        "purge", help="delete conversations, transcripts and form drafts older than an age")
+    purge.add_argument("--older-than", type=days, required=True, metavar="DAYS",
+                       help="age in days, e.g. 90 or 90d")
+    purge.add_argument("--dry-run", action="store_true", help="print the counts only")
+    purge.set_defaults(func=cmd_purge)
+    erase = sub.add_parser("erase", help="delete everything held about one person")
+    erase.add_argument("sender", help="their phone (E.164), tg:<telegram user id>, or the "
+                       "sender id of another channel")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(func=cmd_erase)
