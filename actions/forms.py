@@ -31,6 +31,7 @@ from bot.domain import bookings, drafts, forms, offices, references, services
 from bot.domain.dates import format_day
 from bot.domain.forms import BOOKING_FORM, CONFIRM_SLOTS, NO, REPORT_FORM, YES
 from bot.language.i18n import capitalised, pick
+from bot.language.vocabulary import FIELD_NAMES, KIND_NAMES
 
 START_INTENTS = {"report_problem": REPORT_FORM, "book_appointment": BOOKING_FORM}
 ANSWER_SLOTS = {REPORT_FORM: forms.REPORT_SLOTS, BOOKING_FORM: forms.BOOKING_SLOTS}
@@ -75,7 +76,7 @@ def answers_of(tracker: Tracker, form: str) -> dict[str, Any]:
 def draft_summary(session: Any, form: str, answers: dict[str, Any], language: str) -> str:
     """What the draft says so far, in a few words ("Pothole, 12 Elm Street")."""
     if form == REPORT_FORM:
-        parts = [forms.name_of(forms.KIND_NAMES, answers.get("problem_kind"), language)
+        parts = [forms.name_of(KIND_NAMES, answers.get("problem_kind"), language)
                  if answers.get("problem_kind") else "",
                  forms.short(answers.get("problem_place") or "", 40)]
     else:
@@ -403,6 +404,6 @@ class ActionAskFormField(Action):
         fields = forms.CHANGEABLE.get(form, ())
         dispatcher.utter_message(
             response="utter_ask_form_field",
-            buttons=[{"title": forms.name_of(forms.FIELD_NAMES, f, language),
+            buttons=[{"title": forms.name_of(FIELD_NAMES, f, language),
                       "payload": inform("form_field", f)} for f in fields])
         return []

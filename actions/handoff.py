@@ -34,18 +34,13 @@ from bot.callcentre import handoffs
 from bot.config import get_settings
 from bot.domain import audit, distress
 from bot.domain.offices import day_name
+from bot.language.vocabulary import DAY_WORDS
 from bot.store.db import session_scope
 
 ACTOR = "assistant"
 OFFER_RESPONSE = "utter_offer_human"  # two misses in a row offer a person (action_fallback)
 VOICE_NO_INPUT = "voice_no_input"  # the voice channel's metadata `handoff_reason` after silence
 
-DAY_WORDS = {
-    "en": ("today", "tomorrow", "on {day}"),
-    "es": ("hoy", "mañana", "el {day}"),
-    "fr": ("aujourd'hui", "demain", "{day}"),
-    "ar": ("اليوم", "غدا", "يوم {day}"),
-}
 
 
 def latest_user_event(tracker: Tracker) -> dict[str, Any]:

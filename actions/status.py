@@ -22,13 +22,12 @@ from bot.domain.cases import Outcome
 from bot.domain.dates import parse_date_of_birth
 from bot.domain.people import verified_phone
 from bot.language.i18n import pick
+from bot.language.vocabulary import PERSON_BUTTON
 from bot.store.models import Case
 
 SKIPPED = "-"  # fills date_of_birth when it is not needed (phone proven, or locked)
 STATUS_SLOTS = ("case_reference", "date_of_birth", "status_outcome", "reference_misses")
 MISSES_BEFORE_WAY_ON = 2  # after two answers that are no reference, a way on is offered
-PERSON_BUTTON = {"en": "Talk to a person", "es": "Hablar con una persona",
-                 "fr": "Parler à une personne", "ar": "التحدث مع موظف"}
 
 
 class ValidateStatusForm(FormValidationAction):

@@ -31,11 +31,11 @@ from twilio.request_validator import RequestValidator
 
 from bot.config import get_settings, tunable
 from bot.domain import people
-from bot.domain.forms import NOT_WAITING, Waiting
 from bot.language import texts
 from bot.messaging import inbound
 from bot.messaging.limits import TOO_LONG_RESPONSE, too_long
-from bot.messaging.render import BotMessage
+from bot.messaging.media import NOT_WAITING, Waiting
+from bot.messaging.messages import BotMessage
 from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -221,7 +221,8 @@ def field(params: RequestParameters, name: str) -> str:
 
 class TurnCollector(CollectingOutputChannel):
     """Collects a turn's messages whole (text, buttons, custom, the response's metadata)
-    instead of Rasa's text-only split, for bot.messaging.render to render once per medium."""
+    instead of Rasa's text-only split, for each medium's renderer
+    (bot/messaging/<medium>/render.py) to render once."""
 
     def __init__(self, channel: str) -> None:
         super().__init__()

@@ -26,7 +26,9 @@ from bot.config import get_settings, text_setting
 from bot.domain import people, ratelimit
 from bot.language import texts
 from bot.messaging import inbound
-from bot.messaging.render import TelegramMessage, render_goodbye
+from bot.messaging.sms import keywords
+from bot.messaging.telegram.render import TelegramMessage
+from bot.messaging.voice.render import render_goodbye
 from bot.store.db import session_scope
 from channels.common import in_thread
 
@@ -52,7 +54,7 @@ def _throttled(channel: str, sender: str, external_id: str,
 
 async def sms(phone: str, sid: str, body: str, opt_out_type: str | None) -> list[str] | None:
     """The bodies for a sender over the limit (the notice, or none), or None: go on."""
-    if inbound.sms_keyword(body, opt_out_type) is not None:
+    if keywords.sms_keyword(body, opt_out_type) is not None:
         return None
     over, language, tell = await in_thread(_throttled, inbound.SMS, phone, sid)
     if not over:

@@ -18,11 +18,11 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.domain.forms import NOT_WAITING
 from bot.domain.phones import mask, to_e164
 from bot.messaging import inbound
-from bot.messaging.render import twiml_messages
+from bot.messaging.media import NOT_WAITING
 from bot.messaging.sms import turn as sms
+from bot.messaging.sms.render import twiml_messages
 from channels import limits
 from channels.common import (
     Turn,

@@ -27,11 +27,12 @@ from telegram import Update
 
 from bot.config import get_settings
 from bot.domain import people
-from bot.domain.forms import NOT_WAITING
 from bot.domain.phones import mask
-from bot.messaging import inbound, outbound
-from bot.messaging.render import TelegramMessage
+from bot.messaging import delivery, inbound
+from bot.messaging.media import NOT_WAITING
 from bot.messaging.telegram import chat as telegram_chat
+from bot.messaging.telegram import client as telegram_client
+from bot.messaging.telegram.render import TelegramMessage
 from channels import limits
 from channels.common import (
     Turn,
@@ -130,8 +131,8 @@ class TelegramInput(InputChannel):
         if not get_settings().telegram_bot_token or not replies:
             return
         try:
-            await outbound.send_telegram(outbound.loop_bot(), user_id, replies)
-        except outbound.DeliveryError as exc:
+            await telegram_client.send_telegram(telegram_client.loop_bot(), user_id, replies)
+        except delivery.DeliveryError as exc:
             logger.warning("telegram: replies to update %s not delivered: %s", update_id, exc)
 
     @classmethod
@@ -150,7 +151,7 @@ class TelegramInput(InputChannel):
         step, turn.language = await in_thread(begin_turn, inbound.TELEGRAM, sender, update_id,
                                               telegram_chat.begin, update, waiting)
         if step.callback_id and get_settings().telegram_bot_token:
-            await outbound.answer_callback(outbound.loop_bot(), step.callback_id)
+            await telegram_client.answer_callback(telegram_client.loop_bot(), step.callback_id)
         if step.ignore:
             return []
         replies = list(step.replies)

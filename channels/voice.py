@@ -21,11 +21,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.config import get_settings
-from bot.domain.forms import NOT_WAITING, Waiting
 from bot.domain.phones import mask, to_e164
 from bot.messaging import inbound
-from bot.messaging.render import empty_voice_response, render_transfer, render_wait
+from bot.messaging.media import NOT_WAITING, Waiting
 from bot.messaging.voice import turn as voice
+from bot.messaging.voice.render import empty_voice_response, render_transfer, render_wait
 from channels import limits
 from channels.common import (
     Turn,

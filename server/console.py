@@ -31,8 +31,9 @@ from sqlalchemy import select
 from bot.callcentre import handoffs, staff, staffed_hours
 from bot.config import get_settings
 from bot.domain import audit, people, ratelimit
-from bot.domain.offices import DAY_NAMES
 from bot.language.detect import SUPPORTED
+from bot.language.vocabulary import DAY_NAMES
+from bot.language.vocabulary import ENGLISH_NAMES as LANGUAGE_NAMES
 from bot.store.db import session_scope
 from bot.store.models import STAFF_ROLES, StaffUser, VerificationAttempt, utcnow
 from server import conversations
@@ -46,7 +47,6 @@ DEVICE_COOKIE = "civicline_device"
 DEVICE_LIFETIME = 365 * 24 * 3600
 HSTS = "max-age=31536000; includeSubDomains"
 PREFIX = "/console"
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "ar": "Arabic"}
 CHANNEL_NAMES = {"sms": "SMS", "telegram": "Telegram", "voice": "Phone call", "rest": "Web"}
 REASON_NAMES = {"request_human": "Asked for a person", "fallback": "Bot did not understand",
                 "voice_no_input": "Silent on a call", "distress": "Distress words"}

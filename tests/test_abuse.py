@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from bot.callcentre import staff
 from bot.config import get_settings
 from bot.domain import ratelimit
-from bot.messaging import outbound
+from bot.messaging.delivery import HeldBack
+from bot.messaging.sms.client import TwilioSmsSender
 from bot.store.db import session_scope
 from bot.store.models import HeldMessage, StaffLoginFailure, utcnow
 from tests.support import PRODUCTION_SETTINGS
@@ -143,8 +144,8 @@ def test_a_country_outside_the_allow_list_is_held(defaults: None, monkeypatch) -
     assert ratelimit.hold_reason("+16135550123", ["hello"]) == "country"  # Canada
     monkeypatch.setenv("CIVICLINE_SMS_COUNTRIES", "US,CA")
     # The sender refuses before reaching Twilio (no request is made at all).
-    with pytest.raises(outbound.HeldBack) as raised:
-        outbound.TwilioSmsSender().send_bodies("+447012345678", ["hello"])
+    with pytest.raises(HeldBack) as raised:
+        TwilioSmsSender().send_bodies("+447012345678", ["hello"])
     assert not raised.value.retryable and "CIVICLINE_SMS_COUNTRIES" in str(raised.value)
     get_settings.cache_clear()  # the production settings above go with the environment
 

@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 from bot.config import get_settings
 from bot.domain import people
 from bot.messaging import inbound, outbound
+from bot.messaging.delivery import DeliveryError, OptedOut, OutboundMessage
+from bot.messaging.sms.client import TwilioSmsSender
 from bot.messaging.sms.encoding import segments
+from bot.messaging.telegram.client import TelegramSender
 from bot.store.models import InboundMessage, TelegramCallback
 from tests.support import (
     TELEGRAM_BLOCKED_CHAT,
@@ -39,8 +42,8 @@ def wire(database: str, providers: Providers, monkeypatch: pytest.MonkeyPatch
 
 
 def test_sms_goes_through_twilio_rest_with_numbered_options(wire: Providers) -> None:
-    sid = outbound.TwilioSmsSender().send("+15550101234",
-                                          outbound.OutboundMessage("Your case changed.",
+    sid = TwilioSmsSender().send("+15550101234",
+                                          OutboundMessage("Your case changed.",
                                                                    buttons=MENU))
     (sent,) = wire.messages("Messages")
     assert sent["To"] == "+15550101234" and sent["From"] == get_settings().twilio_from_number
@@ -51,20 +54,20 @@ def test_sms_goes_through_twilio_rest_with_numbered_options(wire: Providers) -> 
 
 def test_a_long_sms_goes_as_several_messages_within_the_budget(wire: Providers) -> None:
     text = "Your appointment at the city hall is confirmed for Monday morning. " * 10
-    outbound.TwilioSmsSender().send("+15550101234", outbound.OutboundMessage(text.strip()))
+    TwilioSmsSender().send("+15550101234", OutboundMessage(text.strip()))
     bodies = [m["Body"] for m in wire.messages("Messages")]
     assert len(bodies) >= 2 and all(segments(b) <= 3 for b in bodies)
 
 
 def test_twilio_refusals_are_not_retried_and_outages_are(wire: Providers,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(outbound.DeliveryError) as refused:
-        outbound.TwilioSmsSender().send(TWILIO_INVALID_NUMBER, outbound.OutboundMessage("Hi"))
+    with pytest.raises(DeliveryError) as refused:
+        TwilioSmsSender().send(TWILIO_INVALID_NUMBER, OutboundMessage("Hi"))
     assert not refused.value.retryable and "21211" in str(refused.value)
     monkeypatch.setenv("TWILIO_API_BASE_URL", f"http://127.0.0.1:{free_port()}")
     get_settings.cache_clear()
-    with pytest.raises(outbound.DeliveryError) as down:
-        outbound.TwilioSmsSender().send("+15550101234", outbound.OutboundMessage("Hi"))
+    with pytest.raises(DeliveryError) as down:
+        TwilioSmsSender().send("+15550101234", OutboundMessage("Hi"))
     assert down.value.retryable
 
 
@@ -72,7 +75,7 @@ def test_telegram_sends_plain_text_with_an_inline_keyboard(wire: Providers,
                                                            session: Session) -> None:
     long_payload = '/digital_help{"digital_topic": "guide:reset_password_for_the_online_portal"}'
     buttons = [*MENU, ("Reset my password", long_payload)]
-    outbound.TelegramSender().send("4242", outbound.OutboundMessage("Hello *there*", "en",
+    TelegramSender().send("4242", OutboundMessage("Hello *there*", "en",
                                                                      buttons))
     (sent,) = wire.messages("sendMessage", chat_id=4242)
     assert sent["text"] == "Hello *there*" and "parse_mode" not in sent
@@ -86,16 +89,16 @@ def test_telegram_sends_plain_text_with_an_inline_keyboard(wire: Providers,
 
 def test_the_sync_path_works_inside_a_running_event_loop(wire: Providers) -> None:
     async def from_a_coroutine() -> str:
-        return outbound.TelegramSender().send("4243", outbound.OutboundMessage("From a loop"))
+        return TelegramSender().send("4243", OutboundMessage("From a loop"))
 
     assert asyncio.run(from_a_coroutine())
     assert wire.messages("sendMessage", chat_id=4243)
 
 
 def test_a_user_who_blocked_the_bot_is_not_retried(wire: Providers) -> None:
-    with pytest.raises(outbound.DeliveryError) as blocked:
-        outbound.TelegramSender().send(str(TELEGRAM_BLOCKED_CHAT),
-                                       outbound.OutboundMessage("Hi"))
+    with pytest.raises(DeliveryError) as blocked:
+        TelegramSender().send(str(TELEGRAM_BLOCKED_CHAT),
+                                       OutboundMessage("Hi"))
     assert not blocked.value.retryable
 
 
@@ -103,7 +106,7 @@ def test_send_to_person_texts_their_phone_and_remembers_the_options(wire: Provid
                                                                     session: Session) -> None:
     person = people.get_or_create(session, "+15550101235")
     delivery = outbound.send_to_person(session, person,
-                                       outbound.OutboundMessage("Pick one", buttons=MENU))
+                                       OutboundMessage("Pick one", buttons=MENU))
     assert delivery.channel == "sms" and delivery.provider_id.startswith("SM")
     assert wire.messages("Messages", To="+15550101235")
     assert inbound.options(session, person, "sms") == MENU  # a reply "2" means a person
@@ -112,8 +115,8 @@ def test_send_to_person_texts_their_phone_and_remembers_the_options(wire: Provid
 def test_nothing_is_texted_to_someone_who_opted_out(wire: Providers, session: Session) -> None:
     person = people.get_or_create(session, "+15550101236")
     inbound.set_sms_opt_out(person, True)
-    with pytest.raises(outbound.OptedOut) as stopped:
-        outbound.send_to_person(session, person, outbound.OutboundMessage("News"))
+    with pytest.raises(OptedOut) as stopped:
+        outbound.send_to_person(session, person, OutboundMessage("News"))
     assert not stopped.value.retryable
     assert not wire.messages("Messages", To="+15550101236")
 
@@ -125,19 +128,19 @@ def test_the_channel_they_last_used_wins_and_a_call_is_answered_by_sms(
     session.add(InboundMessage(channel="telegram", external_id="u-1", person_id=person.id))
     session.flush()
     assert outbound.send_to_person(session, person,
-                                   outbound.OutboundMessage("Hi")).channel == "telegram"
+                                   OutboundMessage("Hi")).channel == "telegram"
     assert wire.messages("sendMessage", chat_id=5151)
     session.add(InboundMessage(channel="voice", external_id="CA1:0", person_id=person.id))
     session.flush()
     assert outbound.channel_for(session, person) == "sms"
-    assert outbound.send_to_person(session, person, outbound.OutboundMessage("Hi"),
+    assert outbound.send_to_person(session, person, OutboundMessage("Hi"),
                                    channel="voice").channel == "sms"
 
 
 def test_someone_with_no_phone_and_no_telegram_cannot_be_reached(wire: Providers,
                                                                  session: Session) -> None:
     person = people.get_or_create(session, "web-visitor-1")
-    with pytest.raises(outbound.DeliveryError):
-        outbound.send_to_person(session, person, outbound.OutboundMessage("Hi"))
-    with pytest.raises(outbound.DeliveryError, match="no way to send"):
-        outbound.send_to_person(session, person, outbound.OutboundMessage("Hi"), channel="fax")
+    with pytest.raises(DeliveryError):
+        outbound.send_to_person(session, person, OutboundMessage("Hi"))
+    with pytest.raises(DeliveryError, match="no way to send"):
+        outbound.send_to_person(session, person, OutboundMessage("Hi"), channel="fax")

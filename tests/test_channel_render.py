@@ -1,6 +1,6 @@
-"""bot/messaging/render.py and the small pieces around it: SMS segments and numbered options,
-splitting,
-Telegram chunks and button keys, voice TwiML (parsed as XML), channel texts, SMS keywords."""
+"""bot/messaging/{sms,telegram,voice}/render.py and the small pieces around them: SMS segments
+and numbered options, splitting, Telegram chunks and button keys, voice TwiML (parsed as XML),
+channel texts, SMS keywords."""
 
 from __future__ import annotations
 
@@ -12,25 +12,24 @@ import pytest
 from bot.language import texts
 from bot.language.detect import decide
 from bot.messaging import inbound
-from bot.messaging.render import (
+from bot.messaging.messages import BotMessage, pick_option
+from bot.messaging.sms.encoding import GSM7, UCS2, encoding, segments
+from bot.messaging.sms.keywords import sms_keyword
+from bot.messaging.sms.render import render_sms, sms_text, split_sms, twiml_messages
+from bot.messaging.telegram.render import (
     TELEGRAM_MAX_UNITS,
-    BotMessage,
     callback_data,
-    pick_option,
+    render_telegram,
+    split_telegram,
+)
+from bot.messaging.voice import turn as voice
+from bot.messaging.voice.render import (
     render_language_menu,
     render_read_back,
-    render_sms,
-    render_telegram,
     render_transfer,
     render_voice,
-    sms_text,
-    speakable,
-    split_sms,
-    split_telegram,
-    twiml_messages,
 )
-from bot.messaging.sms.encoding import GSM7, UCS2, encoding, segments
-from bot.messaging.voice import turn as voice
+from bot.messaging.voice.speech import speakable
 
 MENU = (("My application", "/check_application_status"), ("Talk to a person", "/request_human"))
 ACTION = "https://civic.example/webhooks/voice/webhook?step=1&stage=main&silence=0"
@@ -292,13 +291,13 @@ def test_channel_texts_are_picked_by_language_with_placeholders_filled() -> None
     ("help me please", None), ("", None),
 ])
 def test_sms_keywords_are_whole_messages_in_any_case(body: str, kind: str | None) -> None:
-    assert inbound.sms_keyword(body) == kind
+    assert sms_keyword(body) == kind
 
 
 def test_twilio_opt_out_type_wins_over_the_words() -> None:
-    assert inbound.sms_keyword("Alto por favor", "STOP") == "stop"
-    assert inbound.sms_keyword("whatever", "START") == "start"
-    assert inbound.sms_keyword("?", "HELP") == "help"
+    assert sms_keyword("Alto por favor", "STOP") == "stop"
+    assert sms_keyword("whatever", "START") == "start"
+    assert sms_keyword("?", "HELP") == "help"
 
 
 def test_user_text_cannot_send_rasa_commands_or_control_characters() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import get_settings
 from bot.devtools.simulate import SmsClient, TwilioInbox, run
-from bot.messaging.outbound import TwilioSmsSender
+from bot.messaging.sms.client import TwilioSmsSender
 from bot.messaging.telegram.poll import poll
 from tests.support import (
     TELEGRAM_SECRET,

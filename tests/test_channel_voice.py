@@ -15,7 +15,7 @@ import pytest
 
 from bot.devtools.simulate import CallClient, CallTurn, SmsClient, twilio_signature
 from bot.language import texts
-from bot.messaging.render import spoken_digits
+from bot.messaging.voice.speech import spoken_digits
 from tests.support import (
     Stack,
     channel_hooks,

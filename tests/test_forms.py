@@ -19,6 +19,7 @@ from actions.forms import ActionFormChoice, ActionStartForm, media_of
 from actions.report_problem import ValidateReportProblemForm
 from bot.domain import drafts, forms, people
 from bot.domain.dates import format_day, parse_day, parse_time
+from bot.language.vocabulary import FIELD_NAMES
 from bot.store.db import session_scope
 from bot.store.models import FormDraft, ProblemReport, utcnow
 from tests.test_actions import ROOT, make_tracker, run, slot_events
@@ -302,7 +303,7 @@ def test_form_questions_with_real_data_fit_three_sms_segments(session, language:
         sms("utter_offer_draft", ["Yes, go on", "No, start again"], summary=summary),
         sms("utter_appointment_day_holiday", office=office, date=long_date,
             holiday="Day after Christmas"),
-        *[sms("utter_ask_form_field", [forms.name_of(forms.FIELD_NAMES, f, language)
+        *[sms("utter_ask_form_field", [forms.name_of(FIELD_NAMES, f, language)
                                        for f in fields])
           for fields in forms.CHANGEABLE.values()],
         sms("utter_ask_problem_confirm", ["Yes", "No, change something"],

@@ -23,7 +23,7 @@ from actions.handoff import (
     when_back,
 )
 from bot.callcentre import handoffs, staffed_hours
-from bot.messaging import outbound
+from bot.messaging.sms.client import TwilioSmsSender
 from bot.store.db import session_scope
 from bot.store.models import AuditEntry, Handoff
 from tests.test_actions import details, domain, make_tracker, run, slot_events, user_event
@@ -160,7 +160,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
         calls.append((recipient, list(bodies)))
         return []
 
-    monkeypatch.setattr(outbound.TwilioSmsSender, "send_bodies", send_bodies)
+    monkeypatch.setattr(TwilioSmsSender, "send_bodies", send_bodies)
     return calls
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from bot.config import get_settings
 from bot.domain import cases, notifications, people
 from bot.language.detect import detect
-from bot.messaging.outbound import Delivery, DeliveryError
+from bot.messaging.delivery import Delivery, DeliveryError
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, ProblemReport
 from server import api

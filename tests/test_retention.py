@@ -28,6 +28,8 @@ from bot.config import get_settings
 from bot.domain import cases, drafts, people, retention, suppression
 from bot.domain.forms import REPORT_FORM
 from bot.messaging import inbound
+from bot.messaging.sms.keywords import set_sms_opt_out
+from bot.messaging.telegram.callbacks import callback_key, callback_payload
 from bot.store.db import get_engine, session_scope
 from bot.store.migrate import alembic_config
 from bot.store.models import (
@@ -306,7 +308,7 @@ def test_erase_removes_everything_about_one_person_and_nothing_of_another(
 def test_an_erased_opted_out_phone_comes_back_opted_out(database: str) -> None:
     with session_scope() as session:
         person = people.get_or_create(session, "+15550700031")
-        inbound.set_sms_opt_out(person, True)
+        set_sms_opt_out(person, True)
     assert cli.main(["erase", "+15550700031", "--yes"]) == 0
     with session_scope() as session:
         assert people.find(session, "+15550700031") is None
@@ -328,7 +330,7 @@ def test_an_erased_opted_out_phone_comes_back_opted_out(database: str) -> None:
 def test_an_erased_phone_that_opted_back_in_leaves_no_suppression(database: str) -> None:
     """STOP, erased, wrote again (still opted out), START, erased again: nothing is kept."""
     with session_scope() as session:
-        inbound.set_sms_opt_out(people.get_or_create(session, "+15550700041"), True)
+        set_sms_opt_out(people.get_or_create(session, "+15550700041"), True)
     assert cli.main(["erase", "+15550700041", "--yes"]) == 0
     with session_scope() as session:
         assert suppression.is_suppressed(session, "+15550700041")
@@ -337,7 +339,7 @@ def test_an_erased_phone_that_opted_back_in_leaves_no_suppression(database: str)
     with session_scope() as session:
         person = people.get_or_create(session, "+15550700041")
         assert person.sms_opted_out
-        inbound.set_sms_opt_out(person, False)
+        set_sms_opt_out(person, False)
         suppression.add(session, "+15550700041")  # even a stray row for the number goes
     assert cli.main(["erase", "+15550700041", "--yes"]) == 0
     with session_scope() as session:
@@ -479,11 +481,11 @@ def test_production_refuses_to_start_without_the_suppression_key(
 def test_purge_keeps_a_button_key_handed_out_again_recently(database: str) -> None:
     payload = '/book_appointment{"appointment_service": "id_cards", "appointment_office": "x"}'
     with session_scope() as session:
-        key = inbound.callback_key(session, payload)
+        key = callback_key(session, payload)
         session.get(TelegramCallback, key).created_at = utcnow() - dt.timedelta(days=200)
     with session_scope() as session:
-        assert inbound.callback_key(session, payload) == key  # a new message shows the button
+        assert callback_key(session, payload) == key  # a new message shows the button
     with session_scope() as session:
         retention.purge(session, dt.timedelta(days=90))
     with session_scope() as session:
-        assert inbound.callback_payload(session, str(key)) == payload
+        assert callback_payload(session, str(key)) == payload

@@ -30,7 +30,9 @@ import pytest
 
 from bot.devtools.simulate import CallClient, SmsClient, TelegramClient
 from bot.language import texts
-from bot.messaging.render import MAX_TURN_MESSAGES, VOICES, sms_text
+from bot.language.vocabulary import VOICES
+from bot.messaging.messages import MAX_TURN_MESSAGES
+from bot.messaging.sms.render import sms_text
 from tests.support import (
     ROOT,
     Providers,

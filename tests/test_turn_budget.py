@@ -7,14 +7,9 @@ import re
 
 import pytest
 
-from bot.messaging.render import (
-    MAX_TURN_MESSAGES,
-    BotMessage,
-    capped,
-    last_options,
-    render_sms,
-    render_telegram,
-)
+from bot.messaging.messages import MAX_TURN_MESSAGES, BotMessage, capped, last_options
+from bot.messaging.sms.render import render_sms
+from bot.messaging.telegram.render import render_telegram
 
 MENU = (("My application", "/check_application_status"), ("Talk to a person", "/request_human"))
 
@@ -23,7 +18,7 @@ def test_a_runaway_turn_is_cut_to_three_messages_and_logged(
         caplog: pytest.LogCaptureFixture) -> None:
     answer = BotMessage("Open on Saturday: City Hall 09:00-12:00.")
     again = [BotMessage(f"Sorry, I did not get that ({n}).", MENU) for n in range(9)]
-    with caplog.at_level("WARNING", logger="bot.messaging.render"):
+    with caplog.at_level("WARNING", logger="bot.messaging"):
         sms = render_sms([answer, *again])
         telegram = render_telegram([answer, *again], lambda payload: 1)
     assert len(sms.bodies) <= MAX_TURN_MESSAGES

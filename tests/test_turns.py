@@ -11,7 +11,7 @@ import pytest
 from bot.devtools.simulate import SmsClient, TelegramClient
 from bot.language import texts
 from bot.language.detect import detect
-from bot.messaging.render import MAX_TURN_MESSAGES
+from bot.messaging.messages import MAX_TURN_MESSAGES
 from tests.support import Stack, channel_hooks, running_stack
 
 pytestmark = pytest.mark.stack

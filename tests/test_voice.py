@@ -14,20 +14,17 @@ import pytest
 import yaml
 
 from bot.language import texts
-from bot.messaging.render import (
+from bot.messaging.messages import BotMessage
+from bot.messaging.voice import turn as voice
+from bot.messaging.voice.render import (
     PAGE_SIZE,
-    VOICE_TWIN,
-    BotMessage,
     next_page,
     on_page,
     pick_on_page,
     render_language_menu,
     render_voice,
-    spoken_date,
-    spoken_hours,
-    voice_text,
 )
-from bot.messaging.voice import turn as voice
+from bot.messaging.voice.speech import VOICE_TWIN, spoken_date, spoken_hours, voice_text
 
 ACTION = "https://civicline.example/webhooks/voice/webhook?step=1&stage=main&silence=0"
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
@@ -333,7 +330,7 @@ def test_a_read_back_is_confirmed_before_rasa_sees_it(session, stage: str, pendi
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_call_opening_mid_form_says_where_and_offers_to_go_on_or_start_over(
         session, language: str) -> None:
-    from bot.domain.forms import Waiting
+    from bot.messaging.media import Waiting
     person = _caller(session, language)
     waiting = Waiting("report_problem_form", "problem_kind", KIND_QUESTION)
     offer = voice.begin(session, person, _step("main", step=0), waiting)

@@ -29,7 +29,7 @@ from actions.services import ActionServiceStatus
 from actions.status import ActionCaseDocuments, ActionShowCaseStatus, ValidateStatusForm
 from bot.domain import bookings, case_help, cases, forms, people, services
 from bot.language import detect as lang
-from bot.messaging.inbound import KEYWORDS, STOP
+from bot.messaging.sms.keywords import KEYWORDS, STOP
 from bot.store.db import session_scope
 from tests.test_actions import (
     OWNER_PHONE,

@@ -150,7 +150,7 @@ def test_a_bare_cancel_mid_form_is_an_opt_out_that_says_how_to_come_back(stack: 
 
 # --- no case number: a way on ---------------------------------------------------------------------
 
-# SMS shows the list's dash as "-" (GSM-7 has no em dash: bot.messaging.render.sms_text).
+# SMS shows the list's dash as "-" (GSM-7 has no em dash: bot.messaging.sms.render.sms_text).
 NO_NUMBER = [
     ("en", "+1555065", "I want to check my application", "I don't have it",
      "1. Housing support - in review", "Case "),

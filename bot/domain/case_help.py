@@ -16,19 +16,12 @@ from sqlalchemy.orm import Session
 
 from bot.language.detect import fold, words
 from bot.language.i18n import pick
+from bot.language.vocabulary import STATUS_NAMES
 from bot.store.models import Case
 
 OPEN_STATUSES = ("received", "in_review", "needs_information")
 MAX_LISTED = 4  # a short list fits one text and the voice menu
 MAX_DETAIL_SHOWN = 80
-
-STATUS_NAMES = {
-    "received": {"en": "received", "es": "recibido", "fr": "reçu", "ar": "تم الاستلام"},
-    "in_review": {"en": "in review", "es": "en revisión", "fr": "en cours d'examen",
-                  "ar": "قيد المراجعة"},
-    "needs_information": {"en": "we need papers", "es": "faltan documentos",
-                          "fr": "il manque des papiers", "ar": "نحتاج أوراقا"},
-}
 
 # Whole phrases, folded (no accents, lower case), that say "I do not have / know / find it".
 _NO_REFERENCE_PHRASES = (

@@ -12,9 +12,10 @@ import re
 
 from bot.domain.references import normalise_digits
 from bot.language.detect import fold
+from bot.language.vocabulary import DAY_NAMES, DAY_SHORT, MONTH_NAMES, MONTH_SHORT
 
 MONTHS: dict[str, int] = {}
-_MONTH_NAMES = {
+_MONTH_WORDS = {
     1: "january jan enero ene janvier janv يناير كانون الثاني",
     2: "february feb febrero fevrier fev fevr فبراير شباط",
     3: "march mar marzo mars مارس آذار اذار",
@@ -28,7 +29,7 @@ _MONTH_NAMES = {
     11: "november nov noviembre novembre نوفمبر تشرين الثاني",
     12: "december dec diciembre dic decembre ديسمبر كانون الأول",
 }
-for _number, _names in _MONTH_NAMES.items():
+for _number, _names in _MONTH_WORDS.items():
     for _name in _names.split():
         # Ambiguous Levantine halves ("كانون", "تشرين", "الثاني", "الأول") are not single names.
         if _name not in {"كانون", "تشرين", "الثاني", "الأول"}:
@@ -223,34 +224,14 @@ def parse_time(text: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
-MONTH_DISPLAY = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"),
-    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
-           "أكتوبر", "نوفمبر", "ديسمبر"),
-}
-
-MONTH_SHORT = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
-    "fr": ("janv", "févr", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov",
-           "déc"),
-}
-
-
 def format_day(day: dt.date, language: str, short: bool = False) -> str:
     """A day as people say it: "Tuesday 1 December", "martes 1 de diciembre"; ``short`` for
     a list of days on SMS: "Tue 1 Dec", "mar 1 dic" (Arabic names stay whole)."""
-    from bot.domain.offices import DAY_NAMES, DAY_SHORT
     from bot.language.i18n import normalise
 
     code = normalise(language)
     weekday = (DAY_SHORT if short else DAY_NAMES)[code][day.weekday()]
-    month = MONTH_DISPLAY[code][day.month - 1]
+    month = MONTH_NAMES[code][day.month - 1]
     if short and code != "ar":
         return f"{weekday} {day.day} {MONTH_SHORT[code][day.month - 1]}"
     if code == "es":

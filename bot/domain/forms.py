@@ -7,15 +7,12 @@ contact preference, "skip" for the photo, and the read-back summary of a problem
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from bot.domain.phones import looks_like_phone
 from bot.language.detect import fold, words
 from bot.language.i18n import normalise, pick
-from bot.messaging.render import BotMessage
+from bot.language.vocabulary import CONTACT_NAMES, FIELD_NAMES, KIND_NAMES, PHOTO_NAMES
 from bot.store.models import Case, Person, ProblemReport
 
 REPORT_FORM = "report_problem_form"
@@ -56,46 +53,6 @@ PHOTO_PAYLOAD = "/inform"
 FREE_TEXT_SLOTS = frozenset({"problem_place", "problem_detail"})
 
 
-@dataclass(frozen=True)
-class Waiting:
-    """What a conversation's active form is waiting for, and the question as it was last said.
-
-    The channels read it from Rasa's tracker only when a message carries media: a photo is
-    taken at the report's photo question (the only step that takes media); anywhere else in a
-    form it is declined and the pending ``question`` is asked again, so the person knows what
-    to answer.
-    """
-
-    form: str | None = None
-    slot: str | None = None
-    question: BotMessage | None = None
-
-    @property
-    def photo(self) -> bool:
-        return self.form == REPORT_FORM and self.slot == PHOTO_SLOT
-
-    def on_media(self, media: list[dict[str, Any]], words: str) -> MediaStep:
-        """A message with media (MMS, a Telegram photo) and maybe ``words`` (its caption)."""
-        if self.photo:
-            return MediaStep(declined=False, ask=PHOTO_PAYLOAD, media=media)
-        if words or self.question is None:
-            return MediaStep(declined=True, ask=words or None)
-        return MediaStep(declined=True, repeat=[self.question])
-
-
-@dataclass(frozen=True)
-class MediaStep:
-    """What a channel does with media: say it is ``declined`` (then answer ``ask``, or
-    ``repeat`` the pending question), or hand ``ask`` to Rasa with ``media`` as metadata."""
-
-    declined: bool
-    ask: str | None = None
-    media: list[dict[str, Any]] = field(default_factory=list)
-    repeat: list[BotMessage] = field(default_factory=list)
-
-
-NOT_WAITING = Waiting()
-
 OTHER = "other"
 PROBLEM_KINDS = ("pothole", "street_light", "overflowing_bin", "graffiti", "flooding",
                  "fly_tipping", OTHER)
@@ -103,30 +60,6 @@ CONTACT_CHOICES = ("this_channel", "phone_call", "no_contact")
 MIN_DETAIL_WORDS = 3
 MAX_PLACE = 200
 MAX_DETAIL = 500
-
-KIND_NAMES = {
-    "pothole": {"en": "Pothole", "es": "Bache", "fr": "Nid-de-poule", "ar": "حفرة"},
-    "street_light": {"en": "Street light", "es": "Farola", "fr": "Lampadaire",
-                     "ar": "إنارة الشارع"},
-    "overflowing_bin": {"en": "Full bin", "es": "Contenedor lleno", "fr": "Poubelle pleine",
-                        "ar": "حاوية ممتلئة"},
-    "graffiti": {"en": "Graffiti", "es": "Pintadas", "fr": "Graffiti", "ar": "كتابة على الجدران"},
-    "flooding": {"en": "Flooding", "es": "Inundación", "fr": "Inondation", "ar": "فيضان"},
-    "fly_tipping": {"en": "Dumped rubbish", "es": "Basura tirada", "fr": "Dépôt sauvage",
-                    "ar": "رمي النفايات"},
-    OTHER: {"en": "Other problem", "es": "Otro problema", "fr": "Autre problème",
-            "ar": "مشكلة أخرى"},
-}
-CONTACT_NAMES = {
-    "this_channel": {"en": "a message here", "es": "un mensaje como este",
-                     "fr": "un message ici", "ar": "رسالة هنا"},
-    "phone_call": {"en": "a phone call", "es": "una llamada", "fr": "un appel",
-                   "ar": "مكالمة هاتفية"},
-    "no_contact": {"en": "no contact", "es": "sin contacto", "fr": "pas de contact",
-                   "ar": "بدون تواصل"},
-}
-PHOTO_NAMES = {YES: {"en": "yes", "es": "sí", "fr": "oui", "ar": "نعم"},
-               NO: {"en": "no", "es": "no", "fr": "non", "ar": "لا"}}
 
 # Words (folded: lower case, no accents) that name each kind of problem. Several words of a
 # phrase must all appear; one word is enough for a single-word keyword.
@@ -279,21 +212,6 @@ def _fitting_place(summary: dict[str, str], language: str) -> str:
     return short(place, MIN_PLACE_SHOWN)
 
 
-# Names of the answers, for "what do you want to change?" buttons.
-FIELD_NAMES = {
-    "problem_kind": {"en": "The problem", "es": "El problema", "fr": "Le problème",
-                     "ar": "المشكلة"},
-    "problem_place": {"en": "The place", "es": "El lugar", "fr": "Le lieu", "ar": "المكان"},
-    "problem_photo": {"en": "The photo", "es": "La foto", "fr": "La photo", "ar": "الصورة"},
-    "contact_preference": {"en": "How we contact you", "es": "Cómo le contactamos",
-                           "fr": "Comment vous joindre", "ar": "طريقة التواصل"},
-    "appointment_service": {"en": "What it is for", "es": "Para qué es", "fr": "Le motif",
-                            "ar": "سبب الموعد"},
-    "appointment_office": {"en": "The office", "es": "La oficina", "fr": "Le bureau",
-                           "ar": "المكتب"},
-    "appointment_day": {"en": "The day", "es": "El día", "fr": "Le jour", "ar": "اليوم"},
-    "appointment_time": {"en": "The time", "es": "La hora", "fr": "L'heure", "ar": "الوقت"},
-}
 # Typed names of the answers at "what do you want to change?" ("place", "la hora", "المكان"):
 # the words of FIELD_NAMES in every language, and a few everyday ones.
 _FIELD_EXTRA_WORDS = {

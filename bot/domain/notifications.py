@@ -52,7 +52,7 @@ Send = Callable[[Session, Person, Any], Any]
 def send_bound() -> dt.timedelta:
     """The longest one delivery can take: a provider call connects and reads, each bounded by
     the provider timeout (bot.messaging.outbound), plus slack for the database around it."""
-    from bot.messaging.outbound import timeout_seconds
+    from bot.messaging.delivery import timeout_seconds
 
     return dt.timedelta(seconds=2 * timeout_seconds() + 1)
 
@@ -160,7 +160,8 @@ def deliver(message_id: int, token: str, send: Send | None = None) -> str:
     Three short transactions (prepare, send, record), so no database lock is held while the
     provider answers.
     """
-    from bot.messaging.outbound import DeliveryError, OptedOut, OutboundMessage, send_to_person
+    from bot.messaging.delivery import DeliveryError, OptedOut, OutboundMessage
+    from bot.messaging.outbound import send_to_person
 
     prepared = _prepare(message_id, token)
     if isinstance(prepared, str):

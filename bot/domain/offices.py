@@ -9,21 +9,9 @@ from sqlalchemy.orm import Session
 
 from bot.language.detect import words
 from bot.language.i18n import normalise, pick
+from bot.language.vocabulary import DAY_NAMES, DAY_SHORT, LIST_SEPARATOR
 from bot.store.models import Office, Service
 
-DAY_NAMES = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
-    "ar": ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"),
-}
-DAY_SHORT = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
-    "fr": ("lun", "mar", "mer", "jeu", "ven", "sam", "dim"),
-    "ar": DAY_NAMES["ar"],
-}
-LIST_SEPARATOR = {"en": ", ", "es": ", ", "fr": ", ", "ar": "، "}
 RANGE_DASH = "-"
 
 

@@ -284,9 +284,9 @@ def country_of(phone: str) -> str | None:
 def _hold(recipient: str, country: str | None, reason: str, bodies: list[str],
           session: Session | None = None) -> None:
     """Record a held-back message for the console. It must outlive the caller's transaction,
-    which a :class:`~bot.messaging.outbound.HeldBack` usually rolls back: written in the caller's
-    session
-    (SQLite, see :func:`_writing`), it is written again on its own if that session rolls back."""
+    which a :class:`~bot.messaging.delivery.HeldBack` usually rolls back: written in the
+    caller's session (SQLite, see :func:`_writing`), it is written again on its own if that
+    session rolls back."""
     fields = {"channel": "sms", "recipient": recipient[:20], "country": country,
               "reason": reason, "segments": len(bodies), "body": "\n\n".join(bodies)}
 

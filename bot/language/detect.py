@@ -28,6 +28,7 @@ from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
 from bot.config import PROJECT_ROOT
+from bot.language.vocabulary import LANGUAGE_NAMES
 
 SUPPORTED = ("en", "es", "fr", "ar")
 DEFAULT = "en"
@@ -47,16 +48,6 @@ NEUTRAL_WORDS = frozenset([
     "menu", "نعم", "لا",
 ])
 
-# A short message naming one of these asks for that language.
-LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
-    "en": ("english", "ingles", "anglais", "inglese", "انجليزي", "إنجليزي", "الانجليزية",
-           "الإنجليزية", "انكليزي", "بالانجليزي", "بالإنجليزية", "بالانجليزية"),
-    "es": ("espanol", "spanish", "castellano", "espagnol", "espanish", "اسباني", "إسباني",
-           "الاسبانية", "الإسبانية", "بالاسباني", "بالإسبانية"),
-    "fr": ("francais", "french", "frances", "franc", "فرنسي", "الفرنسية", "بالفرنسي",
-           "بالفرنسية", "فرنساوي"),
-    "ar": ("arabic", "arabe", "arab", "عربي", "العربية", "بالعربي", "بالعربية", "عربية"),
-}
 # Words that ask for the language menu without naming a language.
 LANGUAGE_MENU_WORDS = frozenset(
     {"/language", "language", "languages", "idioma", "idiomas", "langue", "langues", "لغة",

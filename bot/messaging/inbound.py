@@ -6,11 +6,10 @@
   while a turn runs (a lease, ``claimed_until``), ``answered`` with the reply (a retry gets the
   same reply, not a second turn) or ``failed`` (the turn did not happen: a retry runs it). A
   claim whose process died (its lease ran out) is taken again, so a crash loses nothing.
-* **SMS keywords** (§6.1): opt-out, opt-in and help words, matched on the whole message, and
-  the person's persistent opt-out.
+* **MENU** on every medium (:func:`is_menu`); SMS's own keywords (STOP, START, HELP) are
+  :mod:`bot.messaging.sms.keywords`.
 * **Numbered options**: what "1", "2", … mean for this person on this channel, from the last
   bot turn that channel rendered (:class:`bot.store.models.ChannelState`).
-* **Telegram callback keys** for button payloads over 64 bytes.
 * **User text hygiene**: control characters out, a length cap, and no leading ``/``, which Rasa
   would read as an intent with entities (only buttons and channel commands send payloads).
 """
@@ -18,7 +17,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -32,7 +30,7 @@ from sqlalchemy.orm import Session
 from bot.config import tunable
 from bot.language.detect import fold
 from bot.store.db import session_scope
-from bot.store.models import ChannelState, InboundMessage, Person, TelegramCallback, utcnow
+from bot.store.models import ChannelState, InboundMessage, Person, utcnow
 
 logger = logging.getLogger(__name__)
 SMS, TELEGRAM, VOICE = "sms", "telegram", "voice"
@@ -153,17 +151,8 @@ def last_channel(session: Session, person: Person) -> str | None:
                           .order_by(InboundMessage.id.desc()).limit(1))
 
 
-# --- SMS keywords (SPEC §6.1) ----------------------------------------------------------------
+# --- MENU, on every medium (SPEC §4, §5.4) ----------------------------------------------------
 
-STOP, START, HELP = "stop", "start", "help"
-KEYWORDS: dict[str, frozenset[str]] = {
-    # Carriers' and Twilio's English words, then localised ones (folded: no accents).
-    STOP: frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke",
-                     "optout", "baja", "parar", "arret", "توقف"}),
-    START: frozenset({"start", "unstop", "yes", "alta"}),
-    HELP: frozenset({"help", "info"}),
-}
-OPT_OUT_TYPES = {"STOP": STOP, "START": START, "HELP": HELP}  # Twilio's OptOutType values
 MENU_WORDS = frozenset({"menu"})
 MENU_PAYLOAD = "/cancel"  # the `cancel` intent's rule leaves any form and shows the menu
 _EDGE_PUNCTUATION = " \t\r\n.!¡?¿,;:'\"()"
@@ -174,26 +163,9 @@ def bare(text: str) -> str:
     return fold(text or "").strip(_EDGE_PUNCTUATION)
 
 
-def sms_keyword(body: str, opt_out_type: str | None = None) -> str | None:
-    """STOP, START or HELP when the whole message is such a keyword (or Twilio says so)."""
-    if opt_out_type and opt_out_type.strip().upper() in OPT_OUT_TYPES:
-        return OPT_OUT_TYPES[opt_out_type.strip().upper()]
-    word = bare(body)
-    return next((kind for kind, words in KEYWORDS.items() if word in words), None)
-
-
 def is_menu(text: str) -> bool:
     """A bare MENU: leave whatever form is running and show the menu (SPEC §4, §5.4)."""
     return bare(text) in MENU_WORDS
-
-
-def set_sms_opt_out(person: Person, opted_out: bool) -> bool:
-    """Set the person's SMS opt-out; True if it changed."""
-    if bool(person.sms_opted_out) == opted_out:
-        return False
-    person.sms_opted_out = opted_out
-    person.sms_opted_out_at = utcnow() if opted_out else None
-    return True
 
 
 # --- numbered options and voice prompt -------------------------------------------------------
@@ -223,30 +195,6 @@ def remember(session: Session, person: Person, channel: str,
     if prompt is not None:
         row.prompt = prompt
     row.updated_at = utcnow()
-
-
-# --- Telegram callback keys ------------------------------------------------------------------
-
-
-def callback_key(session: Session, payload: str) -> int:
-    """The short key for a long button payload (the same payload always gets the same key)."""
-    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    row = session.scalar(select(TelegramCallback).where(TelegramCallback.digest == digest))
-    if row is None:
-        row = TelegramCallback(digest=digest, payload=payload)
-        session.add(row)
-    else:
-        row.created_at = utcnow()  # handed out again: retention counts from the newest button
-    session.flush()
-    return row.id
-
-
-def callback_payload(session: Session, key: str) -> str | None:
-    """The payload stored under ``key`` ("12"), or None."""
-    if not key.isdigit() or len(key) > 12:
-        return None
-    row = session.get(TelegramCallback, int(key))
-    return row.payload if row is not None else None
 
 
 # --- user text -------------------------------------------------------------------------------

@@ -17,10 +17,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.config import get_settings
-from bot.domain.forms import NOT_WAITING, Waiting
 from bot.language import texts
 from bot.messaging import inbound
-from bot.messaging.render import BotMessage, pick_option, render_sms
+from bot.messaging.media import NOT_WAITING, Waiting
+from bot.messaging.messages import BotMessage, pick_option
+from bot.messaging.sms import keywords
+from bot.messaging.sms.render import render_sms
 from bot.store.models import Person
 
 
@@ -47,19 +49,19 @@ def begin(session: Session, person: Person, sms: IncomingSms,
     """What to do with one SMS before Rasa sees it; ``waiting``: what a form waits for (read
     from Rasa's tracker when the SMS carries media)."""
     language = person.language
-    keyword = inbound.sms_keyword(sms.body, sms.opt_out_type)
+    keyword = keywords.sms_keyword(sms.body, sms.opt_out_type)
     twilio_answered = bool(sms.opt_out_type)
-    if keyword == inbound.STOP:
-        changed = inbound.set_sms_opt_out(person, True)
+    if keyword == keywords.STOP:
+        changed = keywords.set_sms_opt_out(person, True)
         return SmsStep([] if twilio_answered or not changed
                        else [texts.text("utter_sms_opted_out", language)])
     is_plain_yes = inbound.bare(sms.body) == "yes"
-    if keyword == inbound.START and (person.sms_opted_out or not is_plain_yes):
-        inbound.set_sms_opt_out(person, False)
+    if keyword == keywords.START and (person.sms_opted_out or not is_plain_yes):
+        keywords.set_sms_opt_out(person, False)
         return SmsStep([] if twilio_answered else [texts.text("utter_sms_opted_in", language)])
     if person.sms_opted_out:
         return SmsStep()  # nothing is answered until START (SPEC §6.1)
-    if keyword == inbound.HELP:
+    if keyword == keywords.HELP:
         return SmsStep([] if twilio_answered else [texts.text(
             "utter_sms_help", language, call_centre=get_settings().call_centre_number)])
     text = inbound.user_text(sms.body)

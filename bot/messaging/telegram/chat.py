@@ -21,19 +21,13 @@ from sqlalchemy.orm import Session
 from telegram import Message, Update
 
 from bot.domain import people
-from bot.domain.forms import NOT_WAITING, Waiting
 from bot.domain.phones import to_e164
 from bot.language import texts
 from bot.messaging import inbound
-from bot.messaging.render import (
-    CALLBACK_KEY_PREFIX,
-    BotMessage,
-    TelegramMessage,
-    capped,
-    last_options,
-    pick_option,
-    render_telegram,
-)
+from bot.messaging.media import NOT_WAITING, Waiting
+from bot.messaging.messages import BotMessage, capped, last_options, pick_option
+from bot.messaging.telegram import callbacks
+from bot.messaging.telegram.render import CALLBACK_KEY_PREFIX, TelegramMessage, render_telegram
 from bot.store.models import Person
 
 # Telegram commands, as Rasa payloads: /start greets with the menu (SPEC §6.2).
@@ -152,7 +146,7 @@ def begin(session: Session, person: Person, update: Update,
     if query is not None:
         data = query.data or ""
         if data.startswith(CALLBACK_KEY_PREFIX):
-            payload = inbound.callback_payload(session, data[len(CALLBACK_KEY_PREFIX):])
+            payload = callbacks.callback_payload(session, data[len(CALLBACK_KEY_PREFIX):])
         else:
             payload = data if data.startswith("/") else None
         return TelegramStep(ask=payload, callback_id=query.id,
@@ -208,5 +202,5 @@ def answer(session: Session, person: Person, messages: Sequence[BotMessage]
     inbound.remember(session, person, inbound.TELEGRAM, last_options(capped(messages)))
     label = None if person.phone_verified else texts.text("utter_tg_share_phone",
                                                           person.language)
-    return render_telegram(messages, lambda payload: inbound.callback_key(session, payload),
+    return render_telegram(messages, lambda payload: callbacks.callback_key(session, payload),
                            contact_label=label)

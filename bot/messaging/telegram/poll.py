@@ -16,7 +16,7 @@ import logging
 
 from bot.config import get_settings
 from bot.devtools.simulate import post
-from bot.messaging.outbound import telegram_bot
+from bot.messaging.telegram.client import telegram_bot
 
 logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram/webhook"

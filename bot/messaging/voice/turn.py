@@ -10,8 +10,8 @@ Stages:
 * ``resume``: a call that opens in the middle of a form says where the caller was: 1 goes on
   (the form's question again), 2 starts over (the form is left, the menu read);
 * ``main``: anything; keypad digits pick the options the last prompt read out, at most
-  :data:`~bot.messaging.render.PAGE_SIZE` a page, 9 for the next page (from the last, back to the
-  first);
+  :data:`~bot.messaging.voice.render.PAGE_SIZE` a page, 9 for the next page (from the last,
+  back to the first);
 * ``reference`` / ``date``: keypad digits ending with ``#``: a case number (8 digits), a date
   of birth as DDMMYYYY (:func:`keyed_date`); anything else is refused with a retry;
 * ``confirm`` / ``dateok``: what was typed, read back (the number digit by digit, the date in
@@ -37,19 +37,23 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from bot.domain import people
-from bot.domain.forms import NOT_WAITING, Waiting
 from bot.domain.references import REFERENCE_LENGTH
 from bot.language import texts
 from bot.language.detect import SUPPORTED, explicit_request
 from bot.messaging import inbound
-from bot.messaging.render import (
+from bot.messaging.media import NOT_WAITING, Waiting
+from bot.messaging.messages import (
     EXPECTS_DATE,
     EXPECTS_REFERENCE,
+    BotMessage,
+    turn_expects,
+    turn_options,
+)
+from bot.messaging.voice.render import (
     MORE_KEY,
     PAGE_SIZE,
     PERSON_KEY,
     REPEAT_KEY,
-    BotMessage,
     next_page,
     pick_on_page,
     render_choice,
@@ -57,11 +61,8 @@ from bot.messaging.render import (
     render_language_menu,
     render_read_back,
     render_voice,
-    spoken_date,
-    spoken_digits,
-    turn_expects,
-    turn_options,
 )
+from bot.messaging.voice.speech import spoken_date, spoken_digits
 from bot.store.models import Person
 
 STAGE_LANGUAGE, STAGE_MAIN, STAGE_CONFIRM = "lang", "main", "confirm"
