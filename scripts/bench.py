@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import itertools  # noqa: E402
 
-from bot.devtools.simulate import CallClient, SmsClient, TelegramClient  # noqa: E402
+from bot.devtools.clients import CallClient, SmsClient, TelegramClient  # noqa: E402
 from bot.language.detect import detect  # noqa: E402
 from tests.support import Providers, Stack, channel_hooks, running_stack  # noqa: E402
 

@@ -352,7 +352,7 @@ class Providers:
 
 def channel_hooks(stack: Stack) -> Any:
     """The simulator's view of the stack: where to post and which secrets to use."""
-    from bot.devtools.simulate import Webhooks
+    from bot.devtools.webhooks import Webhooks
 
     return Webhooks(url=stack.url, public_base_url=stack.url,
                     twilio_auth_token=TWILIO_AUTH_TOKEN, telegram_secret=TELEGRAM_SECRET)

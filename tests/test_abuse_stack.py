@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import pytest
 
-from bot.devtools.simulate import CallClient, SmsClient, TelegramClient
+from bot.devtools.clients import CallClient, SmsClient, TelegramClient
 from tests.handoff_support import PASSWORD, make_staff
 from tests.support import (
     ROOT,

@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.devtools.simulate import CallClient, SmsClient, TelegramClient, post, twilio_signature
+from bot.devtools.clients import CallClient, SmsClient, TelegramClient
+from bot.devtools.webhooks import post, twilio_signature
 from bot.language import texts
 from bot.language.detect import SUPPORTED
 from tests.handoff_support import make_staff, on_duty  # noqa: F401 - the fixture

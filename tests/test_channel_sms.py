@@ -1,7 +1,7 @@
 """The SMS webhook through real signed Twilio requests, the trained model and the action server.
 
 Each test is one or more phones texting ``/webhooks/sms/webhook`` exactly as Twilio would
-(``bot.devtools.simulate.SmsClient``, signatures from ``RequestValidator``), and asserts what the
+(``bot.devtools.clients.SmsClient``, signatures from ``RequestValidator``), and asserts what the
 citizen would read, in the TwiML the webhook answers.
 """
 
@@ -11,7 +11,8 @@ import itertools
 
 import pytest
 
-from bot.devtools.simulate import SmsClient, SmsReply, twilio_signature
+from bot.devtools.clients import SmsClient, SmsReply
+from bot.devtools.webhooks import twilio_signature
 from bot.language import detect as lang
 from bot.messaging.sms.encoding import UCS2, encoding, segments
 from tests.support import Stack, channel_hooks, new_case, query, spaced, user_turns
@@ -186,7 +187,7 @@ def test_incomplete_signed_requests_get_422(stack: Stack, params: dict[str, str]
 
 
 def test_a_body_that_is_not_a_form_gets_400(stack: Stack) -> None:
-    from bot.devtools.simulate import post
+    from bot.devtools.webhooks import post
 
     status, text = post(stack.url + "/webhooks/sms/webhook", b'{"From": "+1"}',
                         {"Content-Type": "application/json", "X-Twilio-Signature": "x"})

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.devtools.simulate import TelegramClient
+from bot.devtools.clients import TelegramClient
 from tests.support import Providers, Stack, channel_hooks, new_case, query, spaced
 
 pytestmark = pytest.mark.stack
@@ -118,7 +118,7 @@ def test_someone_elses_contact_proves_nothing(stack: Stack) -> None:
 
 
 def test_a_contact_already_known_by_sms_joins_that_person(stack: Stack) -> None:
-    from bot.devtools.simulate import SmsClient
+    from bot.devtools.clients import SmsClient
 
     number = phone("+3361300")
     SmsClient(channel_hooks(stack), number).send("bonjour, je voudrais de l'aide")

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import get_settings
-from bot.devtools.simulate import SmsClient, TwilioInbox, run
+from bot.devtools.clients import SmsClient
+from bot.devtools.inbox import TwilioInbox
+from bot.devtools.repl import run
 from bot.messaging.sms.client import TwilioSmsSender
 from bot.messaging.telegram.poll import poll
 from tests.support import (

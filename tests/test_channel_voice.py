@@ -1,6 +1,6 @@
 """Phone calls through real signed Twilio Voice requests, the trained model and the actions.
 
-``bot.devtools.simulate.CallClient`` plays the caller: it posts what Twilio posts (the call
+``bot.devtools.clients.CallClient`` plays the caller: it posts what Twilio posts (the call
 starting,
 then each ``<Gather>`` result to the action URL the previous TwiML gave), and every answer is
 parsed as XML (``xml.etree``) and asserted: what is said, in which language and voice, and how
@@ -13,7 +13,8 @@ import itertools
 
 import pytest
 
-from bot.devtools.simulate import CallClient, CallTurn, SmsClient, twilio_signature
+from bot.devtools.clients import CallClient, CallTurn, SmsClient
+from bot.devtools.webhooks import twilio_signature
 from bot.language import texts
 from bot.messaging.voice.speech import spoken_digits
 from tests.support import (

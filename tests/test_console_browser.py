@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.devtools.simulate import SmsClient
+from bot.devtools.clients import SmsClient
 from tests.handoff_support import (
     PASSWORD,
     make_staff,

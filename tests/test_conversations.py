@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from bot.devtools.simulate import SmsClient
+from bot.devtools.clients import SmsClient
 from bot.language import detect as lang
 from tests.support import Stack, channel_hooks, new_case, spaced, staffed
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.devtools.simulate import SmsClient
+from bot.devtools.clients import SmsClient
 from bot.domain import distress, distress_model
 from bot.domain.distress_model import KINDS, LANGUAGES, NONE, DistressModel, normalise
 from bot.language.detect import detect

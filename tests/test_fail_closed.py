@@ -30,7 +30,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.devtools.simulate import CallClient, SmsClient, SmsReply, TelegramClient
+from bot.devtools.clients import CallClient, SmsClient, SmsReply, TelegramClient
 from tests import support
 from tests.conftest import postgres_admin, postgres_url
 from tests.support import (

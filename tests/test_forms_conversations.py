@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.devtools.simulate import SmsClient, TelegramClient
+from bot.devtools.clients import SmsClient, TelegramClient
 from bot.language import detect as lang
 from bot.messaging.sms.encoding import MAX_SEGMENTS, segments
 from tests.support import (

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.devtools.simulate import CallClient, SmsClient
+from bot.devtools.clients import CallClient, SmsClient
 from bot.language.detect import detect
 from tests.handoff_support import (
     new_phone,

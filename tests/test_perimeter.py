@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bot.devtools.simulate import SmsClient, TelegramClient
+from bot.devtools.clients import SmsClient, TelegramClient
 from bot.language import texts
 from bot.messaging.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG_RESPONSE
 from tests.support import (

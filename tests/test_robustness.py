@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from bot.devtools.simulate import CallClient, SmsClient, TelegramClient
+from bot.devtools.clients import CallClient, SmsClient, TelegramClient
 from bot.language import texts
 from bot.language.vocabulary import VOICES
 from bot.messaging.messages import MAX_TURN_MESSAGES

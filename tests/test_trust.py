@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.devtools.simulate import SmsClient
+from bot.devtools.clients import SmsClient
 from bot.domain.cases import MAX_REFERENCE_FAILURES, MAX_SENDER_FAILURES
 from bot.domain.references import generate
 from tests.support import (

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.devtools.simulate import SmsClient, TelegramClient
+from bot.devtools.clients import SmsClient, TelegramClient
 from bot.language import texts
 from bot.language.detect import detect
 from bot.messaging.messages import MAX_TURN_MESSAGES

@@ -7,7 +7,7 @@ import argparse
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from bot.devtools.simulate import main
+    from bot.devtools.repl import main
 
     return main(args.channel, args.phone, args.url, args.inbox_port or None)
 

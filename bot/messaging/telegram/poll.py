@@ -15,7 +15,7 @@ import json
 import logging
 
 from bot.config import get_settings
-from bot.devtools.simulate import post
+from bot.devtools.webhooks import post
 from bot.messaging.telegram.client import telegram_bot
 
 logger = logging.getLogger(__name__)
