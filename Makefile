@@ -53,10 +53,13 @@ test: venv model browser-deps
 	$(RASA) data validate --fail-on-warnings --domain domain > var/validate.log 2>&1 \
 	  || { tail -40 var/validate.log; exit 1; }
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz $(PY) -m pytest
 
+# ruff, and the import contracts of pyproject.toml ([tool.importlinter]).
 lint: venv
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # Held-out NLU quality per language: results/nlu-report.md (macro-F1 per language).
 nlu-report: venv

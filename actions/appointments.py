@@ -18,7 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import Clocked, buttons, inform, language_of
-from actions.forms import CLEAR, FormValidation
+from actions.form_validation import FormValidation
+from actions.forms import CLEAR
 from bot.domain import bookings, offices, services
 from bot.domain.bookings import DayState, TimeState
 from bot.domain.dates import format_day, parse_day, parse_time

@@ -4,9 +4,7 @@
   ("go on or start again?") or, for appointments, their upcoming booking ("new, move or
   cancel?"); otherwise starts the form itself, pre-filled from the first message.
 * ``action_form_choice``: the answer to that offer.
-* :class:`FormValidation`: the base of both forms' validation actions. It saves the draft
-  after every answer (so a person can resume in a new session or on another channel), asks
-  "what do you want to change?" after a "no" at the read-back, and handles yes/no.
+* the forms while they run (drafts, yes/no, changing an answer): actions/form_validation.py.
 * ``action_form_help``: "help" / "why" explains the current question; the form asks it again.
 * ``action_form_done``: tells the reference and clears the form's slots.
 
@@ -17,21 +15,19 @@ maybe with no text; :func:`media_of` reads it.
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
-from actions.common import channel_of, entity, inform, language_of, latest_text, person_session
+from actions.common import entity, language_of, latest_text, person_session
 from actions.conversation import FORM_SLOTS
 from bot.domain import bookings, drafts, forms, offices, references, services
 from bot.domain.dates import format_day
-from bot.domain.forms import BOOKING_FORM, CONFIRM_SLOTS, NO, REPORT_FORM, YES
+from bot.domain.forms import BOOKING_FORM, CONFIRM_SLOTS, REPORT_FORM, YES
 from bot.language.i18n import capitalised, pick
-from bot.language.vocabulary import FIELD_NAMES, KIND_NAMES
+from bot.language.vocabulary import KIND_NAMES
 
 START_INTENTS = {"report_problem": REPORT_FORM, "book_appointment": BOOKING_FORM}
 ANSWER_SLOTS = {REPORT_FORM: forms.REPORT_SLOTS, BOOKING_FORM: forms.BOOKING_SLOTS}
@@ -330,80 +326,3 @@ class ActionFormDone(Action):
             dispatcher.utter_message(response="utter_problem_reported",
                                      reference=references.spoken(reference))
         return CLEAR
-
-
-class FormValidation(FormValidationAction):
-    """What both forms' validation actions share: drafts, yes/no, changing an answer.
-
-    Subclasses set ``form`` and add ``validate_<slot>`` methods; ``needs`` drops the optional
-    slots that are not wanted now (the domain lists every slot a form may ask).
-    """
-
-    form = ""
-
-    def name(self) -> str:
-        return f"validate_{self.form}"
-
-    def needs(self, slot: str, tracker: Tracker) -> bool:
-        if slot == "form_field":
-            return tracker.get_slot(CONFIRM_SLOTS[self.form]) == NO
-        return True
-
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> list[str]:
-        return [slot for slot in domain_slots if self.needs(slot, tracker)]
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
-        events = await super().run(dispatcher, tracker, domain)
-        with person_session(tracker) as (session, person):
-            if tracker.get_slot("form_reference"):  # submitted: nothing left to resume
-                drafts.discard(session, person, self.form)
-            else:
-                drafts.save(session, person, self.form, answers_of(tracker, self.form),
-                            channel_of(tracker))
-        return events
-
-    @abstractmethod
-    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-        """Create what the form was for; return the slots to set (with ``form_reference``)."""
-
-    def confirm(self, value: Any, dispatcher: CollectingDispatcher,
-                tracker: Tracker) -> dict[str, Any]:
-        slot = CONFIRM_SLOTS[self.form]
-        if value == YES:
-            return self.submit(dispatcher, tracker)
-        if value == NO:
-            return {slot: NO, "form_field": None}
-        dispatcher.utter_message(response="utter_confirm_unclear")
-        return {slot: None}
-
-    def validate_form_field(self, value: Any, dispatcher: CollectingDispatcher,
-                            tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        """The answer to change: it is cleared (with the ones depending on it) and asked again.
-        A button sends the field; a typed name ("place", "la hora") is matched to one."""
-        if value not in forms.CHANGEABLE[self.form]:
-            value = forms.match_field(self.form, str(value or ""))
-        if value is None:
-            dispatcher.utter_message(response="utter_pick_an_option")
-            return {"form_field": None}
-        cleared = {value: None, **dict.fromkeys(forms.DEPENDENTS.get(value, ()))}
-        return {**cleared, CONFIRM_SLOTS[self.form]: None, "form_field": None}
-
-
-class ActionAskFormField(Action):
-    """'What do you want to change?' with one button per answer of the running form."""
-
-    def name(self) -> str:
-        return "action_ask_form_field"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[dict[str, Any]]:
-        language = language_of(tracker)
-        form = tracker.active_loop_name or REPORT_FORM
-        fields = forms.CHANGEABLE.get(form, ())
-        dispatcher.utter_message(
-            response="utter_ask_form_field",
-            buttons=[{"title": forms.name_of(FIELD_NAMES, f, language),
-                      "payload": inform("form_field", f)} for f in fields])
-        return []

@@ -9,7 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, language_of, latest_text, person_session
-from actions.forms import FormValidation, intent_of, media_of
+from actions.form_validation import FormValidation
+from actions.forms import intent_of, media_of
 from bot.domain import forms, people
 from bot.domain.forms import NO_PHOTO, OTHER, REPORT_FORM, YES
 from bot.domain.phones import to_e164

@@ -32,7 +32,8 @@ from bot.domain import audit, people
 from bot.domain.phones import to_e164
 from bot.language.detect import DEFAULT, SUPPORTED
 from bot.language.i18n import normalise
-from bot.messaging import delivery, outbound
+from bot.messaging import outbound
+from bot.messaging.delivery import DeliveryError, OutboundMessage
 from bot.store import tracker_events
 from bot.store.db import session_scope
 from bot.store.models import Handoff, StaffUser
@@ -128,9 +129,9 @@ def deliver(sender_id: str, channel: str | None, messages: list[dict[str, Any]],
             with session_scope() as session:
                 person = people.get_or_create(session, sender_id)
                 outbound.send_to_person(session, person,
-                                        delivery.OutboundMessage(text, language, buttons),
+                                        OutboundMessage(text, language, buttons),
                                         channel=channel)
-        except delivery.DeliveryError as exc:
+        except DeliveryError as exc:
             result.delivered = False
             result.errors.append(str(exc) or "the provider refused the message")
         except Exception as exc:  # a reply must never be lost to a crash: report, keep the text

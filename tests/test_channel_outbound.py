@@ -16,6 +16,7 @@ from bot.messaging import inbound, outbound
 from bot.messaging.delivery import DeliveryError, OptedOut, OutboundMessage
 from bot.messaging.sms.client import TwilioSmsSender
 from bot.messaging.sms.encoding import segments
+from bot.messaging.sms.keywords import set_sms_opt_out
 from bot.messaging.telegram.client import TelegramSender
 from bot.store.models import InboundMessage, TelegramCallback
 from tests.support import (
@@ -114,7 +115,7 @@ def test_send_to_person_texts_their_phone_and_remembers_the_options(wire: Provid
 
 def test_nothing_is_texted_to_someone_who_opted_out(wire: Providers, session: Session) -> None:
     person = people.get_or_create(session, "+15550101236")
-    inbound.set_sms_opt_out(person, True)
+    set_sms_opt_out(person, True)
     with pytest.raises(OptedOut) as stopped:
         outbound.send_to_person(session, person, OutboundMessage("News"))
     assert not stopped.value.retryable

@@ -17,6 +17,7 @@ KEYWORDS: dict[str, frozenset[str]] = {
 }
 OPT_OUT_TYPES = {"STOP": STOP, "START": START, "HELP": HELP}  # Twilio's OptOutType values
 
+
 def sms_keyword(body: str, opt_out_type: str | None = None) -> str | None:
     """STOP, START or HELP when the whole message is such a keyword (or Twilio says so)."""
     if opt_out_type and opt_out_type.strip().upper() in OPT_OUT_TYPES:
