@@ -248,7 +248,7 @@ def test_purge_dry_run_counts_and_deletes_nothing(database: str,
 def test_purge_before_rasa_ever_ran(session: Session) -> None:
     """A fresh database has no `events` table yet: purge still works, and does not make it."""
     assert not inspect(session.connection()).has_table("events")
-    counts = retention.purge(session, dt.timedelta(days=1))
+    counts = retention.purge(session, dt.timedelta(days=1), actor="test")
     assert counts["conversations"] == 0 and counts["conversation events"] == 0
     assert not inspect(session.connection()).has_table("events")
 
@@ -484,6 +484,6 @@ def test_purge_keeps_a_button_key_handed_out_again_recently(database: str) -> No
     with session_scope() as session:
         assert inbound.callback_key(session, payload) == key  # a new message shows the button
     with session_scope() as session:
-        retention.purge(session, dt.timedelta(days=90))
+        retention.purge(session, dt.timedelta(days=90), actor="test")
     with session_scope() as session:
         assert inbound.callback_payload(session, str(key)) == payload
