@@ -32,12 +32,12 @@ from actions.common import (
 from actions.conversation import FORM_SLOTS
 from bot.callcentre import handoffs
 from bot.config import get_settings
-from bot.domain import audit, distress
+from bot.domain import distress
 from bot.domain.offices import day_name
 from bot.language.vocabulary import DAY_WORDS
 from bot.store.db import session_scope
 
-ACTOR = "assistant"
+ACTOR = handoffs.ASSISTANT  # who its changes are audited as
 OFFER_RESPONSE = "utter_offer_human"  # two misses in a row offer a person (action_fallback)
 VOICE_NO_INPUT = "voice_no_input"  # the voice channel's metadata `handoff_reason` after silence
 
@@ -111,12 +111,8 @@ class ActionHuman(Clocked, Action):
         with person_session(tracker) as (session, _person):
             outcome = handoffs.request(session, tracker.sender_id, channel=channel,
                                        language=language, reason=reason, urgent=urgent,
-                                       local_now=now)
-            handoff = outcome.handoff
-            audit.record(session, ACTOR, "handoff.open" if outcome.created else "handoff.update",
-                         str(handoff.id), reason=handoff.reason, urgent=handoff.urgent,
-                         channel=channel, staffed=outcome.staffed)
-            paused = handoff.paused
+                                       local_now=now, actor=ACTOR)
+            paused = outcome.handoff.paused
         if urgent:
             utter_urgent(dispatcher)
         if channel == "voice" and outcome.staffed:
@@ -171,9 +167,8 @@ class ActionWatchHandoff(Action):
             return []
         with session_scope() as session:
             handoff = handoffs.open_for(session, tracker.sender_id)
-            if handoff is None or not handoffs.mark_urgent(session, handoff):
+            if handoff is None or not handoffs.mark_urgent(session, handoff, actor=ACTOR):
                 return []
-            audit.record(session, ACTOR, "handoff.urgent", str(handoff.id))
             if handoff.status == "waiting":
                 emergency, crisis_line = distress.emergency_numbers()
                 handoffs.add_note(session, handoff, ACTOR, EMERGENCY_NOTE.format(

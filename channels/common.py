@@ -2,8 +2,8 @@
 
 The channels are thin Rasa input channels: they check who is calling, parse, dedupe, run the
 turn and answer; every decision about the conversation is in ``bot/`` (sms, voice,
-telegram_chat, render). Database work runs in a worker thread so a busy SQLite never stalls
-the event loop that serves every webhook.
+telegram_chat, render). Database work runs in a worker thread (``asyncio.to_thread``) so a busy
+SQLite never stalls the event loop that serves every webhook.
 
 Fail closed, lose nothing (:func:`once`): a message is claimed, its turn runs, and only a turn
 that finished marks it answered, with its reply. When the database or the tracker store
@@ -42,10 +42,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_FORM_FIELDS = 200
 FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-async def in_thread(function: Callable[..., T], *args: Any) -> T:
-    return await asyncio.to_thread(function, *args)
 
 
 _background: set[asyncio.Task] = set()  # turns that outlived their webhook's budget
@@ -98,8 +94,8 @@ async def once(channel: str, external_id: str, work: Callable[[], Awaitable[T]],
     loop = asyncio.get_running_loop()
     deadline = loop.time() + (budget or webhook_budget())
     try:
-        claimed = await asyncio.wait_for(in_thread(inbound.claim, channel, external_id, media),
-                                         max(deadline - loop.time(), 0.1))
+        claiming = asyncio.to_thread(inbound.claim, channel, external_id, media)
+        claimed = await asyncio.wait_for(claiming, max(deadline - loop.time(), 0.1))
     except (SQLAlchemyError, asyncio.TimeoutError):
         logger.exception("%s: could not claim %s: not processed", channel, external_id[:24])
         return Handled(None)
@@ -112,10 +108,10 @@ async def once(channel: str, external_id: str, work: Callable[[], Awaitable[T]],
         except Exception:  # the database, the tracker store or a bug: not processed
             logger.exception("%s: could not answer %s: not processed", channel,
                              external_id[:24])
-            await in_thread(inbound.release, channel, external_id)
+            await asyncio.to_thread(inbound.release, channel, external_id)
             return None
         try:
-            await in_thread(inbound.answered, channel, external_id, stored(result))
+            await asyncio.to_thread(inbound.answered, channel, external_id, stored(result))
         except SQLAlchemyError:  # answered, not recorded: the lease hands a retry a new turn
             logger.exception("%s: answer to %s not recorded", channel, external_id[:24])
         return result
@@ -281,7 +277,7 @@ def capped(on_new_message: Callable[[UserMessage], Awaitable[Any]]
     async def handler(message: UserMessage) -> Any:
         if not too_long(message.text):
             return await on_new_message(message)
-        language = await in_thread(_language_of, message.sender_id)
+        language = await asyncio.to_thread(_language_of, message.sender_id)
         logger.info("%s: a message of %d characters was over the cap, not understood",
                     message.input_channel, len(message.text or ""))
         await message.output_channel.send_response(

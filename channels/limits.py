@@ -18,6 +18,7 @@ Signed provider webhooks are limited per sender only (see bot/domain/ratelimit.p
 from __future__ import annotations
 
 import hmac
+from asyncio import to_thread
 
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
@@ -30,7 +31,6 @@ from bot.messaging.sms import keywords
 from bot.messaging.telegram.render import TelegramMessage
 from bot.messaging.voice.render import render_goodbye
 from bot.store.db import session_scope
-from channels.common import in_thread
 
 
 def _notice(language: str | None) -> str:
@@ -56,7 +56,7 @@ async def sms(phone: str, sid: str, body: str, opt_out_type: str | None) -> list
     """The bodies for a sender over the limit (the notice, or none), or None: go on."""
     if keywords.sms_keyword(body, opt_out_type) is not None:
         return None
-    over, language, tell = await in_thread(_throttled, inbound.SMS, phone, sid)
+    over, language, tell = await to_thread(_throttled, inbound.SMS, phone, sid)
     if not over:
         return None
     return [_notice(language)] if tell else []
@@ -65,7 +65,7 @@ async def sms(phone: str, sid: str, body: str, opt_out_type: str | None) -> list
 async def telegram(user_id: int, update_id: str) -> list[TelegramMessage] | None:
     """The replies for a user over the limit (the notice, or none), or None: go on."""
     sender = people.telegram_sender_id(user_id)
-    over, language, tell = await in_thread(_throttled, inbound.TELEGRAM, sender, update_id)
+    over, language, tell = await to_thread(_throttled, inbound.TELEGRAM, sender, update_id)
     if not over:
         return None
     return [TelegramMessage(_notice(language))] if tell else []
@@ -73,7 +73,7 @@ async def telegram(user_id: int, update_id: str) -> list[TelegramMessage] | None
 
 async def voice(sender: str, external_id: str) -> str | None:
     """The TwiML for a caller over the limit (a goodbye), or None."""
-    over, language, _tell = await in_thread(_throttled, inbound.VOICE, sender, external_id)
+    over, language, _tell = await to_thread(_throttled, inbound.VOICE, sender, external_id)
     return render_goodbye(language or "en") if over else None
 
 
@@ -115,7 +115,7 @@ async def rest(request: Request) -> response.HTTPResponse | None:
     if not isinstance(sender, str) or not sender:
         return None
     address = ratelimit.client_address(request.ip, request.headers.get("x-forwarded-for"))
-    over, notice = await in_thread(_rest_throttled, sender[:128], address)
+    over, notice = await to_thread(_rest_throttled, sender[:128], address)
     if not over:
         return None
     return response.json([{"recipient_id": sender, "text": notice}] if notice else [])

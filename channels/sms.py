@@ -11,6 +11,7 @@ TwiML ``<Message>``\\ s in the same HTTP response, at most 3 segments each.
 from __future__ import annotations
 
 import logging
+from asyncio import to_thread
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,7 +32,6 @@ from channels.common import (
     channel_blueprint,
     field,
     form_waiting,
-    in_thread,
     media_metadata,
     once,
     refuse,
@@ -105,13 +105,13 @@ class SmsInput(InputChannel):
             turn.throttled = True
             return throttled
         waiting = await form_waiting(request, phone) if incoming.media else NOT_WAITING
-        step, turn.language = await in_thread(begin_turn, inbound.SMS, phone, sid, sms.begin,
+        step, turn.language = await to_thread(begin_turn, inbound.SMS, phone, sid, sms.begin,
                                               incoming, waiting)
         bodies = list(step.bodies)
         if step.ask:
             messages = await run_turn(on_new_message, inbound.SMS, phone, step.ask,
                                       message_id=sid, metadata=media_metadata(step.media))
-            bodies += await in_thread(answer_turn, phone, sms.answer, messages)
+            bodies += await to_thread(answer_turn, phone, sms.answer, messages)
         elif step.repeat:
-            bodies += await in_thread(answer_turn, phone, sms.answer, step.repeat)
+            bodies += await to_thread(answer_turn, phone, sms.answer, step.repeat)
         return bodies

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from asyncio import to_thread
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,7 +41,6 @@ from channels.common import (
     begin_turn,
     channel_blueprint,
     form_waiting,
-    in_thread,
     media_metadata,
     once,
     refuse,
@@ -148,7 +148,7 @@ class TelegramInput(InputChannel):
             await cls.deliver(user_id, update_id, throttled)
             return throttled
         waiting = await form_waiting(request, sender) if with_media else NOT_WAITING
-        step, turn.language = await in_thread(begin_turn, inbound.TELEGRAM, sender, update_id,
+        step, turn.language = await to_thread(begin_turn, inbound.TELEGRAM, sender, update_id,
                                               telegram_chat.begin, update, waiting)
         if step.callback_id and get_settings().telegram_bot_token:
             await telegram_client.answer_callback(telegram_client.loop_bot(), step.callback_id)
@@ -160,9 +160,9 @@ class TelegramInput(InputChannel):
         if step.ask:
             messages = await run_turn(on_new_message, inbound.TELEGRAM, sender, step.ask,
                                       message_id=update_id, metadata=media_metadata(step.media))
-            replies += await in_thread(answer_turn, sender, telegram_chat.answer, messages)
+            replies += await to_thread(answer_turn, sender, telegram_chat.answer, messages)
         elif step.repeat:
-            replies += await in_thread(answer_turn, sender, telegram_chat.answer, step.repeat)
+            replies += await to_thread(answer_turn, sender, telegram_chat.answer, step.repeat)
         await cls.deliver(user_id, update_id, replies)
         logger.info("telegram: update %s answered with %d message(s)", update_id, len(replies))
         return replies

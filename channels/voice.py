@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from asyncio import to_thread
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,7 +35,6 @@ from channels.common import (
     channel_blueprint,
     field,
     form_waiting,
-    in_thread,
     once,
     public_url,
     refuse,
@@ -143,11 +143,11 @@ class VoiceInput(InputChannel):
         if throttled is not None:
             turn.throttled = True
             return throttled
-        step, language = await in_thread(begin_turn, inbound.VOICE, sender, call.external_id,
+        step, language = await to_thread(begin_turn, inbound.VOICE, sender, call.external_id,
                                           voice.begin, call, waiting)
         turn.language = language or "en"
         if step.twiml is not None:
             return step.twiml
         messages = await run_turn(on_new_message, inbound.VOICE, sender, step.ask or "",
                                   message_id=call.external_id, metadata=step.metadata)
-        return await in_thread(answer_turn, sender, voice.answer, call, step, messages)
+        return await to_thread(answer_turn, sender, voice.answer, call, step, messages)

@@ -1,92 +1,38 @@
-"""The JSON API under /api (SPEC §7) and the health checks.
+"""The case API under /api (SPEC §7) and the health checks.
 
-Every route checks ``Authorization: Bearer $CIVICLINE_API_TOKEN`` (401 otherwise). Bad input
+Every /api route checks ``Authorization: Bearer $CIVICLINE_API_TOKEN`` (401 otherwise). Bad input
 gets 400 (not JSON / not an object) or 422 (a field is wrong) with a message naming the field;
-every write goes to the audit log in the same transaction as the change.
+every write goes to the audit log in the same transaction as the change (the domain operation
+writes it, as actor ``api``). The handlers are listed in :data:`ROUTES` (mounted by
+server/platform.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import hmac
-import logging
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import get_settings
-from bot.domain import audit, cases, notifications, references, services
+from bot.domain import cases, notifications, references, services
 from bot.domain.phones import to_e164
 from bot.language.detect import SUPPORTED
 from bot.store.db import session_scope
 from bot.store.models import CASE_STATUSES, SERVICE_STATUSES
 from server import readiness
+from server.http import (
+    API_ACTOR,
+    InputError,
+    Route,
+    agent_of,
+    in_thread,
+    json_object,
+    only_fields,
+    require_token,
+)
 
-logger = logging.getLogger(__name__)
-
-API_ACTOR = "api"
 MAX_DETAIL = 2000
-
-
-class InputError(Exception):
-    """A request that cannot be done: ``status`` (400 or 422 for bad input, 404, 409, 503...),
-    a message and optional per-field errors; ``require_token`` turns it into the JSON error."""
-
-    def __init__(self, message: str, status: int = 422, fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.fields = fields or {}
-
-
-def error(status: int, message: str, **extra: Any) -> response.HTTPResponse:
-    return response.json({"error": message, **extra}, status=status)
-
-
-def require_token(handler: Callable) -> Callable:
-    """401 unless the bearer token matches (compared in constant time)."""
-
-    @wraps(handler)
-    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> response.HTTPResponse:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        expected = get_settings().api_token
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            token.strip().encode(), expected.encode()
-        ):
-            return response.json(
-                {"error": "missing or wrong bearer token"},
-                status=401,
-                headers={"WWW-Authenticate": 'Bearer realm="civicline"'},
-            )
-        try:
-            return await handler(request, *args, **kwargs)
-        except InputError as exc:
-            body: dict[str, Any] = {"error": str(exc)}
-            if exc.fields:
-                body["fields"] = exc.fields
-            return response.json(body, status=exc.status)
-        except SQLAlchemyError:  # the database is down or locked: say so, never a 500
-            logger.exception("api: %s %s: database error", request.method, request.path)
-            return response.json({"error": "the database is unavailable; try again shortly"},
-                                 status=503, headers={"Retry-After": "5"})
-
-    return wrapper
-
-
-def json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object, or a 400 saying what is wrong with it."""
-    try:
-        body = request.json
-    except Exception as exc:  # Sanic raises InvalidUsage for malformed JSON
-        raise InputError("the body must be valid JSON", status=400) from exc
-    if not isinstance(body, dict):
-        raise InputError("the body must be a JSON object", status=400)
-    return body
 
 
 def _string(body: dict, name: str, required: bool = False, max_length: int = 200) -> str | None:
@@ -144,16 +90,8 @@ def parse_new_case(body: dict) -> dict[str, Any]:
             raise InputError("'date_of_birth' is in the future",
                              fields={"date_of_birth": "in the future"})
         fields["date_of_birth"] = dob
-    unknown = set(body) - {"service", "status", "phone", "date_of_birth", "language", "detail"}
-    if unknown:
-        raise InputError(f"unknown field(s): {', '.join(sorted(unknown))}",
-                         fields={name: "unknown" for name in unknown})
+    only_fields(body, "service", "status", "phone", "date_of_birth", "language", "detail")
     return fields
-
-
-async def in_thread(function: Callable, *args: Any) -> Any:
-    """Database work off the event loop, so a slow query never stalls the webhooks."""
-    return await asyncio.to_thread(function, *args)
 
 
 def _create_case(body: dict) -> tuple[int, dict]:
@@ -163,7 +101,6 @@ def _create_case(body: dict) -> tuple[int, dict]:
             case = cases.create_case(session, actor=API_ACTOR, **kwargs)
         except cases.CaseError as exc:
             raise InputError(str(exc)) from exc
-        audit.record(session, API_ACTOR, "case.create", case.reference, status=case.status)
         return 201, cases.to_json(case)
 
 
@@ -193,9 +130,7 @@ def _patch_case(raw: str, body: dict) -> tuple[int, dict]:
         case = cases.get_by_reference(session, reference)
         if case is None:
             return 404, {"error": f"no case with reference {reference}"}
-        before = case.status
         cases.change_status(session, case, status, note, actor=API_ACTOR)
-        audit.record(session, API_ACTOR, "case.update", reference, before=before, after=status)
         return 200, _case_json(session, case)
 
 
@@ -224,9 +159,7 @@ def _put_service_status(slug: str, body: dict) -> tuple[int, dict]:
         service = services.get(session, slug)
         if service is None:
             return 404, {"error": f"no service '{slug}'"}
-        before = service.status
-        services.set_status(session, service, status, message)
-        audit.record(session, API_ACTOR, "service.status", slug, before=before, after=status)
+        services.set_status(session, service, status, message, actor=API_ACTOR)
         return 200, services.to_json(service)
 
 
@@ -235,40 +168,49 @@ def _reply(result: tuple[int, Any]) -> response.HTTPResponse:
     return response.json(body, status=status)
 
 
-def add_routes(bp: Blueprint) -> None:
-    """Attach /api and the health checks to the platform blueprint."""
+# --- handlers ----------------------------------------------------------------------------------
 
-    @bp.get("/health")
-    async def health(_request: Request) -> response.HTTPResponse:
-        return response.json({"status": "ok"})
 
-    @bp.get("/ready")
-    async def ready(request: Request) -> response.HTTPResponse:
-        status, body = await readiness.report(getattr(request.app.ctx, "agent", None))
-        return response.json(body, status=status)
+async def health(_request: Request) -> response.HTTPResponse:
+    return response.json({"status": "ok"})
 
-    @bp.post("/api/cases")
-    @require_token
-    async def create_case(request: Request) -> response.HTTPResponse:
-        return _reply(await in_thread(_create_case, json_object(request)))
 
-    @bp.get("/api/cases/<reference>")
-    @require_token
-    async def get_case(_request: Request, reference: str) -> response.HTTPResponse:
-        return _reply(await in_thread(_get_case, reference))
+async def ready(request: Request) -> response.HTTPResponse:
+    status, body = await readiness.report(agent_of(request))
+    return response.json(body, status=status)
 
-    @bp.patch("/api/cases/<reference>")
-    @require_token
-    async def patch_case(request: Request, reference: str) -> response.HTTPResponse:
-        return _reply(await in_thread(_patch_case, reference, json_object(request)))
 
-    @bp.get("/api/services")
-    @require_token
-    async def list_services(_request: Request) -> response.HTTPResponse:
-        return _reply(await in_thread(_list_services))
+@require_token
+async def create_case(request: Request) -> response.HTTPResponse:
+    return _reply(await in_thread(_create_case, json_object(request)))
 
-    @bp.put("/api/services/<slug>/status")
-    @require_token
-    async def put_service_status(request: Request, slug: str) -> response.HTTPResponse:
-        return _reply(await in_thread(_put_service_status, slug, json_object(request)))
 
+@require_token
+async def get_case(_request: Request, reference: str) -> response.HTTPResponse:
+    return _reply(await in_thread(_get_case, reference))
+
+
+@require_token
+async def patch_case(request: Request, reference: str) -> response.HTTPResponse:
+    return _reply(await in_thread(_patch_case, reference, json_object(request)))
+
+
+@require_token
+async def list_services(_request: Request) -> response.HTTPResponse:
+    return _reply(await in_thread(_list_services))
+
+
+@require_token
+async def put_service_status(request: Request, slug: str) -> response.HTTPResponse:
+    return _reply(await in_thread(_put_service_status, slug, json_object(request)))
+
+
+ROUTES: tuple[Route, ...] = (
+    ("GET", "/health", health),
+    ("GET", "/ready", ready),
+    ("POST", "/api/cases", create_case),
+    ("GET", "/api/cases/<reference>", get_case),
+    ("PATCH", "/api/cases/<reference>", patch_case),
+    ("GET", "/api/services", list_services),
+    ("PUT", "/api/services/<slug>/status", put_service_status),
+)

@@ -4,6 +4,8 @@ Each operation changes the database (in a worker thread) and the Rasa conversati
 event loop, under Rasa's per-conversation lock, as Rasa's own ``trigger_intent`` endpoint
 does): pausing and resuming the bot, adding what an agent says to the transcript, and starting a
 task with the bot for a citizen. Messages go out through ``bot.messaging.outbound.send_to_person``.
+The audit entries are written by the hand-off operations themselves (bot.callcentre.handoffs),
+naming the ``actor`` given here.
 """
 
 from __future__ import annotations
@@ -28,16 +30,15 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
 from bot.callcentre import handoffs
-from bot.domain import audit, people
+from bot.domain import people
 from bot.domain.phones import to_e164
-from bot.language.detect import DEFAULT, SUPPORTED
-from bot.language.i18n import normalise
+from bot.language.detect import SUPPORTED
 from bot.messaging import outbound
 from bot.messaging.delivery import DeliveryError, OutboundMessage
 from bot.store import tracker_events
 from bot.store.db import session_scope
 from bot.store.models import Handoff, StaffUser
-from server.api import InputError, in_thread
+from server.http import InputError, in_thread
 from server.tracker_store import TrackerStoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -169,8 +170,9 @@ def _load(session: Session, handoff_id: int) -> Handoff:
 
 
 def _input_error(exc: handoffs.HandoffError) -> InputError:
-    """409 for a hand-off that is already resolved, 422 for anything else wrong."""
-    return InputError(str(exc), status=409 if isinstance(exc, handoffs.HandoffClosed) else 422)
+    """409 for a hand-off that is already resolved (or a person with staff), 422 for anything
+    else wrong."""
+    return InputError(str(exc), status=409 if isinstance(exc, handoffs.HandoffConflict) else 422)
 
 
 def _claim(handoff_id: int, actor: str, user_id: int | None) -> Snapshot:
@@ -178,10 +180,9 @@ def _claim(handoff_id: int, actor: str, user_id: int | None) -> Snapshot:
         handoff = _load(session, handoff_id)
         user = session.get(StaffUser, user_id) if user_id else None
         try:
-            must_pause = handoffs.claim(session, handoff, user)
+            must_pause = handoffs.claim(session, handoff, user, actor=actor)
         except handoffs.HandoffError as exc:
             raise _input_error(exc) from exc
-        audit.record(session, actor, "handoff.claim", str(handoff_id))
         return _snapshot(handoff, must_pause=must_pause)
 
 
@@ -189,8 +190,7 @@ def _record_reply(handoff_id: int, actor: str, text: str) -> int:
     with session_scope() as session:
         handoff = _load(session, handoff_id)
         try:
-            handoffs.require_open(handoff)
-            note = handoffs.add_note(session, handoff, actor, text, kind="reply")
+            note = handoffs.record_reply(session, handoff, text, actor=actor)
         except handoffs.HandoffError as exc:
             raise _input_error(exc) from exc
         return note.id
@@ -199,10 +199,7 @@ def _record_reply(handoff_id: int, actor: str, text: str) -> int:
 def _reply_outcome(note_id: int, actor: str, delivery: Delivery) -> None:
     with session_scope() as session:
         note = session.get(handoffs.HandoffNote, note_id)
-        note.delivered = delivery.delivered
-        note.error = "; ".join(delivery.errors) or None
-        audit.record(session, actor, "handoff.reply", str(note.handoff_id),
-                     delivered=delivery.delivered, error=note.error)
+        handoffs.reply_outcome(session, note, delivery.delivered, delivery.errors, actor=actor)
 
 
 def _close(handoff_id: int, actor: str, resolution: str) -> Snapshot:
@@ -212,8 +209,6 @@ def _close(handoff_id: int, actor: str, resolution: str) -> Snapshot:
             was_paused = handoffs.close(session, handoff, actor, resolution)
         except handoffs.HandoffError as exc:
             raise _input_error(exc) from exc
-        action = "handoff.release" if resolution == "released" else "handoff.resolve"
-        audit.record(session, actor, action, str(handoff_id))
         return _snapshot(handoff, was_paused=was_paused)
 
 
@@ -221,10 +216,9 @@ def _note(handoff_id: int, actor: str, text: str) -> None:
     with session_scope() as session:
         handoff = _load(session, handoff_id)
         try:
-            handoffs.add_note(session, handoff, actor, text)
+            handoffs.staff_note(session, handoff, text, actor=actor)
         except handoffs.HandoffError as exc:
             raise _input_error(exc) from exc
-        audit.record(session, actor, "handoff.note", str(handoff_id))
 
 
 # --- operations --------------------------------------------------------------------------------
@@ -314,14 +308,10 @@ def _prepare_outreach(phone: str, task: str, language: str | None, actor: str) -
     if fields:
         raise InputError("; ".join(f"{k}: {v}" for k, v in fields.items()), fields=fields)
     with session_scope() as session:
-        open_handoff = handoffs.open_for(session, e164)
-        if open_handoff is not None and open_handoff.paused:
-            raise InputError(f"this person is with staff (hand-off {open_handoff.id}): hand "
-                             "the conversation back to the bot first", status=409)
-        person = people.get_or_create(session, e164)
-        chosen = normalise(language or person.language or DEFAULT)
-        audit.record(session, actor, "handoff.send_to_bot", f"person:{person.id}", task=task,
-                     language=chosen)  # no phone number: the audit log outlives an erasure
+        try:
+            chosen = handoffs.send_to_bot(session, e164, task, language, actor=actor)
+        except handoffs.HandoffError as exc:
+            raise _input_error(exc) from exc
     return e164, chosen
 
 

@@ -19,6 +19,7 @@ from bot.config import ConfigError, get_settings
 from bot.messaging.limits import MAX_BODY_BYTES
 from channels import limits
 from server import api, console, dispatcher, handoff_api, turn_guard
+from server.http import mount
 
 
 def require_settings() -> None:
@@ -63,9 +64,9 @@ class CivicLinePlatform(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         bp = Blueprint("civicline_platform", __name__)
-        api.add_routes(bp)
-        handoff_api.add_routes(bp)
-        console.add_routes(bp)
+        mount(bp, api.ROUTES, "api")  # /health, /ready, the case and service API
+        mount(bp, handoff_api.ROUTES, "handoff_api")
+        console.add_routes(bp)  # its static files and HSTS too
         dispatcher.attach(bp)  # the outbox dispatcher runs as long as this server (SPEC §5.7)
 
         @bp.listener("before_server_start")

@@ -35,7 +35,7 @@ def make_staff(stack: Stack, username: str, role: str = "agent") -> str:
     """An account on the stack's database (made once); returns the username."""
     with session_scope(stack.database_url) as session:
         if staff.get_by_username(session, username) is None:
-            staff.create(session, username, PASSWORD, role)
+            staff.create(session, username, PASSWORD, role, actor="test")
     return username
 
 

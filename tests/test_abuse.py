@@ -196,7 +196,7 @@ def flood(session, *, hours: int, every: dt.timedelta, start: dt.datetime,
 
 
 def test_a_login_flood_from_rotating_addresses_gets_few_tries(session, defaults) -> None:
-    staff.create(session, "ana", PASSWORD)
+    staff.create(session, "ana", PASSWORD, actor="test")
     start = utcnow()
     device = staff.login(session, "ana", PASSWORD, "192.0.2.10", now=start).device_token
     assert device
@@ -219,7 +219,7 @@ def test_a_login_flood_from_rotating_addresses_gets_few_tries(session, defaults)
 
 def test_one_address_rotating_accounts_is_throttled(session, defaults) -> None:
     for number in range(10):
-        staff.create(session, f"victim{number}", PASSWORD)
+        staff.create(session, f"victim{number}", PASSWORD, actor="test")
     start = utcnow()
     tries = flood(session, hours=3, every=dt.timedelta(seconds=5), start=start,
                   rotate_accounts=True, address="198.51.100.7")
@@ -232,12 +232,12 @@ def test_one_address_rotating_accounts_is_throttled(session, defaults) -> None:
 
 
 def test_a_password_reset_clears_the_account_failures(session, defaults) -> None:
-    user = staff.create(session, "ana", PASSWORD)
+    user = staff.create(session, "ana", PASSWORD, actor="test")
     now = utcnow()
     for attempt in range(8):
         staff.login(session, "ana", "wrong", f"203.0.113.{attempt}",
                     now=now + dt.timedelta(minutes=attempt * 10))
-    staff.set_password(session, user, "a brand new password")
+    staff.set_password(session, user, "a brand new password", actor="test")
     assert session.scalar(select(func.count()).select_from(StaffLoginFailure)) == 0
     assert staff.login(session, "ana", "a brand new password", "203.0.113.50",
                        now=now + dt.timedelta(minutes=81)).token
@@ -250,10 +250,10 @@ def test_held_messages_go_with_an_erasure_and_with_age(defaults: None, monkeypat
     ratelimit.hold_reason("+34612349999", ["hola"])
     ratelimit.hold_reason("+33612349999", ["bonjour"])
     with session_scope() as session:
-        erased = retention.erase(session, "+34612349999")
+        erased = retention.erase(session, "+34612349999", actor="test")
     assert erased.counts["held-back SMS"] == 1
     assert [recipient for recipient, *_ in held_rows()] == ["+33612349999"]
     with session_scope() as session:
-        assert retention.purge(session, dt.timedelta(days=30))["held-back SMS"] == 0
+        assert retention.purge(session, dt.timedelta(days=30), actor="test")["held-back SMS"] == 0
         session.execute(HeldMessage.__table__.update().values(at=utcnow() - dt.timedelta(days=31)))
-        assert retention.purge(session, dt.timedelta(days=30))["held-back SMS"] == 1
+        assert retention.purge(session, dt.timedelta(days=30), actor="test")["held-back SMS"] == 1

@@ -499,7 +499,7 @@ def test_service_status_follows_a_change(database: str, domain: dict) -> None:
 
     with session_scope() as session:
         services.set_status(session, services.get(session, "buses"), "down",
-                            {"en": "No buses today: a strike."})
+                            {"en": "No buses today: a strike."}, actor="test")
     tracker = make_tracker(domain, STRANGER, "are the buses running",
                            intent="check_service_status", slots={"language": "en"})
     messages, _ = run(ActionServiceStatus(), domain, tracker)

@@ -72,13 +72,14 @@ def test_service_status_from_the_demo_data(session: Session, slug: str, status: 
 def test_set_service_status(session: Session) -> None:
     service = services.get(session, "buses")
     before = service.updated_at
-    services.set_status(session, service, "disrupted", {"en": "Route 5 is diverted."})
+    services.set_status(session, service, "disrupted", {"en": "Route 5 is diverted."},
+                        actor="test")
     assert service.status == "disrupted"
     assert service.message["en"] == "Route 5 is diverted."
     assert service.message == {"en": "Route 5 is diverted."}  # nothing old contradicts it
     assert service.updated_at >= before
     with pytest.raises(services.ServiceError):
-        services.set_status(session, service, "broken", None)
+        services.set_status(session, service, "broken", None, actor="test")
     assert service.status == "disrupted"
 
 

@@ -68,6 +68,19 @@ def csrf(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
+def sessions_of(stack: Stack, username: str) -> int:
+    """Console sessions the database holds for ``username``."""
+    return query(stack, "SELECT count(*) FROM staff_sessions s JOIN staff_users u ON "
+                 "u.id = s.staff_id WHERE u.username = :name", name=username)[0][0]
+
+
+def handoff_row(stack: Stack, handoff_id: int) -> tuple:
+    """(status, paused, assignee, resolution, closed_by) of a hand-off in the database."""
+    return query(stack, "SELECT h.status, h.paused, u.username, h.resolution, h.closed_by "
+                 "FROM handoffs h LEFT JOIN staff_users u ON u.id = h.assignee_id "
+                 "WHERE h.id = :id", id=handoff_id)[0]
+
+
 @pytest.fixture
 def agent(stack: Stack) -> Browser:
     browser = Browser(stack.url)
@@ -101,6 +114,7 @@ def test_login_sets_a_strict_cookie_and_logout_ends_it(stack: Stack) -> None:
     browser = Browser(stack.url)
     status, _, headers = browser.login(make_staff(stack, "cookie-agent"))
     assert status == 303 and headers["Location"] == "/console"
+    assert sessions_of(stack, "cookie-agent") == 1
     cookie = next(v for v in headers.get_all("Set-Cookie") if "civicline_staff=" in v)
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
     assert "Secure" not in cookie  # PUBLIC_BASE_URL is http in the tests
@@ -109,6 +123,7 @@ def test_login_sets_a_strict_cookie_and_logout_ends_it(stack: Stack) -> None:
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY" and headers["Cache-Control"] == "no-store"
     assert browser.post("/console/logout", {"csrf_token": csrf(page)})[0] == 303
+    assert sessions_of(stack, "cookie-agent") == 0
     assert browser.get("/console")[0] == 303
     assert ("cookie-agent", "staff.logout") in query(
         stack, "SELECT actor, action FROM audit_log WHERE target = 'cookie-agent'")
@@ -176,10 +191,13 @@ def test_queue_conversation_and_actions(stack: Stack, agent: Browser) -> None:
     base = f"/console/handoffs/{handoff_id}"
     assert agent.post(f"{base}/note", {"csrf_token": token, "text": "Food bank referral"}
                       )[0] == 303
+    assert query(stack, "SELECT kind, author, text FROM handoff_notes WHERE handoff_id = :id",
+                 id=handoff_id) == [("note", "console-agent", "Food bank referral")]
     status, page, _ = agent.post(f"{base}/note", {"csrf_token": token, "text": "  "})
     assert status == 422 and "empty" in page
     status, _, headers = agent.post(f"{base}/claim", {"csrf_token": token})
     assert status == 303 and headers["Location"].endswith("done=claimed#main")
+    assert handoff_row(stack, handoff_id)[:3] == ("active", True, "console-agent")
     status, page, _ = agent.get(f"{base}?done=claimed")
     assert "You have taken this conversation" in page and "Food bank referral" in page
     assert "With console-agent (you)" in page
@@ -187,6 +205,8 @@ def test_queue_conversation_and_actions(stack: Stack, agent: Browser) -> None:
                                       headers={"X-Requested-With": "fetch"})
     assert status == 200 and transcript.strip().startswith("<li")
     assert agent.post(f"{base}/resolve", {"csrf_token": token})[0] == 303
+    assert handoff_row(stack, handoff_id) == ("resolved", False, "console-agent", "resolved",
+                                              "console-agent")
     status, page, _ = agent.post(f"{base}/resolve", {"csrf_token": token})
     assert status == 409 and "already resolved" in page
     actions = query(stack, "SELECT actor, action FROM audit_log WHERE target = :t "
@@ -228,27 +248,37 @@ def test_admin_manages_accounts_hours_holidays_and_canned_replies(stack: Stack,
     status, page, _ = admin.post(f"/console/admin/staff/{admin_id}", {
         "csrf_token": token, "role": "agent", "active": "yes"})
     assert status == 422 and "lock yourself out" in page
+    assert query(stack, "SELECT role FROM staff_users WHERE id = :id", id=admin_id) == [
+        ("admin",)]
 
     hours = {"csrf_token": token, **{f"opens_{d}": "00:00" for d in range(7)},
              **{f"closes_{d}": "24:00" for d in range(7)}}
+    week = "SELECT weekday, opens, closes FROM staffed_hours ORDER BY weekday"
+    before = query(stack, week)
     assert admin.post("/console/admin/hours", {**hours, "closes_2": "07:00", "opens_2": "09:00"}
                       )[0] == 422
+    assert query(stack, week) == before  # nothing saved, not even the good days
     assert admin.post("/console/admin/hours", hours)[0] == 303
+    assert query(stack, week) == [(day, "00:00", "24:00") for day in range(7)]
     assert admin.post("/console/admin/holidays", {"csrf_token": token, "day": "2099-12-25",
                                                   "name": "Winter break"})[0] == 303
     assert admin.post("/console/admin/holidays", {"csrf_token": token, "day": "25/12/2099"}
                       )[0] == 422
-    holiday_id = query(stack, "SELECT id FROM staff_holidays WHERE day = "
-                       "'2099-12-25'")[0][0]
+    [(holiday_id, holiday_name)] = query(stack, "SELECT id, name FROM staff_holidays WHERE "
+                                         "day = '2099-12-25'")
+    assert holiday_name == "Winter break"
     assert admin.post(f"/console/admin/holidays/{holiday_id}/delete",
                       {"csrf_token": token})[0] == 303
+    assert query(stack, "SELECT id FROM staff_holidays WHERE id = :id", id=holiday_id) == []
     assert admin.post("/console/admin/canned", {"csrf_token": token, "language": "fr",
                                                 "title": "Rappel", "text": "Je vous rappelle."}
                       )[0] == 303
-    reply_id = query(stack, "SELECT id FROM canned_replies WHERE title = 'Rappel'"
-                     )[0][0]
+    [(reply_id, language, text)] = query(stack, "SELECT id, language, text FROM canned_replies "
+                                         "WHERE title = 'Rappel'")
+    assert (language, text) == ("fr", "Je vous rappelle.")
     assert admin.post(f"/console/admin/canned/{reply_id}/delete", {"csrf_token": token}
                       )[0] == 303
+    assert query(stack, "SELECT id FROM canned_replies WHERE id = :id", id=reply_id) == []
     actions = {a for (a,) in query(stack, "SELECT action FROM audit_log WHERE actor = "
                                    "'console-admin'")}
     assert {"staff.create", "hours.update", "holiday.add", "holiday.remove", "canned.add",

@@ -16,7 +16,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.callcentre import handoffs, staff, staffed_hours
+from bot.callcentre import handoffs, staff, staffed_hours, transcript
 from bot.cli import main as cli
 from bot.domain import distress
 from bot.store.db import get_engine, session_scope
@@ -114,13 +114,13 @@ def test_default_staffed_hours(session: Session) -> None:
 
 
 def test_holidays_close_the_day(session: Session) -> None:
-    staffed_hours.add_holiday(session, MONDAY_NOON.date(), "New Year break")
+    staffed_hours.add_holiday(session, MONDAY_NOON.date(), "New Year break", actor="test")
     assert not staffed_hours.is_staffed(session, MONDAY_NOON)
     assert staffed_hours.next_opening(session, SUNDAY_NOON) == dt.datetime(2030, 1, 8, 8, 0)
     with pytest.raises(staffed_hours.HoursError):
-        staffed_hours.add_holiday(session, MONDAY_NOON.date())
+        staffed_hours.add_holiday(session, MONDAY_NOON.date(), actor="test")
     holiday = staffed_hours.holidays(session)[0]
-    assert staffed_hours.remove_holiday(session, holiday.id)
+    assert staffed_hours.remove_holiday(session, holiday.id, actor="test")
     assert staffed_hours.is_staffed(session, MONDAY_NOON)
 
 
@@ -202,7 +202,7 @@ def test_wait_estimate_uses_recent_handling_times_and_staff_on_duty(session: Ses
     assert handoffs.average_handling_minutes(session) == pytest.approx(6.0)
     assert handoffs.estimated_wait_minutes(session, 3) == 18
     for name in ("ann", "ben"):
-        user = staff.create(session, name, "long enough password")
+        user = staff.create(session, name, "long enough password", actor="test")
         session.add(StaffSession(token_hash=name * 8, staff_id=user.id, csrf_token="x",
                                  expires_at=now + dt.timedelta(hours=1)))
     session.flush()
@@ -211,16 +211,16 @@ def test_wait_estimate_uses_recent_handling_times_and_staff_on_duty(session: Ses
 
 
 def test_claim_and_close(session: Session) -> None:
-    agent = staff.create(session, "agent1", "long enough password")
+    agent = staff.create(session, "agent1", "long enough password", actor="test")
     callback = open_handoff(session, "+15550100021", local_now=SUNDAY_NOON).handoff
-    assert handoffs.claim(session, callback, agent)  # not paused yet: must pause now
+    assert handoffs.claim(session, callback, agent, actor="agent1")  # not paused: pause now
     assert (callback.status, callback.assignee_id, callback.paused) == ("active", agent.id, True)
-    assert not handoffs.claim(session, callback, None)  # already paused
+    assert not handoffs.claim(session, callback, None, actor="api")  # already paused
     assert handoffs.close(session, callback, "agent1", "released")
     assert (callback.status, callback.resolution, callback.paused) == (
         "resolved", "released", False)
     with pytest.raises(handoffs.HandoffClosed):
-        handoffs.claim(session, callback, agent)
+        handoffs.claim(session, callback, agent, actor="agent1")
     with pytest.raises(handoffs.HandoffClosed):
         handoffs.close(session, callback, "agent1", "resolved")
     assert handoffs.open_for(session, "+15550100021") is None
@@ -237,11 +237,12 @@ def test_notes_and_canned_replies(session: Session) -> None:
     spanish = handoffs.canned_replies(session, "es")
     assert spanish and {r.language for r in spanish} == {"es"}
     assert {r.language for r in handoffs.canned_replies(session)} == {"en", "es", "fr", "ar"}
-    added = handoffs.add_canned_reply(session, "fr", "Rappel", "Je vous rappelle demain.")
-    assert handoffs.remove_canned_reply(session, added.id)
-    assert not handoffs.remove_canned_reply(session, added.id)
+    added = handoffs.add_canned_reply(session, "fr", "Rappel", "Je vous rappelle demain.",
+                                     actor="test")
+    assert handoffs.remove_canned_reply(session, added.id, actor="test")
+    assert not handoffs.remove_canned_reply(session, added.id, actor="test")
     with pytest.raises(handoffs.HandoffError):
-        handoffs.add_canned_reply(session, "de", "Hallo", "Guten Tag")
+        handoffs.add_canned_reply(session, "de", "Hallo", "Guten Tag", actor="test")
 
 
 def test_transcript_merges_events_and_notes(session: Session) -> None:
@@ -274,13 +275,13 @@ def test_transcript_merges_events_and_notes(session: Session) -> None:
         {"event": "user", "text": "EXTERNAL: give me the status", "input_channel": "sms",
          "timestamp": base + 9, "metadata": {"is_external": "yes"}},
     ]
-    entries = handoffs.transcript(events, [note, failed])
+    entries = transcript.entries(events, [note, failed])
     assert [(e.kind, e.text, e.who) for e in entries] == [
         ("citizen", "hola", ""),
         ("language", "es", ""),
         ("answer", "40217382", "case_reference"),
-        ("citizen", handoffs.SECRET_ANSWER, ""),  # the date of birth is never shown to staff
-        ("answer", handoffs.SECRET_ANSWER, "date_of_birth"),
+        ("citizen", transcript.SECRET_ANSWER, ""),  # the date of birth is never shown to staff
+        ("answer", transcript.SECRET_ANSWER, "date_of_birth"),
         ("bot", "Elija:\n1. Uno", ""),
         ("system", "Handed to staff: the assistant is silent.", ""),
         ("agent", "Hola, soy Ana", "ana"),
@@ -298,7 +299,7 @@ def test_transcript_merges_events_and_notes(session: Session) -> None:
 
 
 def test_accounts_are_checked_and_passwords_hashed(session: Session) -> None:
-    user = staff.create(session, " Maria.Lopez ", "correct horse battery", "admin")
+    user = staff.create(session, " Maria.Lopez ", "correct horse battery", "admin", actor="test")
     assert user.username == "maria.lopez" and user.role == "admin"
     assert user.password_hash.startswith("$argon2id$")
     assert "correct horse" not in user.password_hash
@@ -308,11 +309,11 @@ def test_accounts_are_checked_and_passwords_hashed(session: Session) -> None:
                                  ("newbie", "short", "agent"),
                                  ("newbie", "long enough password", "root")]:
         with pytest.raises(staff.StaffError):
-            staff.create(session, name, password, role)
+            staff.create(session, name, password, role, actor="test")
 
 
 def test_login_session_and_logout(session: Session) -> None:
-    staff.create(session, "ana", "correct horse battery")
+    staff.create(session, "ana", "correct horse battery", actor="test")
     result = staff.login(session, "ANA", "correct horse battery", "10.0.0.1")
     assert result.token and result.staff.username == "ana"
     stored = session.scalar(select(StaffSession))
@@ -324,13 +325,13 @@ def test_login_session_and_logout(session: Session) -> None:
     later = utcnow() + staff.IDLE_TIMEOUT + dt.timedelta(minutes=1)
     assert staff.session_for(session, result.token, now=later) is None  # idle: gone
     again = staff.login(session, "ana", "correct horse battery", "10.0.0.1")
-    staff.logout(session, again.token)
+    staff.logout(session, again.token, actor="ana")
     assert staff.session_for(session, again.token) is None
 
 
 def test_wrong_passwords_are_throttled_per_account_whatever_the_address(
         session: Session) -> None:
-    staff.create(session, "ana", "correct horse battery")
+    staff.create(session, "ana", "correct horse battery", actor="test")
     now = utcnow()
     for attempt in range(staff.MAX_FAILURES):
         result = staff.login(session, "ana", f"guess {attempt}", f"10.0.0.{attempt}",
@@ -355,17 +356,17 @@ def test_wrong_passwords_are_throttled_per_account_whatever_the_address(
 
 
 def test_password_reset_and_locking_end_sessions(session: Session) -> None:
-    user = staff.create(session, "ana", "correct horse battery")
+    user = staff.create(session, "ana", "correct horse battery", actor="test")
     token = staff.login(session, "ana", "correct horse battery", "10.0.0.1").token
-    staff.set_password(session, user, "a brand new password")
+    staff.set_password(session, user, "a brand new password", actor="test")
     assert staff.session_for(session, token) is None
     assert staff.login(session, "ana", "correct horse battery", "10.0.0.1").problem == "refused"
     token = staff.login(session, "ana", "a brand new password", "10.0.0.1").token
-    staff.set_role(session, user, active=False)
+    staff.set_role(session, user, active=False, actor="test")
     assert staff.session_for(session, token) is None
     assert staff.login(session, "ana", "a brand new password", "10.0.0.1").problem == "refused"
     with pytest.raises(staff.StaffError):
-        staff.set_role(session, user, role="boss")
+        staff.set_role(session, user, role="boss", actor="test")
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -387,7 +388,7 @@ def test_staff_commands(database: str, monkeypatch: pytest.MonkeyPatch,
     with session_scope() as session:
         assert staff.login(session, "omar", "another long password", "cli").token
         actions = [a.action for a in session.scalars(select(AuditEntry))]
-        assert actions == ["staff.create", "staff.password_reset"]
+        assert actions == ["staff.create", "staff.password_reset", "staff.login"]
 
 
 def test_dev_staff_prints_a_login_once(database: str, capsys: pytest.CaptureFixture) -> None:

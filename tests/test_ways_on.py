@@ -159,18 +159,19 @@ def test_a_status_change_replaces_the_message_in_every_language(database: str,
     with session_scope() as session:
         buses = services.get(session, "buses")
         services.set_status(session, buses, "down",
-                            {"en": "No buses today because of the storm."})
+                            {"en": "No buses today because of the storm."}, actor="test")
     assert _bus_status(domain, "es") == {"response": "utter_service_down", "name": "Autobuses",
                                  "message": ""}
     assert _bus_status(domain, "en")["message"] == "No buses today because of the storm."
     with session_scope() as session:  # back to normal, without a message
-        services.set_status(session, services.get(session, "buses"), "operational", None)
+        services.set_status(session, services.get(session, "buses"), "operational", None,
+                            actor="test")
     assert _bus_status(domain, "en") == {"response": "utter_service_operational", "name": "Buses",
                                  "message": ""}
     with session_scope() as session:  # the same status again keeps its message
         buses = services.get(session, "buses")
-        services.set_status(session, buses, "disrupted", {"fr": "Ligne 5 déviée."})
-        services.set_status(session, buses, "disrupted", None)
+        services.set_status(session, buses, "disrupted", {"fr": "Ligne 5 déviée."}, actor="test")
+        services.set_status(session, buses, "disrupted", None, actor="test")
         assert buses.message == {"fr": "Ligne 5 déviée."}
         assert services.message_in(buses, "fr") == "Ligne 5 déviée."
         assert services.message_in(buses, "en") == ""

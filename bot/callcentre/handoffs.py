@@ -1,4 +1,4 @@
-"""Hand-offs from the assistant to call-centre staff (SPEC §5.6): state, queue, transcript.
+"""Hand-offs from the assistant to call-centre staff (SPEC §5.6): state, queue, staff actions.
 
 A hand-off is ``waiting`` until an agent claims it (``active``), then ``resolved`` — either
 handed back to the bot (resolution ``released``) or closed (``resolved``). A person has at most
@@ -11,14 +11,15 @@ voice caller is put through to the call centre (``<Dial>``) instead, so a voice 
 pauses the conversation by itself.
 
 Rasa and HTTP live elsewhere: the action server opens hand-offs, the console and the API
-change them and append the matching events to the tracker.
+change them and append the matching events to the tracker. Each operation here writes its own
+audit entry (SPEC §8), naming the ``actor`` its caller passes; the transcript staff read is
+built by :mod:`bot.callcentre.transcript`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.callcentre import staff, staffed_hours
-from bot.domain import people
-from bot.language.detect import SUPPORTED
+from bot.domain import audit, people
+from bot.language.detect import DEFAULT, SUPPORTED
 from bot.language.i18n import normalise
 from bot.store.models import (
     HANDOFF_REASONS,
@@ -45,6 +46,7 @@ MIN_WAIT_MINUTES = 2  # never promise "about 1 minute": people wait at least tha
 HANDLING_SAMPLE = 20
 HANDLING_WINDOW = dt.timedelta(days=7)
 MAX_TEXT = 1600  # an agent reply: ten SMS segments at most
+ASSISTANT = "assistant"  # who the action server's changes are audited as
 
 # Where a reply to a hand-off goes: a voice caller gets an SMS on the same phone; the REST
 # channel (development) lets the outbound module pick from what it knows about the person.
@@ -55,8 +57,16 @@ class HandoffError(ValueError):
     """A hand-off request is wrong (the message says why)."""
 
 
-class HandoffClosed(HandoffError):
+class HandoffConflict(HandoffError):
+    """The request does not fit the hand-off's state (the API answers 409)."""
+
+
+class HandoffClosed(HandoffConflict):
     """The hand-off is already resolved."""
+
+
+class WithStaff(HandoffConflict):
+    """The person is with staff: a task cannot be started with the bot for them now."""
 
 
 @dataclass(frozen=True)
@@ -82,9 +92,16 @@ def get(session: Session, handoff_id: int) -> Handoff | None:
     return session.get(Handoff, handoff_id)
 
 
+def view(session: Session, handoff_id: int, *, actor: str) -> Handoff | None:
+    """The hand-off a staff member opens to read, personal data and all: who read which
+    conversation is audited (the page's live refreshes use :func:`get`)."""
+    audit.record(session, actor, "handoff.view", str(handoff_id))
+    return get(session, handoff_id)
+
+
 def request(session: Session, sender_id: str, *, channel: str | None, language: str,
             reason: str = "request_human", urgent: bool = False,
-            local_now: dt.datetime | None = None) -> Outcome:
+            local_now: dt.datetime | None = None, actor: str = ASSISTANT) -> Outcome:
     """Open (or update) the sender's hand-off and decide whether the bot goes quiet."""
     if reason not in HANDOFF_REASONS:
         raise HandoffError(f"unknown hand-off reason {reason!r}")
@@ -106,6 +123,9 @@ def request(session: Session, sender_id: str, *, channel: str | None, language: 
         handoff.paused = True
     handoff.contact_later = not staffed and handoff.status == "waiting"
     session.flush()
+    audit.record(session, actor, "handoff.open" if created else "handoff.update",
+                 str(handoff.id), reason=handoff.reason, urgent=handoff.urgent, channel=channel,
+                 staffed=staffed)
     if not staffed:
         return Outcome(handoff, created, staffed=False,
                        back_at=staffed_hours.next_opening(session, local_now))
@@ -114,12 +134,13 @@ def request(session: Session, sender_id: str, *, channel: str | None, language: 
                    wait_minutes=estimated_wait_minutes(session, place))
 
 
-def mark_urgent(session: Session, handoff: Handoff) -> bool:
+def mark_urgent(session: Session, handoff: Handoff, *, actor: str = ASSISTANT) -> bool:
     """Flag an open hand-off urgent (distress words while waiting); True if it was not yet."""
     if handoff.urgent:
         return False
     handoff.urgent = True
     session.flush()
+    audit.record(session, actor, "handoff.urgent", str(handoff.id))
     return True
 
 
@@ -185,7 +206,7 @@ def require_open(handoff: Handoff) -> None:
         raise HandoffClosed(f"hand-off {handoff.id} is already resolved")
 
 
-def claim(session: Session, handoff: Handoff, user: StaffUser | None) -> bool:
+def claim(session: Session, handoff: Handoff, user: StaffUser | None, *, actor: str) -> bool:
     """An agent takes the conversation (or takes it over); returns True if it must be paused.
 
     ``user`` None is the API acting without a named agent.
@@ -201,6 +222,7 @@ def claim(session: Session, handoff: Handoff, user: StaffUser | None) -> bool:
     must_pause = not handoff.paused
     handoff.paused = True
     session.flush()
+    audit.record(session, actor, "handoff.claim", str(handoff.id))
     return must_pause
 
 
@@ -219,6 +241,8 @@ def close(session: Session, handoff: Handoff, actor: str, resolution: str) -> bo
     handoff.paused = False
     handoff.contact_later = False
     session.flush()
+    action = "handoff.release" if resolution == "released" else "handoff.resolve"
+    audit.record(session, actor, action, str(handoff.id))
     return was_paused
 
 
@@ -243,6 +267,44 @@ def add_note(session: Session, handoff: Handoff, author: str, text: str, kind: s
     return note
 
 
+def staff_note(session: Session, handoff: Handoff, text: str, *, actor: str) -> HandoffNote:
+    """An internal note by staff (never sent to the citizen)."""
+    note = add_note(session, handoff, actor, text)
+    audit.record(session, actor, "handoff.note", str(handoff.id))
+    return note
+
+
+def record_reply(session: Session, handoff: Handoff, text: str, *, actor: str) -> HandoffNote:
+    """An agent's reply, stored before it is sent so that a failed delivery loses nothing;
+    :func:`reply_outcome` records (and audits) how the sending went."""
+    require_open(handoff)
+    return add_note(session, handoff, actor, text, kind="reply")
+
+
+def reply_outcome(session: Session, note: HandoffNote, delivered: bool, errors: list[str], *,
+                  actor: str) -> None:
+    note.delivered = delivered
+    note.error = "; ".join(errors) or None
+    audit.record(session, actor, "handoff.reply", str(note.handoff_id), delivered=delivered,
+                 error=note.error)
+
+
+def send_to_bot(session: Session, phone: str, task: str, language: str | None, *,
+                actor: str) -> str:
+    """Staff start ``task`` with the bot for the person at ``phone`` (SPEC §5.6, "staff to
+    bot"): refused (:class:`WithStaff`) while the person is with staff. Returns the language
+    to use: the one asked for, else the person's own."""
+    open_handoff = open_for(session, phone)
+    if open_handoff is not None and open_handoff.paused:
+        raise WithStaff(f"this person is with staff (hand-off {open_handoff.id}): hand the "
+                        "conversation back to the bot first")
+    person = people.get_or_create(session, phone)
+    chosen = normalise(language or person.language or DEFAULT)
+    audit.record(session, actor, "handoff.send_to_bot", f"person:{person.id}", task=task,
+                 language=chosen)  # no phone number: the audit log outlives an erasure
+    return chosen
+
+
 def delivery_channel(handoff: Handoff) -> str | None:
     return DELIVERY_CHANNELS.get(handoff.channel or "")
 
@@ -254,22 +316,25 @@ def canned_replies(session: Session, language: str | None = None) -> list[Canned
     return list(session.scalars(query))
 
 
-def add_canned_reply(session: Session, language: str, title: str, text: str) -> CannedReply:
+def add_canned_reply(session: Session, language: str, title: str, text: str, *,
+                     actor: str) -> CannedReply:
     if language not in SUPPORTED:
         raise HandoffError(f"the language must be one of: {', '.join(SUPPORTED)}")
     reply = CannedReply(language=language, title=clean_text(title, "title", 80),
                         text=clean_text(text))
     session.add(reply)
     session.flush()
+    audit.record(session, actor, "canned.add", str(reply.id), language=language)
     return reply
 
 
-def remove_canned_reply(session: Session, reply_id: int) -> bool:
+def remove_canned_reply(session: Session, reply_id: int, *, actor: str) -> bool:
     reply = session.get(CannedReply, reply_id)
     if reply is None:
         return False
     session.delete(reply)
     session.flush()
+    audit.record(session, actor, "canned.remove", str(reply_id))
     return True
 
 
@@ -297,104 +362,3 @@ def to_json(handoff: Handoff, now: dt.datetime | None = None) -> dict[str, Any]:
         "closed_at": iso(handoff.closed_at),
         "resolution": handoff.resolution,
     }
-
-
-# --- The transcript: Rasa's events plus the hand-off's notes ----------------------------------
-
-# Slots that are bookkeeping, not answers the person gave.
-HIDDEN_SLOTS = frozenset({"requested_slot", "awaiting", "session_started_metadata", "urgency",
-                          "status_outcome", "language"})
-# Never shown to staff (SPEC §8): the answer, and the citizen's own words while it was asked.
-SECRET_SLOTS = frozenset({"date_of_birth"})
-SECRET_ANSWER = "(date of birth, not shown)"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of the transcript the console shows."""
-
-    at: dt.datetime | None
-    kind: str  # citizen, bot, agent, answer, language, note, failed, system
-    text: str
-    who: str = ""
-    channel: str = ""
-    error: str = ""  # a reply that was not delivered: why
-
-    @property
-    def key(self) -> str:
-        """Stable identity, so the console's live transcript appends only what is new."""
-        stamp = self.at.isoformat() if self.at else "-"
-        return f"{stamp}|{self.kind}|{zlib.crc32(self.text.encode()):08x}"
-
-
-def _when(timestamp: Any) -> dt.datetime | None:
-    if not isinstance(timestamp, (int, float)):
-        return None
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None)
-
-
-def _bot_text(event: dict[str, Any]) -> str:
-    text = event.get("text") or ""
-    buttons = (event.get("data") or {}).get("buttons") or []
-    if buttons:
-        text += "".join(f"\n{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1))
-    return text
-
-
-# Rasa's flag (rasa.shared.core.constants.IS_EXTERNAL) on the user event of a triggered intent
-# (``UserUttered.create_external``). No channel lets a citizen set a message's metadata, so
-# this typed flag, never the text, tells a staff action from a citizen's words.
-EXTERNAL_FLAG = "is_external"
-
-
-def _external_intent(event: dict[str, Any]) -> str | None:
-    """The intent staff started (``send_to_bot``) when ``event`` is one, else None."""
-    if (event.get("metadata") or {}).get(EXTERNAL_FLAG) is not True:
-        return None
-    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-    return str(intent or "a task")
-
-
-def transcript(events: list[dict[str, Any]], notes: list[HandoffNote] = ()) -> list[Entry]:
-    """Citizen and bot turns, agent replies, form answers, language and channel, and notes.
-
-    ``events`` are Rasa tracker events as dicts (``event.as_dict()``), oldest first.
-    """
-    entries: list[Entry] = []
-    language = asked = None
-    for event in events:
-        kind, at = event.get("event"), _when(event.get("timestamp"))
-        if kind == "slot" and event.get("name") == "requested_slot":
-            asked = event.get("value")
-        if kind == "user":
-            task = _external_intent(event)
-            if task is not None:
-                entries.append(Entry(at, "system", f"Sent to the bot: {task}"))
-            else:
-                text = SECRET_ANSWER if asked in SECRET_SLOTS else event.get("text") or ""
-                entries.append(Entry(at, "citizen", text,
-                                     channel=event.get("input_channel") or ""))
-        elif kind == "bot":
-            agent = (event.get("metadata") or {}).get("agent")
-            entries.append(Entry(at, "agent" if agent else "bot", _bot_text(event),
-                                 who=agent or ""))
-        elif kind == "slot" and event.get("name") == "language" and event.get("value"):
-            if event["value"] != language:
-                language = event["value"]
-                entries.append(Entry(at, "language", language))
-        elif kind == "slot" and event.get("name") not in HIDDEN_SLOTS \
-                and event.get("value") not in (None, "", []):
-            value = SECRET_ANSWER if event["name"] in SECRET_SLOTS else str(event["value"])
-            entries.append(Entry(at, "answer", value, who=event["name"]))
-        elif kind == "pause":
-            entries.append(Entry(at, "system", "Handed to staff: the assistant is silent."))
-        elif kind == "resume":
-            entries.append(Entry(at, "system", "Back with the assistant."))
-    for note in notes:
-        if note.kind == "note":
-            entries.append(Entry(note.created_at, "note", note.text, who=note.author))
-        elif not note.delivered:
-            entries.append(Entry(note.created_at, "failed", note.text, who=note.author,
-                                 error=note.error or ""))
-    epoch = dt.datetime.min
-    return sorted(entries, key=lambda entry: entry.at or epoch)

@@ -22,6 +22,9 @@ member out. Failures are remembered for :data:`FAILURE_MEMORY` and counted three
   administrator's password reset clears the account's failures.
 
 Throttled attempts are not checked at all (no password is tried) and not counted.
+
+Every account change, login (or refused one) and logout writes its own audit entry (SPEC §8):
+the ``actor`` is the staff member (or ``cli``) who made it; for a login, the name typed.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import get_settings, tunable
+from bot.domain import audit
 from bot.store.models import STAFF_ROLES, StaffLoginFailure, StaffSession, StaffUser, utcnow
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
@@ -95,7 +99,8 @@ def all_staff(session: Session) -> list[StaffUser]:
     return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
 
 
-def create(session: Session, username: str, password: str, role: str = "agent") -> StaffUser:
+def create(session: Session, username: str, password: str, role: str = "agent", *,
+           actor: str) -> StaffUser:
     """A new account; raises :class:`StaffError` for a bad name, role, password or duplicate."""
     name = normalise_username(username)
     if not USERNAME.match(name):
@@ -108,20 +113,22 @@ def create(session: Session, username: str, password: str, role: str = "agent") 
     user = StaffUser(username=name, password_hash=_hasher.hash(password), role=role)
     session.add(user)
     session.flush()
+    audit.record(session, actor, "staff.create", user.username, role=role)
     return user
 
 
-def set_password(session: Session, user: StaffUser, password: str) -> None:
+def set_password(session: Session, user: StaffUser, password: str, *, actor: str) -> None:
     """Change the password and end every session of the account."""
     check_password_strength(password)
     user.password_hash = _hasher.hash(password)
     session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
     session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.username == user.username))
     session.flush()
+    audit.record(session, actor, "staff.password_reset", user.username)
 
 
 def set_role(session: Session, user: StaffUser, role: str | None = None,
-             active: bool | None = None) -> None:
+             active: bool | None = None, *, actor: str) -> None:
     if role is not None:
         if role not in STAFF_ROLES:
             raise StaffError(f"the role must be one of: {', '.join(STAFF_ROLES)}")
@@ -131,6 +138,8 @@ def set_role(session: Session, user: StaffUser, role: str | None = None,
         if not active:
             session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
     session.flush()
+    audit.record(session, actor, "staff.update", user.username, role=user.role,
+                 active=user.active)
 
 
 def generate_password() -> str:
@@ -195,8 +204,18 @@ def throttle_wait(session: Session, username: str, ip: str, device: str | None,
 def login(session: Session, username: str, password: str, ip: str,
           now: dt.datetime | None = None, device_cookie: str | None = None) -> LoginResult:
     """Check a username and password; on success open a session and return its token (and a
-    trusted-device cookie for this browser)."""
-    now = now or utcnow()
+    trusted-device cookie for this browser). Audited either way, as the name typed."""
+    result = _check_login(session, username, password, ip, now or utcnow(), device_cookie)
+    name = normalise_username(username)[:64] or "-"
+    if result.token:
+        audit.record(session, name, "staff.login", name, ip=ip)
+    else:
+        audit.record(session, name, "staff.login_refused", name, ip=ip, why=result.problem)
+    return result
+
+
+def _check_login(session: Session, username: str, password: str, ip: str, now: dt.datetime,
+                 device_cookie: str | None) -> LoginResult:
     name = normalise_username(username)[:64]
     device = trusted_device(device_cookie, name) if name else None
     session.execute(delete(StaffLoginFailure).where(
@@ -250,9 +269,10 @@ def session_for(session: Session, token: str | None,
     return found
 
 
-def logout(session: Session, token: str | None) -> None:
+def logout(session: Session, token: str | None, *, actor: str) -> None:
     if token:
         session.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
+    audit.record(session, actor, "staff.logout", actor)
 
 
 def csrf_matches(staff_session: StaffSession, given: str | None) -> bool:

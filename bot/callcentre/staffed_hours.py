@@ -1,18 +1,21 @@
 """When the call centre is staffed (SPEC §5.6): weekly hours plus holidays, in the database.
 
-Times are the server's local time, as office hours are (:mod:`bot.domain.offices`). A weekday with
-no
-hours is closed; "24:00" closes at midnight.
+Times are the server's local time, as office hours are (:mod:`bot.domain.offices`). A weekday
+with no hours is closed; "24:00" closes at midnight. Staff changes (:func:`set_week`, the
+holidays) write their own audit entry, naming the ``actor``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain import audit
+from bot.language.vocabulary import DAY_NAMES
 from bot.store.models import StaffedHours, StaffHoliday
 
 LOOKAHEAD_DAYS = 21
@@ -59,21 +62,38 @@ def set_day(session: Session, weekday: int, opens: str | None, closes: str | Non
     session.flush()
 
 
-def add_holiday(session: Session, day: dt.date, name: str = "") -> StaffHoliday:
+def set_week(session: Session, hours: Mapping[int, tuple[str | None, str | None]], *,
+             actor: str) -> None:
+    """Set every weekday's hours (a weekday missing from ``hours`` is closed), audited as one
+    change; a :class:`HoursError` starts with the name of the day that is wrong."""
+    for day in range(7):
+        opens, closes = hours.get(day, (None, None))
+        try:
+            set_day(session, day, opens, closes)
+        except HoursError as exc:
+            raise HoursError(f"{DAY_NAMES['en'][day]}: {exc}") from exc
+    audit.record(session, actor, "hours.update", "staffed_hours",
+                 hours={str(k): v for k, v in weekly(session).items()})
+
+
+def add_holiday(session: Session, day: dt.date, name: str = "", *,
+                actor: str) -> StaffHoliday:
     if session.scalar(select(StaffHoliday).where(StaffHoliday.day == day)) is not None:
         raise HoursError(f"{day.isoformat()} is already a holiday")
     holiday = StaffHoliday(day=day, name=(name or "").strip()[:120])
     session.add(holiday)
     session.flush()
+    audit.record(session, actor, "holiday.add", day.isoformat(), name=name)
     return holiday
 
 
-def remove_holiday(session: Session, holiday_id: int) -> bool:
+def remove_holiday(session: Session, holiday_id: int, *, actor: str) -> bool:
     holiday = session.get(StaffHoliday, holiday_id)
     if holiday is None:
         return False
     session.delete(holiday)
     session.flush()
+    audit.record(session, actor, "holiday.remove", str(holiday_id))
     return True
 
 

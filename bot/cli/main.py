@@ -130,6 +130,7 @@ def cmd_case(args: argparse.Namespace) -> int:
 
 
 DEV_STAFF_USER = "dev-admin"
+CLI_ACTOR = "cli"  # who the command line's changes are audited as
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -146,14 +147,12 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def cmd_staff_create(args: argparse.Namespace) -> int:
     from bot.callcentre import staff
-    from bot.domain import audit
     from bot.store.db import session_scope
 
     password = _read_password(args)
     try:
         with session_scope() as session:
-            user = staff.create(session, args.username, password, args.role)
-            audit.record(session, "cli", "staff.create", user.username, role=user.role)
+            user = staff.create(session, args.username, password, args.role, actor=CLI_ACTOR)
     except staff.StaffError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -163,7 +162,6 @@ def cmd_staff_create(args: argparse.Namespace) -> int:
 
 def cmd_staff_reset_password(args: argparse.Namespace) -> int:
     from bot.callcentre import staff
-    from bot.domain import audit
     from bot.store.db import session_scope
 
     password = _read_password(args)
@@ -173,8 +171,7 @@ def cmd_staff_reset_password(args: argparse.Namespace) -> int:
             if user is None:
                 print(f"error: no staff account {args.username!r}", file=sys.stderr)
                 return 1
-            staff.set_password(session, user, password)
-            audit.record(session, "cli", "staff.password_reset", user.username)
+            staff.set_password(session, user, password, actor=CLI_ACTOR)
     except staff.StaffError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -199,7 +196,6 @@ def cmd_dev_staff(_args: argparse.Namespace) -> int:
     """Development only: an admin account for the console, its password printed once."""
     from bot.callcentre import staff
     from bot.config import get_settings
-    from bot.domain import audit
     from bot.store.db import session_scope
 
     settings = get_settings()
@@ -215,8 +211,7 @@ def cmd_dev_staff(_args: argparse.Namespace) -> int:
                   f"{DEV_STAFF_USER})")
             return 0
         password = staff.generate_password()
-        staff.create(session, DEV_STAFF_USER, password, "admin")
-        audit.record(session, "cli", "staff.create", DEV_STAFF_USER, role="admin")
+        staff.create(session, DEV_STAFF_USER, password, "admin", actor=CLI_ACTOR)
     print(f"console: {console}\n"
           f"  development login (shown only now):  {DEV_STAFF_USER} / {password}")
     return 0

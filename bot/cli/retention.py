@@ -7,7 +7,8 @@ bot/domain/retention.py).
   (E.164, or as typed), ``tg:<telegram user id>`` or another channel's id. It shows what it
   would delete and asks first, unless ``--yes``.
 
-Every run, dry or not, writes an audit entry (actor ``cli``); phones appear masked only.
+Every run, dry or not, writes an audit entry (actor ``cli``; bot.domain.retention writes it);
+phones appear masked only.
 """
 
 from __future__ import annotations
@@ -16,11 +17,7 @@ import argparse
 import datetime as dt
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 ACTOR = "cli"
 
@@ -34,24 +31,6 @@ def days(text: str) -> int:
     return int(match.group(1))
 
 
-@contextmanager
-def rolled_back() -> Iterator[Session]:
-    """A transaction that is always rolled back: for dry runs and previews."""
-    from bot.store.db import get_engine
-
-    session = Session(bind=get_engine(), future=True)
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
-
-
-def audit_counts(counts: dict[str, int]) -> dict[str, int]:
-    """'hand-off notes' -> 'handoff_notes': the audit entry's keys."""
-    return {name.replace("-", "").replace(" ", "_"): n for name, n in counts.items()}
-
-
 def _print_counts(counts: dict[str, int], verb: str) -> None:
     width = max(len(name) for name in counts)
     for name, count in counts.items():
@@ -59,20 +38,17 @@ def _print_counts(counts: dict[str, int], verb: str) -> None:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from bot.domain import audit, retention
+    from bot.domain import retention
     from bot.store.db import session_scope
 
     older_than = dt.timedelta(days=args.older_than)
     cutoff = retention.cutoff_for(older_than)
     dry = args.dry_run
     if dry:
-        with rolled_back() as session:
-            counts = retention.purge(session, older_than)
-    with session_scope() as session:
-        if not dry:
-            counts = retention.purge(session, older_than)
-        audit.record(session, ACTOR, "retention.purge", None, older_than_days=args.older_than,
-                     dry_run=dry, **audit_counts(counts))
+        counts = retention.dry_run_purge(older_than, actor=ACTOR)
+    else:
+        with session_scope() as session:
+            counts = retention.purge(session, older_than, actor=ACTOR)
     print(f"purge: {'dry run, ' if dry else ''}older than {args.older_than} days "
           f"(before {cutoff:%Y-%m-%d %H:%M} UTC); cases, bookings and the audit log are kept")
     _print_counts(counts, "would be deleted" if dry else "deleted")
@@ -87,34 +63,22 @@ def _confirm(label: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _audit_refused(label: str, outcome: str) -> None:
-    from bot.domain import audit
-    from bot.store.db import session_scope
-
-    with session_scope() as session:
-        audit.record(session, ACTOR, "retention.erase", label, outcome=outcome)
-
-
 def cmd_erase(args: argparse.Namespace) -> int:
-    from bot.domain import audit, retention, suppression
+    from bot.domain import retention, suppression
     from bot.store.db import session_scope
 
     try:
         if not args.yes:
-            with rolled_back() as session:
-                preview = retention.erase(session, args.sender)
+            preview = retention.preview_erase(args.sender)
             print(f"erase: {preview.label}")
             _print_counts(preview.counts, "would be deleted")
             if not _confirm(preview.label):
-                _audit_refused(preview.label, "not confirmed")
+                retention.erase_refused(preview.label, "not confirmed", actor=ACTOR)
                 return 1
         with session_scope() as session:
-            erasure = retention.erase(session, args.sender)
-            audit.record(session, ACTOR, "retention.erase", erasure.label, outcome="erased",
-                         opt_out_suppression_kept=erasure.suppressed,
-                         **audit_counts(erasure.counts))
+            erasure = retention.erase(session, args.sender, actor=ACTOR)
     except retention.UnknownSender as exc:
-        _audit_refused(exc.label, "unknown sender")
+        retention.erase_refused(exc.label, "unknown sender", actor=ACTOR)
         print(f"erase: {exc}; nothing deleted (give an E.164 phone, tg:<id> or the "
               "channel's sender id)", file=sys.stderr)
         return 1

@@ -7,6 +7,12 @@ breaks the next entry's ``prev_hash``; deleting the newest ones no longer matche
 (``audit_chain_head``, one row holding the last id and hash). :func:`verify` walks the chain and
 names the first broken link (``python -m bot audit verify``).
 
+Entries are written by the operations they record, in the operation's own transaction, never
+by the front ends: staff accounts, logins and logouts (bot.callcentre.staff), hand-offs and
+canned replies (bot.callcentre.handoffs), staffed hours (bot.callcentre.staffed_hours), cases
+(bot.domain.cases), services (bot.domain.services), retention (bot.domain.retention). Each takes
+the ``actor`` (a staff member, ``api``, ``cli``, ``assistant``) from its caller.
+
 Appends are serialised so that two writers never fork the chain: :func:`record` first updates
 the head row, which takes its row lock on PostgreSQL (held until the caller's transaction ends)
 and SQLite's database write lock, and only then reads the last hash.

@@ -14,6 +14,10 @@ not, and failures are limited three ways so that nobody enumerates cases:
 A lock never stops the owner whose phone the channel proves. One attempt is one date: a
 message holding several candidate dates is not tried (nor counted). Dates of birth are kept
 only as keyed hashes (HMAC-SHA256 under ``CIVICLINE_DOB_KEY``) and compared as hashes.
+
+Creating a case and changing its status write the audit entry themselves (SPEC §8: every staff
+action and API write), naming the ``actor``; the citizen's own bookings and reports
+(:data:`CITIZEN`) are in the case's history only.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import get_settings
-from bot.domain import notifications, references
+from bot.domain import audit, notifications, references
 from bot.domain.people import verified_phone
 from bot.store.models import (
     CASE_STATUSES,
@@ -47,6 +51,7 @@ UNKEYED_DOB = b"civicline-date-of-birth-v1"
 FAILURE_WINDOW = dt.timedelta(hours=24)
 MAX_REFERENCE_FAILURES = 10  # per reference, across every sender, in FAILURE_WINDOW
 MAX_SENDER_FAILURES = 10  # per sender, across every reference, in FAILURE_WINDOW
+CITIZEN = "citizen"  # the person acting for themself: history, not the staff audit log
 
 
 class CaseError(ValueError):
@@ -262,6 +267,7 @@ def create_case(
     case.events.append(CaseEvent(from_status=None, to_status=status, actor=actor))
     session.add(case)
     session.flush()
+    _audit(session, actor, "case.create", case.reference, status=status)
     return case
 
 
@@ -275,6 +281,7 @@ def change_status(
     """
     if status not in CASE_STATUSES:
         raise CaseError(f"status must be one of: {', '.join(CASE_STATUSES)}")
+    _audit(session, actor, "case.update", case.reference, before=case.status, after=status)
     if status == case.status and not note:
         return None
     event = CaseEvent(from_status=case.status, to_status=status, note=note, actor=actor)
@@ -284,6 +291,11 @@ def change_status(
     session.flush()
     notifications.enqueue(session, case, event)
     return event
+
+
+def _audit(session: Session, actor: str, action: str, reference: str, **detail: object) -> None:
+    if actor != CITIZEN:
+        audit.record(session, actor, action, reference, **detail)
 
 
 def to_json(case: Case) -> dict:

@@ -11,8 +11,10 @@ under their phone) with history, reports, bookings and notifications, hand-offs,
 drafts, channel state, failed verification attempts, and their Rasa conversations. If they had
 opted out of SMS, a hashed suppression entry is all that stays (bot.domain.suppression).
 
-Both only delete inside the caller's transaction; the caller commits (or rolls back for a dry
-run) and writes the audit entry (bot.cli.retention).
+Both delete inside the caller's transaction and write the audit entry there, naming the
+``actor`` (phones masked only); the caller commits. A dry run (:func:`dry_run_purge`) and an
+erasure asked for but not done (:func:`erase_refused`, after :func:`preview_erase` or an
+unknown sender) are audited too, each in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from typing import Any
 from sqlalchemy import delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain import drafts, people, suppression
+from bot.domain import audit, drafts, people, suppression
 from bot.domain.phones import looks_like_phone, mask, to_e164
+from bot.store.db import rolled_back, session_scope
 from bot.store.models import (
     Booking,
     Case,
@@ -60,12 +63,38 @@ def cutoff_for(older_than: dt.timedelta) -> dt.datetime:
     return utcnow() - older_than
 
 
-def purge(session: Session, older_than: dt.timedelta) -> dict[str, int]:
+def audit_counts(counts: dict[str, int]) -> dict[str, int]:
+    """'hand-off notes' -> 'handoff_notes': the audit entry's keys."""
+    return {name.replace("-", "").replace(" ", "_"): n for name, n in counts.items()}
+
+
+def _audit_purge(session: Session, actor: str, older_than: dt.timedelta,
+                 counts: dict[str, int], dry_run: bool) -> None:
+    audit.record(session, actor, "retention.purge", None, older_than_days=older_than.days,
+                 dry_run=dry_run, **audit_counts(counts))
+
+
+def purge(session: Session, older_than: dt.timedelta, *, actor: str) -> dict[str, int]:
     """Delete transcripts older than ``older_than``; return the counts, by kind.
 
     A conversation goes whole, when its *last* event is older than the age, and never while
     its sender has an open hand-off; a hand-off goes when it was closed before the age.
     """
+    counts = _purge(session, older_than)
+    _audit_purge(session, actor, older_than, counts, dry_run=False)
+    return counts
+
+
+def dry_run_purge(older_than: dt.timedelta, *, actor: str) -> dict[str, int]:
+    """What :func:`purge` would delete, counted in a transaction that is rolled back."""
+    with rolled_back() as session:
+        counts = _purge(session, older_than)
+    with session_scope() as session:
+        _audit_purge(session, actor, older_than, counts, dry_run=True)
+    return counts
+
+
+def _purge(session: Session, older_than: dt.timedelta) -> dict[str, int]:
     cutoff = cutoff_for(older_than)
     counts: dict[str, int] = {}
     counts["conversations"], counts["conversation events"] = _purge_conversations(session,
@@ -153,12 +182,31 @@ def masked(sender: str) -> str:
     return mask(sender)
 
 
-def erase(session: Session, sender: str) -> Erasure:
+def erase(session: Session, sender: str, *, actor: str) -> Erasure:
     """Delete everything held about the person behind ``sender``.
 
     Raises :class:`UnknownSender` when there is no such person and nothing is filed under
     the sender id (no case under that phone, no hand-off, no conversation).
     """
+    erasure = _erase(session, sender)
+    audit.record(session, actor, "retention.erase", erasure.label, outcome="erased",
+                 opt_out_suppression_kept=erasure.suppressed, **audit_counts(erasure.counts))
+    return erasure
+
+
+def preview_erase(sender: str) -> Erasure:
+    """What :func:`erase` would delete (in a transaction that is rolled back)."""
+    with rolled_back() as session:
+        return _erase(session, sender)
+
+
+def erase_refused(label: str, why: str, *, actor: str) -> None:
+    """Audit an erasure that was asked for and not done (``label``: the sender, masked)."""
+    with session_scope() as session:
+        audit.record(session, actor, "retention.erase", label, outcome=why)
+
+
+def _erase(session: Session, sender: str) -> Erasure:
     person, phone, sender_ids = resolve(session, sender)
     person_id = person.id if person is not None else None
     opted_out = bool(person is not None and person.sms_opted_out)

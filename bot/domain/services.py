@@ -1,10 +1,14 @@
-"""The catalogue of public services and their running status (SPEC §5.2)."""
+"""The catalogue of public services and their running status (SPEC §5.2).
+
+A status change (:func:`set_status`) writes its own audit entry, naming the ``actor``.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain import audit
 from bot.language.detect import words
 from bot.store.models import SERVICE_STATUSES, Service, utcnow
 
@@ -49,7 +53,8 @@ def match(session: Session, text: str) -> list[Service]:
 
 
 def set_status(
-    session: Session, service: Service, status: str, message: dict[str, str] | None
+    session: Session, service: Service, status: str, message: dict[str, str] | None, *,
+    actor: str,
 ) -> Service:
     """Update a service's status; ``message`` (per language) replaces the old message whole.
 
@@ -59,6 +64,8 @@ def set_status(
     """
     if status not in SERVICE_STATUSES:
         raise ServiceError(f"status must be one of: {', '.join(SERVICE_STATUSES)}")
+    audit.record(session, actor, "service.status", service.slug, before=service.status,
+                 after=status)
     if message is not None or status != service.status:
         service.message = {code: text.strip() for code, text in (message or {}).items()
                            if text and text.strip()}

@@ -94,3 +94,14 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def rolled_back(url: str | None = None) -> Iterator[Session]:
+    """A transaction that is always rolled back: for dry runs and previews."""
+    session = Session(bind=get_engine(url), future=True)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()

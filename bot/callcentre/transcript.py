@@ -1,0 +1,113 @@
+"""A hand-off's transcript as staff read it: Rasa's events plus the hand-off's notes.
+
+What the person said and what the bot or an agent answered, the answers a form collected, the
+language, the pauses, and staff notes (SPEC §5.6, §7). The date of birth is never shown: not the
+slot, nor the person's own words while it was asked (SPEC §8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from bot.store.models import HandoffNote
+
+# Slots that are bookkeeping, not answers the person gave.
+HIDDEN_SLOTS = frozenset({"requested_slot", "awaiting", "session_started_metadata", "urgency",
+                          "status_outcome", "language"})
+# Never shown to staff (SPEC §8): the answer, and the citizen's own words while it was asked.
+SECRET_SLOTS = frozenset({"date_of_birth"})
+SECRET_ANSWER = "(date of birth, not shown)"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the transcript the console shows."""
+
+    at: dt.datetime | None
+    kind: str  # citizen, bot, agent, answer, language, note, failed, system
+    text: str
+    who: str = ""
+    channel: str = ""
+    error: str = ""  # a reply that was not delivered: why
+
+    @property
+    def key(self) -> str:
+        """Stable identity, so the console's live transcript appends only what is new."""
+        stamp = self.at.isoformat() if self.at else "-"
+        return f"{stamp}|{self.kind}|{zlib.crc32(self.text.encode()):08x}"
+
+
+def _when(timestamp: Any) -> dt.datetime | None:
+    if not isinstance(timestamp, (int, float)):
+        return None
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None)
+
+
+def _bot_text(event: dict[str, Any]) -> str:
+    text = event.get("text") or ""
+    buttons = (event.get("data") or {}).get("buttons") or []
+    if buttons:
+        text += "".join(f"\n{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1))
+    return text
+
+
+# Rasa's flag (rasa.shared.core.constants.IS_EXTERNAL) on the user event of a triggered intent
+# (``UserUttered.create_external``). No channel lets a citizen set a message's metadata, so
+# this typed flag, never the text, tells a staff action from a citizen's words.
+EXTERNAL_FLAG = "is_external"
+
+
+def _external_intent(event: dict[str, Any]) -> str | None:
+    """The intent staff started (``send_to_bot``) when ``event`` is one, else None."""
+    if (event.get("metadata") or {}).get(EXTERNAL_FLAG) is not True:
+        return None
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+    return str(intent or "a task")
+
+
+def entries(events: list[dict[str, Any]], notes: list[HandoffNote] = ()) -> list[Entry]:
+    """Citizen and bot turns, agent replies, form answers, language and channel, and notes.
+
+    ``events`` are Rasa tracker events as dicts (``event.as_dict()``), oldest first.
+    """
+    lines: list[Entry] = []
+    language = asked = None
+    for event in events:
+        kind, at = event.get("event"), _when(event.get("timestamp"))
+        if kind == "slot" and event.get("name") == "requested_slot":
+            asked = event.get("value")
+        if kind == "user":
+            task = _external_intent(event)
+            if task is not None:
+                lines.append(Entry(at, "system", f"Sent to the bot: {task}"))
+            else:
+                text = SECRET_ANSWER if asked in SECRET_SLOTS else event.get("text") or ""
+                lines.append(Entry(at, "citizen", text,
+                                   channel=event.get("input_channel") or ""))
+        elif kind == "bot":
+            agent = (event.get("metadata") or {}).get("agent")
+            lines.append(Entry(at, "agent" if agent else "bot", _bot_text(event),
+                               who=agent or ""))
+        elif kind == "slot" and event.get("name") == "language" and event.get("value"):
+            if event["value"] != language:
+                language = event["value"]
+                lines.append(Entry(at, "language", language))
+        elif kind == "slot" and event.get("name") not in HIDDEN_SLOTS \
+                and event.get("value") not in (None, "", []):
+            value = SECRET_ANSWER if event["name"] in SECRET_SLOTS else str(event["value"])
+            lines.append(Entry(at, "answer", value, who=event["name"]))
+        elif kind == "pause":
+            lines.append(Entry(at, "system", "Handed to staff: the assistant is silent."))
+        elif kind == "resume":
+            lines.append(Entry(at, "system", "Back with the assistant."))
+    for note in notes:
+        if note.kind == "note":
+            lines.append(Entry(note.created_at, "note", note.text, who=note.author))
+        elif not note.delivered:
+            lines.append(Entry(note.created_at, "failed", note.text, who=note.author,
+                               error=note.error or ""))
+    epoch = dt.datetime.min
+    return sorted(lines, key=lambda entry: entry.at or epoch)
