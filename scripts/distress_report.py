@@ -244,6 +244,20 @@ concepts and word lists (in that order), so it is less independent than a set wr
 someone else would be.
 """
 
+UNTOUCHED_RESULT = """\
+What the single measurement said (the detector of ca3b0fa; nothing tuned after it): the
+targets hold on the seen sets and on NLU examples the model did not train on, but NOT on this
+untouched set. Recall is 90-92 % in en, es and fr and 95 % in ar, against 95 %; its misses
+are mostly wordings the training lines, concepts and phrases did not cover, and repeat across
+languages (a child or adult who drank a cleaning product, a cut hand that will not stop
+bleeding, living on coffee and biscuits, giving the dog away, a night at a station). Its
+ordinary messages raise 3-11 % false alarms, against 0.3-0.9 % on the NLU examples: figurative
+"heart attack", "dying" and "driving me crazy", "I don't understand the letter", a broken arm
+last month. These ordinary messages lean to near misses, so their rate is a pessimistic bound
+and the NLU rate an optimistic one; the rate on real traffic lies between them. Round 3's
+untouched set (fresh3.yml, different messages) gave 90-100 % recall and 12-23 % false alarms.
+"""
+
 
 def render(rows: dict[str, Row], trained: float, per_message: float, messages: int,
            sets: dict[str, dict[str, Row]] | None = None,
@@ -255,7 +269,7 @@ def render(rows: dict[str, Row], trained: float, per_message: float, messages: i
     lines += render_targets(rows, cross_validated or {})
     lines += render_sets(sets)
     lines += [f"## The untouched estimate: {UNTOUCHED}", "", UNTOUCHED_NOTE]
-    lines += render_untouched(sets.get(UNTOUCHED) or {})
+    lines += [*render_untouched(sets.get(UNTOUCHED) or {}), UNTOUCHED_RESULT]
     lines += render_details(rows)
     lines += render_history()
     lines += ["## Misses and false alarms on the seen sets", ""]
