@@ -5,7 +5,7 @@ such as "quiero suicidarme" becomes intent ``request_human`` with the entity
 ``urgency: urgent``. The rule ``request_human -> action_human`` then opens an urgent hand-off,
 and while a hand-off is already open the ``urgency`` slot's mapping action marks it urgent.
 
-The detector's learnt half trains when the component is created (well under 2 s of CPU), so
+The detector's learnt half trains when the component is created (about 1.5 s of CPU), so
 the first citizen's message does not wait for it.
 """
 

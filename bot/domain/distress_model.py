@@ -4,16 +4,18 @@
 is
 trained in-process, at first use, from text files only (no pickled artefact):
 
-- positives: ``bot/domain/data/distress/train.yml``, everyday and dialect wordings per language
-  (en, es, fr, ar including Moroccan Darija in Arabic script and in Latin letters) and kind;
-- negatives: the near misses in the same file, plus every example of the ordinary NLU data
-  (``data/nlu/*.yml``): what people say to the assistant when nothing is wrong.
+- positives: ``bot/domain/data/distress/train*.yml``, everyday and dialect wordings per
+  language (en, es, fr, ar including Moroccan Darija in Arabic script and in Latin letters,
+  Egyptian, Levantine) and kind;
+- negatives: the near misses and ordinary messages in the same files, plus every example of the
+  ordinary NLU data (``data/nlu/*.yml``): what people say to the assistant when nothing is wrong.
 
 Character n-grams within words cope with typos, missing accents, Arabic clitics and Darija's
 digits-for-letters ("ma3ndi", "n9tel"); word uni- and bigrams add the phrase context
-("nowhere to sleep" versus "nowhere to park"). Training is deterministic (files read in a
-fixed order, features sorted, so hash seeds do not matter; liblinear with a fixed seed) and
-takes well under a second of CPU for a few thousand examples.
+("nowhere to sleep" versus "nowhere to park"); concepts (``bot.domain.distress_concepts``) add
+what the words mean, so that a blow, a child or an empty fridge is known in words no training
+sentence used. Training is deterministic (files read in a fixed order, features sorted, so hash
+seeds do not matter; liblinear with a fixed seed) and takes about a second of CPU.
 """
 
 from __future__ import annotations
@@ -36,14 +38,19 @@ NLU_DIR = PROJECT_ROOT / "data" / "nlu"
 LANGUAGES = ("en", "es", "fr", "ar")
 KINDS = ("self_harm", "violence", "child_abuse", "housing", "hunger", "emergency")
 NONE = "none"
-# P(distress) at or above THRESHOLD is distress. C (inverse regularisation), THRESHOLD and
-# CLASS_WEIGHT were chosen from a small grid (C 3-100, threshold 0.4-0.8, positive weight 2, 3,
-# 6, balanced) measured with scripts/distress_report.py: the setting with full held-out recall
-# and no ordinary NLU example taken for distress. It leans to caution: a missed cry for help
-# costs more than a person's time.
-THRESHOLD = 0.4
+# P(distress) at or above the threshold of the message's script is distress. The thresholds are
+# chosen by cross-validation on the NLU examples (``python -m scripts.distress_report
+# --choose-thresholds``, folds other than the report's): the lowest at which no language has
+# more than 0.8 % of its held-out NLU examples taken for distress (the target is 1 %). Arabic
+# script has its own (its scores run lower); Latin script (en, es, fr and Darija in Latin
+# letters) shares one, so that no language guess is needed. C and CONCEPT_WEIGHT were chosen
+# on the training data's own cross-validated recall at that false-alarm rate (C 10-300, concept
+# weight 0-0.7).
+THRESHOLDS = {"arabic": 0.33, "latin": 0.6}
 C = 100.0  # weak regularisation: few positives, each phrase matters
-CLASS_WEIGHT: dict[bool, float] | str = "balanced"  # ~840 positives against ~5,100 ordinary
+CLASS_WEIGHT: dict[bool, float] | str = "balanced"  # ~1,200 positives against ~5,700 ordinary
+CONCEPT_WEIGHT = 0.2  # each concept (and pair) found, beside the L2-normalised n-grams
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
 
 _ARABIC_LETTERS = str.maketrans({"ى": "ي", "ة": "ه", "ـ": None, "ؤ": "و", "ئ": "ي",
                                  "ی": "ي", "ک": "ك", "ڤ": "ف", "گ": "ك",  # Persian/Maghrebi forms
@@ -52,7 +59,7 @@ _ARABIC_LETTERS = str.maketrans({"ى": "ي", "ة": "ه", "ـ": None, "ؤ": "و",
 _APOSTROPHES = re.compile(r"['’`´]")
 _NOT_WORD = re.compile(r"[^\w]+|_")
 _REPEATS = re.compile(r"(.)\1{2,}")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
@@ -76,7 +83,7 @@ class Example:
 
 def load_examples(path: Path) -> list[Example]:
     """Positives and negatives of a ``train.yml``/``heldout.yml`` file, in file order."""
-    document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}
     examples = []
     for language, kinds in (document.get("positives") or {}).items():
         for kind, texts in kinds.items():
@@ -92,7 +99,7 @@ def nlu_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
     """Every example of the ordinary NLU data, as plain text (entity annotations removed)."""
     examples = []
     for path in sorted(nlu_dir.glob("*.yml")):
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}
         for block in document.get("nlu") or []:
             for line in str(block.get("examples", "")).splitlines():
                 text = _ANNOTATION.sub(r"\1", line.strip().removeprefix("- ").strip())
@@ -101,10 +108,21 @@ def nlu_examples(nlu_dir: Path = NLU_DIR) -> list[Example]:
     return examples
 
 
-def features(plain: str) -> dict[str, float]:
-    """Character n-grams (2-5, within words padded by spaces) and word uni- and bigrams of a
-    normalised message, each counted once, L2-normalised; sorted, so that sums and the
+def features(text: str) -> dict[str, float]:
+    """A message's features: :func:`ngrams` and, at :data:`CONCEPT_WEIGHT` each, its concepts
+    and pairs of concepts (``bot.domain.distress_concepts``); sorted, so that sums and the
     vocabulary's order do not depend on Python's string hashing."""
+    from bot.domain import distress_concepts
+
+    grams = ngrams(normalise(text))
+    found = distress_concepts.load().find(normalise(text, apostrophe=" ").split())
+    grams.update((name, CONCEPT_WEIGHT) for name in distress_concepts.features(found))
+    return dict(sorted(grams.items()))
+
+
+def ngrams(plain: str) -> dict[str, float]:
+    """Character n-grams (2-5, within words padded by spaces) and word uni- and bigrams of a
+    normalised message, each counted once, L2-normalised."""
     grams: set[str] = set()
     tokens = plain.split()
     for token in tokens:
@@ -116,7 +134,7 @@ def features(plain: str) -> dict[str, float]:
     if not grams:
         return {}
     weight = 1.0 / math.sqrt(len(grams))
-    return {gram: weight for gram in sorted(grams)}
+    return dict.fromkeys(grams, weight)
 
 
 def _matrix(rows: list[dict[str, float]]) -> tuple[Any, list[str]]:
@@ -144,7 +162,7 @@ class DistressModel:
     def __init__(self, examples: list[Example]) -> None:
         from sklearn.linear_model import LogisticRegression
 
-        matrix, names = _matrix([features(normalise(e.text)) for e in examples])
+        matrix, names = _matrix([features(e.text) for e in examples])
         distress = [e.label != NONE for e in examples]
         binary = LogisticRegression(C=C, class_weight=CLASS_WEIGHT, solver="liblinear",
                                     random_state=0).fit(matrix, distress)
@@ -160,27 +178,59 @@ class DistressModel:
         self._kind_bias = {kind: float(b)
                            for kind, b in zip(kinds.classes_, kinds.intercept_, strict=True)}
 
-    def score(self, text: str) -> float:
-        """Probability that the message speaks of distress (0..1)."""
-        grams = features(normalise(text))
+    @staticmethod
+    def features(text: str) -> dict[str, float]:
+        return features(text)
+
+    def score_features(self, grams: dict[str, float]) -> float:
+        """Probability that a message with these features speaks of distress (0..1)."""
         if not grams:
             return 0.0
         z = self._bias + sum(self._weights.get(g, 0.0) * v for g, v in grams.items())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def kind(self, text: str) -> str:
+    def kind_features(self, grams: dict[str, float]) -> str:
         """The most likely kind of distress, for a message taken as distress."""
-        grams = features(normalise(text))
         return max(sorted(self._kind_weights), key=lambda kind: self._kind_bias[kind] + sum(
             self._kind_weights[kind].get(g, 0.0) * v for g, v in grams.items()))
 
+    @staticmethod
+    def threshold(text: str) -> float:
+        """The bar for a message: its script's (:func:`script`)."""
+        return THRESHOLDS[script(text)]
+
+    def score(self, text: str) -> float:
+        return self.score_features(features(text))
+
+    def kind(self, text: str) -> str:
+        return self.kind_features(features(text))
+
     def predict(self, text: str) -> str | None:
-        """The kind of distress, or None when the message reads as ordinary."""
-        return self.kind(text) if self.score(text) >= THRESHOLD else None
+        """The kind of distress the model alone sees, or None when the message reads as
+        ordinary."""
+        grams = features(text)
+        if self.score_features(grams) >= self.threshold(text):
+            return self.kind_features(grams)
+        return None
+
+
+def script(text: str) -> str:
+    """"arabic" when a message has Arabic letters, else "latin" (the keys of THRESHOLDS)."""
+    return "arabic" if _ARABIC_SCRIPT.search(text) else "latin"
+
+
+def training_files() -> list[Path]:
+    """``train.yml`` and the later ``train_*.yml`` files, in name order."""
+    return sorted(DATA_DIR.glob("train*.yml"))
+
+
+def written_examples() -> list[Example]:
+    """The training examples written for the detector (not the NLU data)."""
+    return [e for path in training_files() for e in load_examples(path)]
 
 
 def training_examples() -> list[Example]:
-    return load_examples(DATA_DIR / "train.yml") + nlu_examples()
+    return written_examples() + nlu_examples()
 
 
 @lru_cache(maxsize=1)
