@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import queue
 import secrets
 import time
 import traceback
@@ -25,13 +26,16 @@ import redis
 import sqlalchemy as sa
 from redis.connection import parse_url
 
+TURN_TIMEOUT_SECONDS = 60  # Sanic's default response timeout, after which Rasa answers 503
+
 
 @dataclass(frozen=True)
 class Race:
     kind: str
     pairs: int
     stored: int  # user messages found in the tracker store
-    errors: int  # turns refused with an error (LockError): the sender would be told
+    errors: int  # turns refused with an error (LockError) or stuck past Sanic's response timeout
+    stuck: int  # of which stuck
     seconds: float
     leftover_keys: int  # lock keys still in Redis once every turn has ended
 
@@ -42,8 +46,8 @@ class Race:
 
     def summary(self) -> str:
         return (f"{self.pairs} pairs ({2 * self.pairs} turns): {self.stored} stored, "
-                f"{self.lost} lost silently, {self.errors} refused with an error, "
-                f"{self.seconds:.1f} s")
+                f"{self.lost} lost silently, {self.errors} failed ({self.stuck} of them stuck "
+                f"waiting for the lock for {TURN_TIMEOUT_SECONDS} s), {self.seconds:.1f} s")
 
 
 def redis_parts(url: str) -> tuple[str, int, int]:
@@ -79,19 +83,24 @@ async def _side(name: str, store: Any, prefix: str, batches: int, width: int,
     outcomes: Counter = Counter()
 
     async def turn(conversation: str) -> str:
-        try:
-            async with store.lock(conversation):
-                tracker = await trackers.get_or_create_tracker(conversation)
-                tracker.update(UserUttered(f"message from {name}"))
-                await trackers.save(tracker)
+        async with store.lock(conversation):
+            tracker = await trackers.get_or_create_tracker(conversation)
+            tracker.update(UserUttered(f"message from {name}"))
+            await trackers.save(tracker)
+        return "ok"
+
+    async def bounded(conversation: str) -> str:
+        try:  # Sanic answers 503 after its 60 s response timeout: the turn is abandoned
+            return await asyncio.wait_for(turn(conversation), TURN_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            return "stuck"
         except Exception as exc:
             return type(exc).__name__
-        return "ok"
 
     for batch in range(batches):
         barrier.wait(timeout=120)
         outcomes.update(await asyncio.gather(
-            *(turn(f"{prefix}-b{batch}-c{i}") for i in range(width))))
+            *(bounded(f"{prefix}-b{batch}-c{i}") for i in range(width))))
     return outcomes
 
 
@@ -122,6 +131,26 @@ def stored_user_messages(database_url: str, prefix: str) -> int:
         engine.dispose()
 
 
+def collect(processes: list[Any], results: Any, limit: float = 900) -> dict[str, dict[str, Any]]:
+    """Each side's outcomes; a side that dies without reporting, or a run past ``limit``
+    seconds, is a failure that says so."""
+    outcomes: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + limit
+    while len(outcomes) < len(processes):
+        try:
+            name, outcome = results.get(timeout=1)
+            outcomes[name] = outcome
+            continue
+        except queue.Empty:
+            pass
+        dead = [p.exitcode for p in processes if p.exitcode is not None]
+        if len(dead) > len(outcomes) and results.empty():
+            raise AssertionError(f"a side died without reporting (exit codes {dead}); "
+                                 f"reported: {outcomes}")
+        assert time.monotonic() < deadline, f"the race did not end in {limit} s: {outcomes}"
+    return outcomes
+
+
 def race(kind: str, redis_url: str, database_url: str, batches: int, width: int) -> Race:
     """Run both sides with lock store ``kind`` ("stock" or "ours"); count what was stored."""
     tracker_store()  # creates Rasa's events table once, before two processes would race to
@@ -129,15 +158,20 @@ def race(kind: str, redis_url: str, database_url: str, batches: int, width: int)
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
     processes = [context.Process(target=side, args=(name, kind, redis_url, database_url, prefix,
-                                                    batches, width, barrier, results))
+                                                    batches, width, barrier, results),
+                                 daemon=True)
                  for name in ("a", "b")]
     started = time.monotonic()
     for process in processes:
         process.start()
-    outcomes: dict[str, dict[str, Any]] = dict(results.get(timeout=600) for _ in processes)
+    try:
+        outcomes = collect(processes, results)
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
     seconds = time.monotonic() - started
-    for process in processes:
-        process.join(timeout=30)
     client = redis.Redis.from_url(redis_url)
     leftovers = list(client.scan_iter(f"{prefix}*"))
     if leftovers:
@@ -145,5 +179,6 @@ def race(kind: str, redis_url: str, database_url: str, batches: int, width: int)
     crashes = [o["crash"] for o in outcomes.values() if "crash" in o]
     assert not crashes, crashes[0]
     errors = sum(n for o in outcomes.values() for what, n in o.items() if what != "ok")
+    stuck = sum(o.get("stuck", 0) for o in outcomes.values())
     return Race(kind, batches * width, stored_user_messages(database_url, prefix), errors,
-                seconds, len(leftovers))
+                stuck, seconds, len(leftovers))
