@@ -112,6 +112,7 @@ class Settings:
     lock_minutes: int = 15
     max_verification_attempts: int = 3
     action_secret: str = ""  # CIVICLINE_ACTION_SECRET: what the action server requires
+    rabbitmq_url: str = ""  # RABBITMQ_URL: Rasa's events to RabbitMQ (server/event_broker.py)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -175,6 +176,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         rest_token=_env("CIVICLINE_REST_TOKEN", file_values),
         dob_key=_env(DOB_KEY_NAME, file_values),
         action_secret=_env(ACTION_SECRET_NAME, file_values),
+        rabbitmq_url=_env("RABBITMQ_URL", file_values),
     )
 
 

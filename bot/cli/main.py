@@ -7,7 +7,8 @@ reuse a trained model), ``case`` (look one up, staff use), ``staff create|reset-
 ``outbox``, ``dispatch``, ``drafts`` (notifications and form drafts: bot/cli/outbox.py),
 ``audit verify`` (the audit log's hash chain, bot/domain/audit.py),
 ``simulate``, ``telegram-poll`` (the channels: bot/cli/channels.py), and ``purge``,
-``erase`` (retention and erasure, SPEC §8: bot/cli/retention.py).
+``erase`` (retention and erasure, SPEC §8: bot/cli/retention.py), and ``events consume``
+(Rasa's events from RabbitMQ for the analytics: bot/cli/events.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.cli import channels as channel_commands
+from bot.cli import events as event_commands
 from bot.cli import outbox as outbox_commands
 from bot.cli import retention as retention_commands
 from bot.config import (
@@ -266,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     channel_commands.add_commands(sub)  # simulate, telegram-poll
     outbox_commands.add_commands(sub)  # outbox, dispatch, drafts
     retention_commands.add_commands(sub)  # purge, erase
+    event_commands.add_commands(sub)  # events consume
     return parser
 
 

@@ -1,15 +1,17 @@
 """Retention and erasure (SPEC §8): `python -m bot purge` and `python -m bot erase`.
 
 :func:`purge` deletes what is *transcript* once it is older than a set age: Rasa conversations
-(the tracker store's ``events``), closed hand-offs with their notes and replies, the inbound
-message records (dedupe rows, with media references and voice replies), form drafts, channel
-state (numbered options, voice prompts) and Telegram button keys. Cases, bookings, their history
-and notifications, and the audit log are *records*: purge keeps them.
+(the tracker store's ``events``, and their analytics rows, ``conversation_events``), closed
+hand-offs with their notes and replies, the inbound message records (dedupe rows, with media
+references and voice replies), form drafts, channel state (numbered options, voice prompts) and
+Telegram button keys. Cases, bookings, their history and notifications, and the audit log are
+*records*: purge keeps them.
 
 :func:`erase` deletes everything held about one person: their row, their cases (owned, or filed
 under their phone) with history, reports, bookings and notifications, hand-offs, messages,
-drafts, channel state, failed verification attempts, and their Rasa conversations. If they had
-opted out of SMS, a hashed suppression entry is all that stays (bot.domain.suppression).
+drafts, channel state, failed verification attempts, and their Rasa conversations (with their
+analytics rows). If they had opted out of SMS, a hashed suppression entry is all that stays
+(bot.domain.suppression).
 
 Both delete inside the caller's transaction and write the audit entry there, naming the
 ``actor`` (phones masked only); the caller commits. A dry run (:func:`dry_run_purge`) and an
@@ -34,6 +36,7 @@ from bot.store.models import (
     Case,
     CaseEvent,
     ChannelState,
+    ConversationEvent,
     FormDraft,
     Handoff,
     HandoffNote,
@@ -99,6 +102,8 @@ def _purge(session: Session, older_than: dt.timedelta) -> dict[str, int]:
     counts: dict[str, int] = {}
     counts["conversations"], counts["conversation events"] = _purge_conversations(session,
                                                                                   cutoff)
+    counts["analytics events"] = _delete(session, delete(ConversationEvent).where(
+        ConversationEvent.timestamp < cutoff.replace(tzinfo=dt.timezone.utc).timestamp()))
     closed = select(Handoff.id).where(
         Handoff.status == "resolved",
         func.coalesce(Handoff.closed_at, Handoff.created_at) < cutoff)
@@ -246,6 +251,8 @@ def _erase(session: Session, sender: str) -> Erasure:
                         ("verification attempts", VerificationAttempt)):
         counts[name] = _delete(session, delete(model).where(of_person(model)))
     counts["conversations"], counts["conversation events"] = _erase_conversations(session, ids)
+    counts["analytics events"] = _delete(session, delete(ConversationEvent).where(
+        ConversationEvent.sender_id.in_(ids)))
     counts["people"] = _delete(session, delete(Person).where(Person.id == person_id)) \
         if person_id is not None else 0
 

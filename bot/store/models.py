@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -571,3 +572,29 @@ class HeldMessage(Base):
     reason = Column(String(16), nullable=False)  # "budget" or "country"
     segments = Column(Integer, nullable=False, default=1)
     body = Column(Text, nullable=False)
+
+
+# --- The event stream (issue 12 §2) ------------------------------------------------------------
+
+
+class ConversationEvent(Base):
+    """One Rasa event as the operators' analytics need it, written by `python -m bot events
+    consume` from RabbitMQ (bot/store/event_stream.py): no message text, and slot values only
+    of the slots in ``event_stream.KEPT_SLOTS``.
+
+    ``event_key`` (a hash of the event as published) is unique, so a message delivered again
+    after a consumer restart is not counted twice.
+    """
+
+    __tablename__ = "conversation_events"
+
+    id = Column(Integer, primary_key=True)
+    event_key = Column(String(64), nullable=False, unique=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    type_name = Column(String(32), nullable=False)
+    name = Column(String(255), nullable=True)  # the intent, action, slot or loop
+    value = Column(String(255), nullable=True)  # a kept slot's value
+    input_channel = Column(String(64), nullable=True)
+    confidence = Column(Float, nullable=True)  # the intent's (user) or the policy's (action)
+    timestamp = Column(Float, nullable=False, index=True)  # Unix seconds, as Rasa's events
+    received_at = Column(DateTime, nullable=False, default=utcnow)
