@@ -18,6 +18,7 @@ from typing import Any
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.lock_store import LockError
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
@@ -79,7 +80,8 @@ async def conversation(agent: Agent, sender_id: str) -> AsyncIterator[None]:
     try:
         async with agent.lock_store.lock(sender_id):
             yield
-    except TrackerStoreUnavailable as exc:
+    except (TrackerStoreUnavailable, LockError) as exc:
+        # LockError: the shared lock store (Redis) is unreachable or the lock timed out.
         logger.warning("conversation store unavailable: %s", exc)
         raise StoreUnavailable() from exc
 
