@@ -144,10 +144,12 @@ def test_purge_and_erase_take_the_analytics_rows_too(database: str) -> None:
     recent = [json.dumps(e).encode() for e in rasa_events("+15550123461", 2, time.time())]
     write_batch(old + recent)
     with session_scope() as session:
-        assert retention.purge(session, dt.timedelta(days=30))["analytics events"] == len(old)
+        purged = retention.purge(session, dt.timedelta(days=30), actor="test")
+        assert purged["analytics events"] == len(old)
     assert recorded() == len(recent)
     with session_scope() as session:
-        assert retention.erase(session, "+15550123461").counts["analytics events"] == len(recent)
+        erased = retention.erase(session, "+15550123461", actor="test")
+        assert erased.counts["analytics events"] == len(recent)
     assert recorded() == 0
 
 

@@ -40,6 +40,7 @@ from bot.store.models import (
     Case,
     CaseEvent,
     ChannelState,
+    ConversationEvent,
     FormDraft,
     Handoff,
     HandoffNote,
@@ -128,6 +129,8 @@ def fill(session: Session, phone: str, telegram_id: str | None = None) -> Person
     session.add(VerificationAttempt(person_id=person.id, reference="40217382", failures=1))
     session.add(VerificationFailure(person_id=person.id, reference="40217382"))
     session.add(HeldMessage(recipient=phone, country="US", reason="budget", body="Hello"))
+    session.add(ConversationEvent(event_key=f"ev-{phone}", sender_id=phone, type_name="user",
+                                  name="greet", timestamp=1_700_000_000.0))
     drafts.save(session, person, REPORT_FORM, {"problem_kind": "graffiti"}, "sms")
     inbound.remember(session, person, "sms", [("A", "/a")])
     session.add(InboundMessage(channel="sms", external_id=f"SM-{phone}", person_id=person.id))
