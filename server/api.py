@@ -20,7 +20,7 @@ from sanic.request import Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import get_settings
-from bot.domain import audit, cases, notifications, references, services
+from bot.domain import audit, case_detail, cases, notifications, references, services
 from bot.domain.phones import to_e164
 from bot.language.detect import SUPPORTED
 from bot.store.db import session_scope
@@ -119,13 +119,22 @@ def _reference(raw: str) -> str:
     return reference
 
 
+def _detail(body: dict) -> str | dict[str, str] | None:
+    """What the case waits for: a string (in the case's language) or, like a service message,
+    an object of language code to text (bot.domain.case_detail)."""
+    try:
+        return case_detail.clean(body.get("detail"))
+    except case_detail.DetailError as exc:
+        raise InputError(str(exc), fields={"detail": "invalid"}) from exc
+
+
 def parse_new_case(body: dict) -> dict[str, Any]:
     """Validate a POST /api/cases body into keyword arguments for ``cases.create_case``."""
     fields: dict[str, Any] = {
         "service_slug": _string(body, "service", required=True, max_length=64),
         "status": _choice(body, "status", CASE_STATUSES, required=True),
         "language": _choice(body, "language", SUPPORTED, required=False) or "en",
-        "detail": _string(body, "detail", max_length=MAX_DETAIL),
+        "detail": _detail(body),
     }
     raw_phone = _string(body, "phone", max_length=32)
     if raw_phone is not None:
@@ -186,7 +195,8 @@ def _patch_case(raw: str, body: dict) -> tuple[int, dict]:
     reference = _reference(raw)
     status = _choice(body, "status", CASE_STATUSES, required=True)
     note = _string(body, "note", max_length=MAX_DETAIL)
-    unknown = set(body) - {"status", "note"}
+    detail = _detail(body)  # present: replaces the detail in every language; null clears it
+    unknown = set(body) - {"status", "note", "detail"}
     if unknown:
         raise InputError(f"unknown field(s): {', '.join(sorted(unknown))}")
     with session_scope() as session:
@@ -194,8 +204,11 @@ def _patch_case(raw: str, body: dict) -> tuple[int, dict]:
         if case is None:
             return 404, {"error": f"no case with reference {reference}"}
         before = case.status
+        if "detail" in body:
+            cases.set_detail(case, detail)
         cases.change_status(session, case, status, note, actor=API_ACTOR)
-        audit.record(session, API_ACTOR, "case.update", reference, before=before, after=status)
+        audit.record(session, API_ACTOR, "case.update", reference, before=before, after=status,
+                     **({"detail_changed": True} if "detail" in body else {}))
         return 200, _case_json(session, case)
 
 

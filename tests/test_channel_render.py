@@ -186,8 +186,8 @@ def test_every_prompt_is_a_gather_for_keys_and_speech_in_the_callers_language() 
     assert "My application" in gather.get("hints", "")
     says = gather.findall("Say")
     assert {(s.get("language"), s.get("voice")) for s in says} == {("es-US", "Polly.Lupe")}
-    assert [s.text for s in says] == ["¿Qué necesita?", "My application: pulse 1.",
-                                      "Talk to a person: pulse 2.",
+    assert [s.text for s in says] == ["¿Qué necesita?", "Pulse 1: su solicitud.",
+                                      "2: una persona.",  # the buttons' voice titles
                                       texts.text("utter_voice_keys", "es")]
     assert turn.options == list(MENU) and not turn.ends_call
 

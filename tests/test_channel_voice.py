@@ -79,8 +79,8 @@ def test_spanish_status_lookup_with_the_reference_typed_and_read_back(stack: Sta
     gather = listening(greeting, "main")
     assert gather["language"] == "es-US" and gather["numDigits"] == "1"
     in_voice(greeting, "es-US", "Polly.Lupe")
-    assert "Mi solicitud: pulse 1." in greeting.text
-    assert "Mi solicitud" in gather["hints"]
+    assert "Pulse 1: su solicitud." in greeting.text
+    assert "Mi solicitud" in gather["hints"] and "su solicitud" in gather["hints"]
 
     question = call.press("1")
     gather = listening(question, "reference")
@@ -107,7 +107,7 @@ def test_english_stranger_retypes_the_reference_then_keys_the_date_of_birth(
     listening(call.say("I want to check my application"), "reference")
     listening(call.press(reference[:7] + "0"), "confirm")
     again = call.press("2")  # wrong: type it again
-    assert "hash key" in again.text
+    assert "then press hash" in again.text
     listening(again, "reference")
     listening(call.press(reference), "confirm")
     date_question = call.press("1")
@@ -176,7 +176,7 @@ def test_a_caller_is_the_same_person_as_their_sms(stack: Stack) -> None:
     greeting = calling(stack, number).start()  # no language menu: French is known
     listening(greeting, "main")
     in_voice(greeting, "fr-FR", "Polly.Lea")
-    assert "Ma demande : tapez 1." in greeting.text
+    assert "Tapez 1 : votre demande." in greeting.text
 
 
 def test_a_replayed_request_gets_the_same_answer_and_is_processed_once(stack: Stack) -> None:
@@ -227,10 +227,13 @@ def ear(turn: CallTurn) -> CallTurn:
 
 
 def read_options(turn: CallTurn, language: str) -> list[int]:
-    """The keys the prompt reads out as options ("My application: press 1.")."""
-    return [digit for digit in range(1, 10)
-            if any(s.text.endswith(texts.text("utter_voice_option", language, digit=digit,
-                                              option="").strip()) for s in turn.says)]
+    """The keys the prompt reads out as options ("Press 1: your application.", "2: …")."""
+    first = texts.text("utter_voice_option_first", language, digit=1, option="")
+    first = first[:first.index("1") + 1]
+    return [digit for digit in range(1, 9)
+            if any(s.text.startswith(first if digit == 1 else f"{digit}") and
+                   s.text[len(first if digit == 1 else f"{digit}"):].lstrip().startswith(":")
+                   for s in turn.says)]
 
 
 def offers_keys(turn: CallTurn, language: str) -> None:

@@ -13,7 +13,8 @@ Stages:
   :data:`~bot.messaging.render.PAGE_SIZE` a page, 9 for the next page (from the last, back to the
   first);
 * ``reference`` / ``date``: keypad digits ending with ``#``: a case number (8 digits), a date
-  of birth as DDMMYYYY (:func:`keyed_date`); anything else is refused with a retry;
+  of birth as DDMMYYYY (:func:`keyed_date`); anything else is refused with a retry. A
+  reference prompt that also reads options (a caller's open cases) takes one key as a pick;
 * ``confirm`` / ``dateok``: what was typed, read back (the number digit by digit, the date in
   words): 1 to use it, 2 to type it again. Only then does Rasa see it.
 
@@ -252,8 +253,17 @@ def _menu_key(session: Session, person: Person, call: CallInput) -> VoiceStep:
 
 def _keyed_reference(session: Session, person: Person, call: CallInput) -> VoiceStep:
     """A case number typed: 8 digits are read back for confirmation; anything else ("123",
-    a star inside) is refused and the question asked again."""
+    a star inside) is refused and the question asked again. When the prompt also read options
+    (the caller's open cases, "a person"), one key picks one of them ("1#", or 1 and wait)."""
     language = _language(person)
+    offered = inbound.options(session, person, inbound.VOICE)
+    if offered and len(call.digits) == 1:
+        if call.digits == MORE_KEY and len(offered) > PAGE_SIZE:
+            return VoiceStep(_prompt(session, person, call, [],
+                                     page=next_page(offered, call.page)))
+        picked = pick_on_page(call.digits, offered, call.page)
+        if picked is not None:
+            return VoiceStep(ask=picked)
     if len(call.digits) != REFERENCE_LENGTH or not call.digits.isdigit():
         return VoiceStep(_prompt(session, person, call,
                                  [texts.text("utter_voice_reference_wrong", language)]))
