@@ -343,11 +343,11 @@ def test_silence_and_wrong_keys_at_the_language_menu_are_answered_in_all_four_la
     profiles = [("en", "en-US"), ("es", "es-US"), ("fr", "fr-FR"), ("ar", "arb")]
     for said, (code, tag) in zip(quiet.says[:4], profiles, strict=True):
         assert said.language == tag and said.text.startswith(
-            texts.text("utter_voice_no_input", code)), said
+            texts.text("utter_voice_hello", code)), said
     wrong = call.press("7")
     for said, (code, tag) in zip(wrong.says[:4], profiles, strict=True):
         assert said.language == tag and said.text.startswith(
-            texts.text("utter_voice_not_understood", code)), said
+            texts.text("utter_voice_sorry", code)), said
     assert call.press("*").says[0].text == texts.text("utter_voice_language_option", "en",
                                                       digit=1)
 

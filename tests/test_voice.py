@@ -219,7 +219,7 @@ def test_a_call_says_the_twin_with_the_actions_values(language: str) -> None:
 
 
 def test_without_a_twin_or_its_values_the_text_is_said_as_written() -> None:
-    assert voice_text(BotMessage("Hello.", response="utter_menu"), "en") == "Hello."
+    assert voice_text(BotMessage("Hello.", response="utter_booking_kept"), "en") == "Hello."
     assert voice_text(BotMessage("Hello."), "en") == "Hello."
     unfilled = BotMessage("You are number 2.", response="utter_handoff_queued")
     assert voice_text(unfilled, "en") == "You are number 2."  # never "{position}" aloud

@@ -118,7 +118,9 @@ def test_the_calls_own_prompts_are_at_most_25_words(language: str) -> None:
     own = {
         "language menu": render_language_menu(ACTION, welcome=True),
         "language menu, not understood": render_language_menu(
-            ACTION, welcome=False, intro="utter_voice_not_understood"),
+            ACTION, welcome=False, intro="utter_voice_sorry"),
+        "language menu, silence": render_language_menu(
+            ACTION, welcome=False, intro="utter_voice_hello"),
         "reference read-back": render_read_back("4 0 2 1 7 3 8 2", language, ACTION),
         "date read-back": render_read_back(
             {"en": "the 12th of March 1985", "es": "el 12 de marzo de 1985",

@@ -83,6 +83,11 @@ NO_WORDS = frozenset({"no", "non", "nope", "wrong", "لا", "two", "dos", "deux"
 STOP_WORDS = frozenset({"stop", "terminar", "parar", "arreter", "arrete", "توقف", "menu",
                         "main menu", "menu principal", "القائمة"})
 EARLIEST_BIRTH_YEAR = 1900
+# At the language menu each option is preceded by a word in its own language; a short one, so
+# that four languages fit one prompt of 25 words: "Are you there?" after silence, "Try again."
+# after a key that picks no language.
+LANGUAGE_MENU_INTRO = {"utter_voice_no_input": "utter_voice_hello",
+                       "utter_voice_not_understood": "utter_voice_sorry"}
 
 
 @dataclass(frozen=True)
@@ -309,7 +314,7 @@ def _repeat(session: Session, person: Person, call: CallInput, silence: int = 0,
     intro = [texts.text(intro_name, language)] if intro_name else []
     if call.stage == STAGE_LANGUAGE:
         return render_language_menu(call.action(STAGE_LANGUAGE, silence), welcome=False,
-                                    intro=intro_name)
+                                    intro=LANGUAGE_MENU_INTRO.get(intro_name or "", intro_name))
     pending = inbound.state(session, person, inbound.VOICE).pending or ""
     if call.stage == STAGE_RESUME:
         return _resume_offer(person, call, pending, intro, silence)
@@ -345,7 +350,7 @@ def _choose_language(session: Session, person: Person, call: CallInput,
         code = named if named in SUPPORTED else None
     if code is None:  # said in every language: the caller's is not known yet
         return VoiceStep(render_language_menu(call.action(STAGE_LANGUAGE), welcome=False,
-                                              intro="utter_voice_not_understood"))
+                                              intro="utter_voice_sorry"))
     people.set_language(session, person, code)
     return _greet(session, person, call, waiting)
 
