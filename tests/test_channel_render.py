@@ -277,7 +277,7 @@ def test_keyed_dates_are_day_month_year_in_eight_digits() -> None:
 
 def test_channel_texts_are_picked_by_language_with_placeholders_filled() -> None:
     assert "+15550109999" in texts.text("utter_sms_help", "fr", call_centre="+15550109999")
-    assert texts.text("utter_voice_no_input", "es") == "Perdone, no le he oído."
+    assert texts.text("utter_voice_no_input", "es") == "¿Sigue ahí?"
     assert texts.text("utter_voice_no_input", None) == texts.text("utter_voice_no_input", "en")
     with pytest.raises(KeyError):
         texts.text("utter_no_such_thing", "en")

@@ -289,29 +289,27 @@ def _listening(twiml: str | None) -> tuple[str, list[str]]:
     (KIND_QUESTION, "main", "2", 1, "/pick_6", None, None),
     (KIND_QUESTION, "main", "9", 0, None, "main", "Press 1: Option 5."),
     (KIND_QUESTION, "main", "9", 1, None, "main", "What is the problem?"),  # its voice twin
-    (KIND_QUESTION, "main", "5", 0, None, "main", "Sorry, I did not get that."),
-    (KIND_QUESTION, "main", "4", 1, None, "main", "Sorry, I did not get that."),
+    (KIND_QUESTION, "main", "5", 0, None, "main", "Sorry, try again."),
+    (KIND_QUESTION, "main", "4", 1, None, "main", "Sorry, try again."),
     (KIND_QUESTION, "main", "*", 1, None, "main", "Press 1: Option 5."),
     (KIND_QUESTION, "main", "0", 0, voice.HUMAN, None, None),
     # keypad case numbers: 8 digits or a retry
     (REFERENCE_QUESTION, "reference", "123", 0, None, "reference",
-     "That is not a case number. A case number has 8 digits."),
+     "8 digits, please."),
     (REFERENCE_QUESTION, "reference", "402173821", 0, None, "reference",
-     "That is not a case number. A case number has 8 digits."),
+     "8 digits, please."),
     (REFERENCE_QUESTION, "reference", "40217382", 0, None, "confirm",
-     "You typed 4 0 2 1 7 3 8 2. Press 1: correct. 2: type it again."),
+     "You typed 4 0 2 1 7 3 8 2. Press 1: correct. 2: again."),
     (REFERENCE_QUESTION, "reference", "*", 0, None, "reference",
      "Your case number has 8 digits. It is on your letter."),
     (REFERENCE_QUESTION, "reference", "0", 0, voice.HUMAN, None, None),
     # keypad dates: DDMMYYYY, a real date, read back in words
     (DATE_QUESTION, "date", "12031985", 0, None, "dateok",
-     "You typed the 12th of March 1985. Press 1: correct. 2: try again."),
+     "You typed the 12th of March 1985. Press 1: correct. 2: again."),
     (DATE_QUESTION, "date", "03121985", 0, None, "dateok",
-     "You typed the 3rd of December 1985. Press 1: correct. 2: try again."),
-    (DATE_QUESTION, "date", "06151975", 0, None, "date", "That is not a date I can use. "
-                                                         "Please try again."),
-    (DATE_QUESTION, "date", "123", 0, None, "date", "That is not a date I can use. "
-                                                    "Please try again."),
+     "You typed the 3rd of December 1985. Press 1: correct. 2: again."),
+    (DATE_QUESTION, "date", "06151975", 0, None, "date", "That is not a date I can use."),
+    (DATE_QUESTION, "date", "123", 0, None, "date", "That is not a date I can use."),
 ])
 def test_what_a_key_does_at_each_stage(session, prompt: BotMessage, stage: str, digits: str,
                                        page: int, asks: str | None, listens: str | None,

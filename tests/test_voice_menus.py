@@ -38,6 +38,7 @@ from bot.messaging.render import (
     render_read_back,
     render_voice,
 )
+from bot.messaging.voice.turn import reprompted
 from tests.support import Stack, channel_hooks, new_case
 from tests.test_voice import heard
 
@@ -75,19 +76,29 @@ def _prompts() -> Iterator[tuple[str, str, dict]]:
                 continue
             for variation in variations:
                 language = ((variation.get("condition") or [{}])[0]).get("value", "en")
-                if variation.get("buttons") or (variation.get("metadata") or {}).get("expects"):
+                if variation.get("buttons") or (variation.get("metadata") or {}).get(
+                        "expects") or name.startswith("utter_ask_"):
                     yield name, language, variation
 
 
-def rendered(name: str, language: str, variation: dict) -> list[str]:
-    """What a call says for the response, page by page, each value filled with one word."""
+def rendered(name: str, language: str, variation: dict, intro: str | None = None) -> list[str]:
+    """What a call says for the response, page by page, each value filled with one word;
+    with ``intro``, as said again after it ("Sorry, try again.": bot.messaging.voice.turn)."""
     values = {key: DATUM for key in re.findall(r"{(\w+)}", variation.get("text") or "")}
     buttons = tuple((b["title"], b["payload"]) for b in variation.get("buttons") or [])
     message = BotMessage(texts.text(name, language, **values), buttons,
                          expects=(variation.get("metadata") or {}).get("expects"),
                          response=name, values=values)
-    return [said(render_voice([message], language, ACTION, page=page).twiml)
+    before = [texts.text(intro, language)] if intro else []
+    return [said(render_voice(reprompted([message], before), language, ACTION, intro=before,
+                              page=page).twiml)
             for page in range(page_count(list(buttons)))]
+
+
+# What a call may say before a prompt it repeats: a key or words it did not get, silence, and
+# for keypad questions what was wrong with the digits.
+INTROS = ("utter_voice_not_understood", "utter_voice_no_input")
+KEYPAD_INTROS = {"reference": "utter_voice_reference_wrong", "date": "utter_voice_date_wrong"}
 
 
 PROMPTS = sorted((name, language) for name, language, _ in prompts())
@@ -104,8 +115,11 @@ def test_the_menus_are_all_found() -> None:
 @pytest.mark.parametrize(("name", "language"), PROMPTS)
 def test_every_menu_prompt_is_at_most_25_words(name: str, language: str) -> None:
     variation = next(v for n, lang, v in prompts() if (n, lang) == (name, language))
-    for page, text in enumerate(rendered(name, language, variation)):
-        assert len(words(text)) <= MAX_WORDS, (page, len(words(text)), text)
+    expects = (variation.get("metadata") or {}).get("expects")
+    intros = (None, *INTROS, *([KEYPAD_INTROS[expects]] if expects in KEYPAD_INTROS else []))
+    for intro, page, text in ((i, p, t) for i in intros
+                              for p, t in enumerate(rendered(name, language, variation, i))):
+        assert len(words(text)) <= MAX_WORDS, (intro, page, len(words(text)), text)
         assert len(re.findall(r"(?:^|\. )(?:\S+ )?[1-4] ?: ", text)) <= PAGE_SIZE, text
         assert text.endswith(texts.text("utter_voice_keys", language)), text
         assert not heard(text), (heard(text), text)
@@ -122,6 +136,9 @@ def test_the_calls_own_prompts_are_at_most_25_words(language: str) -> None:
         "language menu, silence": render_language_menu(
             ACTION, welcome=False, intro="utter_voice_hello"),
         "reference read-back": render_read_back("4 0 2 1 7 3 8 2", language, ACTION),
+        "reference read-back, again": render_read_back(
+            "4 0 2 1 7 3 8 2", language, ACTION,
+            [texts.text("utter_voice_not_understood", language)]),
         "date read-back": render_read_back(
             {"en": "the 12th of March 1985", "es": "el 12 de marzo de 1985",
              "fr": "le 12 mars 1985", "ar": "12 مارس 1985"}[language], language, ACTION,
@@ -173,13 +190,14 @@ def heard_prompt(table: list, language: str, where: str, turn: CallTurn) -> Call
     table.append((language, where, count, turn.text))
     assert count <= MAX_WORDS, (where, count, turn.text)
     assert not heard(turn.text), (where, heard(turn.text), turn.text)
-    assert turn.says[-1].text == texts.text("utter_voice_keys", language), (where, turn.text)
+    keys = "en" if where == "language menu" else language  # before a language is chosen
+    assert turn.says[-1].text == texts.text("utter_voice_keys", keys), (where, turn.text)
     return turn
 
 
 LANGUAGE_KEYS = {"en": "1", "es": "2", "fr": "3", "ar": "4"}
 UNKNOWN = {"en": "purple elephant trumpet", "es": "elefante morado trompeta",
-           "fr": "éléphant violet trompette", "ar": "فيل بنفسجي بوق"}
+           "fr": "éléphant violet trompette", "ar": "قلم أزرق طويل"}
 HELP = {"en": "help", "es": "ayuda", "fr": "aide", "ar": "مساعدة"}
 STOP = {"en": "stop", "es": "terminar", "fr": "arrêter", "ar": "توقف"}
 

@@ -30,6 +30,7 @@ end of a call says goodbye first.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -336,8 +337,19 @@ def _prompt(session: Session, person: Person, call: CallInput, intro: list[str],
     if not messages:
         messages = [BotMessage(texts.text("utter_voice_welcome", _language(person)))]
     stage = turn_expects(messages) or STAGE_MAIN
+    messages = reprompted(messages, intro)
     return render_voice(messages, _language(person), call.action(stage, silence, page),
                         intro=intro, page=page).twiml
+
+
+def reprompted(messages: Sequence[BotMessage], intro: Sequence[str]) -> list[BotMessage]:
+    """The prompt said again after ``intro`` ("Sorry, try again.", "Are you there?"): a menu
+    or a keypad question without its text, which was just heard (star says it all again), so
+    that what went wrong, the options and the keys stay one prompt of 25 words; a question to
+    answer in words keeps its text (it is all the caller has)."""
+    if not intro or not (turn_options(messages) or turn_expects(messages)):
+        return list(messages)
+    return [dataclasses.replace(message, text="") for message in messages]
 
 
 def _choose_language(session: Session, person: Person, call: CallInput,
