@@ -60,10 +60,11 @@ def offer_call_off(dispatcher: CollectingDispatcher, session: Any, person: Any,
 
 
 def pick_title(booking: Any, language: str) -> str:
-    """"Tuesday 8 December, 10:00: ID cards": when first, it tells bookings apart."""
+    """"Tuesday 8 December, 10:00 (ID cards)": when first, it tells bookings apart (and a
+    call says the time in full: nothing but a space may follow it)."""
     summary = booking_summary(booking, language)
     comma = "،" if language == "ar" else ","
-    return f"{summary['date']}{comma} {summary['time']}: {summary['service']}"
+    return f"{summary['date']}{comma} {summary['time']} ({summary['service']})"
 
 
 def offer_pick(dispatcher: CollectingDispatcher, upcoming: list[Any],

@@ -127,7 +127,7 @@ def test_with_two_bookings_cancel_asks_which_then_one_yes(database: str, domain:
     assert listed["response"] == "utter_pick_booking_to_call_off"
     titles = [b["title"] for b in listed["buttons"]]
     assert len(titles) == 3 and titles[-1] == "None, keep them"
-    assert titles[0].endswith(", 10:00: ID cards") and titles[1].endswith(", 14:00: ID cards")
+    assert titles[0].endswith(", 10:00 (ID cards)") and titles[1].endswith(", 14:00 (ID cards)")
     assert [b["payload"] for b in listed["buttons"]] == [
         f'/inform{{"form_choice": "{first}"}}', f'/inform{{"form_choice": "{second}"}}',
         '/inform{"form_choice": "keep"}']
@@ -181,7 +181,7 @@ def test_the_list_is_in_the_persons_language(database: str, domain: dict,
     assert titles[-1] == call_off.KEEP_ALL[language]
     service = {"en": "ID cards", "es": "documento de identidad", "fr": "carte d'identité",
                "ar": "بطاقات الهوية"}[language]
-    assert all(title.endswith(service) for title in titles[:-1]), titles
+    assert all(title.endswith(f"({service})") for title in titles[:-1]), titles
 
 
 # --- the papers, in the conversation's language -------------------------------------------------

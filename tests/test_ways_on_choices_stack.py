@@ -15,13 +15,14 @@ The fast half (the actions alone): tests/test_ways_on_choices.py.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 
 import pytest
 
 from bot.devtools.simulate import CallClient
 from bot.language import texts
-from bot.messaging.render import spoken_digits
+from bot.messaging.render import spoken_digits, spoken_time
 from tests.support import Stack, channel_hooks, query, spaced
 from tests.test_forms_conversations import Sms, Telegram, in_language, open_weekday, phone
 from tests.test_voice import heard
@@ -149,12 +150,29 @@ def book(stack: Stack, sender: str, at: dt.datetime, language: str) -> str:
         get_settings.cache_clear()
 
 
+_slots = itertools.count(0)
+
+
 def two_bookings(stack: Stack, number: str, language: str) -> tuple[str, str]:
+    """Two of the person's bookings: a Wednesday morning and the next Thursday afternoon, at
+    times of their own (two desks a slot: each test takes the next half hour)."""
     after = dt.date.today() + dt.timedelta(days=7)
     wednesday = open_weekday(stack, "city_hall", 2, after)
     thursday = open_weekday(stack, "city_hall", 3, wednesday)
-    return (book(stack, number, dt.datetime.combine(wednesday, dt.time(10, 0)), language),
-            book(stack, number, dt.datetime.combine(thursday, dt.time(14, 0)), language))
+    minutes = 30 * next(_slots)
+    morning = dt.datetime.combine(wednesday, dt.time(9, 0)) + dt.timedelta(minutes=minutes)
+    afternoon = dt.datetime.combine(thursday, dt.time(13, 0)) + dt.timedelta(minutes=minutes)
+    return book(stack, number, morning, language), book(stack, number, afternoon, language)
+
+
+def times(stack: Stack, *references: str) -> list[str]:
+    """The bookings' times as an SMS shows them ("09:30")."""
+    found = []
+    for reference in references:
+        [(starts_at,)] = query(stack, "SELECT b.starts_at FROM bookings b JOIN cases c ON "
+                                      "c.id = b.case_id WHERE c.reference = :r", r=reference)
+        found.append(str(starts_at)[11:16])
+    return found
 
 
 def booking_status(stack: Stack, reference: str) -> str:
@@ -183,14 +201,15 @@ def test_with_two_bookings_the_person_picks_which_then_says_yes_once(
         asked: str, yes: str, done: str) -> None:
     number = phone(prefix)
     first, second = two_bookings(stack, number, language)
+    morning, afternoon = times(stack, first, second)
     sms = Sms(stack, number)
     listed = sms(typed)
     assert which in listed and keep in listed, listed
-    assert "1. " in listed and "10:00" in listed and "2. " in listed and "14:00" in listed
-    assert listed.index("10:00") < listed.index("14:00")  # soonest first
+    assert "1. " in listed and morning in listed and "2. " in listed and afternoon in listed
+    assert listed.index(morning) < listed.index(afternoon)  # soonest first
     assert booking_status(stack, first) == booking_status(stack, second) == "booked"
     question = sms("2")
-    assert asked in question and "14:00" in question and "10:00" not in question, question
+    assert asked in question and afternoon in question and morning not in question, question
     assert booking_status(stack, second) == "booked"  # still nothing before the yes
     answer = sms(yes)
     assert done in answer and spaced(second) in answer, answer
@@ -215,12 +234,15 @@ def test_a_caller_picks_the_booking_to_call_off_with_a_key(stack: Stack) -> None
     known.press("1")
     call = CallClient(channel_hooks(stack), number)
     call.start()
+    morning, afternoon = times(stack, first, second)
     listed = call.say("I want to cancel my appointment")
     assert "Which one do you want to call off?" in listed.text, listed.text
-    assert "10 in the morning" in listed.text and "2 in the afternoon" in listed.text
+    spoken_morning = spoken_time(int(morning[:2]), int(morning[3:]), "en")
+    spoken_afternoon = spoken_time(int(afternoon[:2]), int(afternoon[3:]), "en")
+    assert spoken_morning in listed.text and spoken_afternoon in listed.text, listed.text
     assert "3: None, keep them." in listed.text and not heard(listed.text)
     question = call.press("1")
-    assert "Call off your appointment" in question.text and "10 in the morning" in question.text
+    assert "Call off your appointment" in question.text and spoken_morning in question.text
     done = call.press("1")
     assert "is cancelled" in done.text and spoken_digits(first) in done.text, done.text
     assert (booking_status(stack, first), booking_status(stack, second)) == (
