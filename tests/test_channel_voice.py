@@ -90,7 +90,7 @@ def test_spanish_status_lookup_with_the_reference_typed_and_read_back(stack: Sta
     read_back = call.press(reference)
     gather = listening(read_back, "confirm")
     assert gather["numDigits"] == "1"
-    assert spoken_digits(reference) in read_back.text and "pulse 1" in read_back.text
+    assert spoken_digits(reference) in read_back.text and "Pulse 1" in read_back.text
 
     status = call.press("1")
     listening(status, "main")
