@@ -37,6 +37,7 @@ from bot.messaging.render import (
     render_language_menu,
     render_read_back,
     render_voice,
+    speakable,
 )
 from bot.messaging.voice.turn import reprompted
 from tests.support import Stack, channel_hooks, new_case
@@ -235,3 +236,24 @@ def test_every_prompt_a_caller_meets_from_the_main_menu_is_at_most_25_words(
     prompt("case number read back", call.press(reference))
     prompt("date of birth question", call.press("1"))
     prompt("date read back", call.press("15061975"))
+
+
+# --- days and times in full, in the booking prompts too ---------------------------------------
+
+@pytest.mark.parametrize(("language", "written", "spoken"), [
+    ("en", "Your appointment is on Wednesday 16 December at 11:30.",
+     "Your appointment is on Wednesday 16 December at 11:30 in the morning."),
+    ("es", "Su cita es el miércoles 16 de diciembre a las 13:00.",
+     "Su cita es el miércoles 16 de diciembre a la 1 de la tarde."),  # one article, not "las la"
+    ("es", "Revise: el miércoles 16 de diciembre a las 10:00.",
+     "Revise: el miércoles 16 de diciembre a las 10 de la mañana."),
+    ("fr", "Votre rendez-vous est le mercredi 16 décembre à 14:00.",
+     "Votre rendez-vous est le mercredi 16 décembre à 14 heures."),  # not "le le mercredi,"
+    ("ar", "موعدك يوم الأربعاء 16 ديسمبر الساعة 14:00.",
+     "موعدك يوم الأربعاء 16 ديسمبر الساعة 2 مساء."),
+    ("en", "Wednesday 16 December, 09:30 (ID cards)",
+     "Wednesday 16 December, 9:30 in the morning (ID cards)"),  # a booking to call off
+])
+def test_a_booking_is_said_with_its_day_and_time_in_full(language: str, written: str,
+                                                         spoken: str) -> None:
+    assert speakable(written, language) == spoken
