@@ -59,19 +59,22 @@ def offer_call_off(dispatcher: CollectingDispatcher, session: Any, person: Any,
     return [SlotSet("form_offer", f"{BOOKING_FORM}:{CALL_OFF}:{upcoming[0].case.reference}")]
 
 
-def pick_title(booking: Any, language: str) -> str:
+def pick_title(booking: Any, language: str, with_service: bool = True) -> str:
     """"Tuesday 8 December, 10:00 (ID cards)": when first, it tells bookings apart (and a
-    call says the time in full: nothing but a space may follow it)."""
+    call says the time in full: nothing but a space may follow it). The service only when the
+    listed bookings are not all for the same one: fewer words to hear."""
     summary = booking_summary(booking, language)
     comma = "،" if language == "ar" else ","
-    return f"{summary['date']}{comma} {summary['time']} ({summary['service']})"
+    when = f"{summary['date']}{comma} {summary['time']}"
+    return f"{when} ({summary['service']})" if with_service else when
 
 
 def offer_pick(dispatcher: CollectingDispatcher, upcoming: list[Any],
                language: str) -> list[dict[str, Any]]:
     """"Which one do you want to call off?" with the soonest bookings and "None, keep them"."""
     listed = upcoming[:MAX_BOOKINGS_LISTED]
-    options = [(pick_title(b, language), inform("form_choice", b.case.reference))
+    several_services = len({b.service_id for b in listed}) > 1
+    options = [(pick_title(b, language, several_services), inform("form_choice", b.case.reference))
                for b in listed]
     options.append((pick(KEEP_ALL, language), inform("form_choice", KEEP)))
     dispatcher.utter_message(response="utter_pick_booking_to_call_off",
