@@ -154,14 +154,15 @@ _slots = itertools.count(0)
 
 
 def two_bookings(stack: Stack, number: str, language: str) -> tuple[str, str]:
-    """Two of the person's bookings: a Wednesday morning and the next Thursday afternoon, at
-    times of their own (two desks a slot: each test takes the next half hour)."""
-    after = dt.date.today() + dt.timedelta(days=7)
-    wednesday = open_weekday(stack, "city_hall", 2, after)
-    thursday = open_weekday(stack, "city_hall", 3, wednesday)
+    """Two of the person's bookings: a Monday morning and the next Tuesday afternoon, three
+    weeks ahead (the other suites book the next two weeks), at times of their own (two desks a
+    slot: each test takes the next half hour)."""
+    after = dt.date.today() + dt.timedelta(days=21)
+    monday = open_weekday(stack, "city_hall", 0, after)
+    tuesday = open_weekday(stack, "city_hall", 1, monday)
     minutes = 30 * next(_slots)
-    morning = dt.datetime.combine(wednesday, dt.time(9, 0)) + dt.timedelta(minutes=minutes)
-    afternoon = dt.datetime.combine(thursday, dt.time(13, 0)) + dt.timedelta(minutes=minutes)
+    morning = dt.datetime.combine(monday, dt.time(8, 30)) + dt.timedelta(minutes=minutes)
+    afternoon = dt.datetime.combine(tuesday, dt.time(13, 0)) + dt.timedelta(minutes=minutes)
     return book(stack, number, morning, language), book(stack, number, afternoon, language)
 
 
