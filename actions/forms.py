@@ -21,10 +21,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import call_off
+from actions.call_off import CALL_OFF, CALL_PICK
 from actions.common import entity, language_of, latest_text, person_session
 from actions.conversation import FORM_SLOTS
 from bot.domain import bookings, drafts, forms, offices, references, services
-from bot.domain.dates import format_day
 from bot.domain.forms import BOOKING_FORM, CONFIRM_SLOTS, REPORT_FORM, YES
 from bot.language.i18n import capitalised, pick
 from bot.language.vocabulary import KIND_NAMES
@@ -34,12 +35,13 @@ ANSWER_SLOTS = {REPORT_FORM: forms.REPORT_SLOTS, BOOKING_FORM: forms.BOOKING_SLO
 CLEAR = [SlotSet(slot, None) for slot in forms.ALL_SLOTS] + [SlotSet("requested_slot", None)]
 DRAFT, BOOKINGS = "draft", "bookings"
 # Yes/no questions before something is thrown away (a typed "cancel" may mean something else).
-LEAVE, CALL_OFF = "leave", "calloff"
+LEAVE = "leave"
 # What each offer's answers are; "yes" picks the first, "no" the second.
 CHOICES = {DRAFT: ["continue", "restart"], BOOKINGS: ["new", "move", "cancel"],
-           LEAVE: ["leave", "resume"], CALL_OFF: ["calloff", "keep"]}
-# A typed cancellation at each offer: of the booking (after a yes), of the form (ditto).
-CANCEL_MEANS = {BOOKINGS: "cancel", CALL_OFF: "calloff", LEAVE: "leave"}
+           LEAVE: ["leave", "resume"], CALL_OFF: ["calloff", "keep"], CALL_PICK: ["", "keep"]}
+# A typed cancellation at each offer: of the booking (after a yes), of the form (ditto); at
+# the list of bookings, the list again (the person still has to say which).
+CANCEL_MEANS = {BOOKINGS: "cancel", CALL_OFF: "calloff", LEAVE: "leave", CALL_PICK: ""}
 
 
 def message_metadata(tracker: Tracker) -> dict[str, Any]:
@@ -84,18 +86,6 @@ def draft_summary(session: Any, form: str, answers: dict[str, Any], language: st
     return capitalised(summary)
 
 
-def booking_summary(booking: Any, language: str) -> dict[str, str]:
-    """Placeholders describing a booking: when, where, what."""
-    return {
-        "date": format_day(booking.starts_at.date(), language),
-        "time": f"{booking.starts_at:%H:%M}",
-        "office": offices.name(booking.office, language),
-        "address": booking.office.address,
-        "service": pick(booking.service.names, language),
-        "reference": references.spoken(booking.case.reference),
-    }
-
-
 def start(form: str, **prefilled: Any) -> list[dict[str, Any]]:
     """Events that start ``form`` now, with some answers already given."""
     return [*CLEAR, *(SlotSet(k, v) for k, v in prefilled.items() if v is not None),
@@ -113,7 +103,7 @@ def offer(dispatcher: CollectingDispatcher, session: Any, person: Any, form: str
         return [SlotSet("form_offer", f"{form}:{DRAFT}")]
     upcoming = bookings.owned(session, person) if form == BOOKING_FORM else []
     if upcoming:
-        summary = booking_summary(upcoming[0], language)
+        summary = call_off.booking_summary(upcoming[0], language)
         dispatcher.utter_message(response="utter_offer_bookings",
                                  booking=f"{summary['service']}, {summary['office']}, "
                                          f"{summary['date']} {summary['time']}")
@@ -124,20 +114,6 @@ def offer(dispatcher: CollectingDispatcher, session: Any, person: Any, form: str
 def typed(tracker: Tracker) -> bool:
     """The latest message was typed (or said), not a button or MENU (which send "/intent")."""
     return not latest_text(tracker).startswith("/")
-
-
-def offer_call_off(dispatcher: CollectingDispatcher, session: Any, person: Any,
-                   language: str) -> list[dict[str, Any]]:
-    """"Call off your appointment …?" (yes / no) for the person's next booking."""
-    upcoming = bookings.owned(session, person)
-    if not upcoming:
-        dispatcher.utter_message(response="utter_no_booking_to_call_off")
-        return [SlotSet("form_offer", None)]
-    summary = booking_summary(upcoming[0], language)
-    dispatcher.utter_message(response="utter_confirm_call_off",
-                             booking=f"{summary['service']}, {summary['office']}, "
-                                     f"{summary['date']} {summary['time']}")
-    return [SlotSet("form_offer", f"{BOOKING_FORM}:{CALL_OFF}:{upcoming[0].case.reference}")]
 
 
 def to_the_menu(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
@@ -188,7 +164,7 @@ class ActionStartForm(Action):
         text = tracker.latest_message.get("text") or ""
         with person_session(tracker) as (session, person):
             if form == BOOKING_FORM and bookings.wants_call_off(text):
-                return offer_call_off(dispatcher, session, person, language_of(tracker))
+                return call_off.offer_call_off(dispatcher, session, person, language_of(tracker))
             offered = offer(dispatcher, session, person, form, language_of(tracker))
             if offered is not None:
                 return offered
@@ -247,7 +223,7 @@ class ActionFormChoice(Action):
             if choice == "move":
                 return start(form, appointment_service=booking.service.slug,
                              appointment_office=booking.office.slug, booking_move=reference)
-            return offer_call_off(dispatcher, session, person, language_of(tracker))
+            return call_off.offer_call_off(dispatcher, session, person, language_of(tracker))
 
     @staticmethod
     def answer_confirmation(dispatcher: CollectingDispatcher, session: Any, person: Any,
@@ -263,23 +239,7 @@ class ActionFormChoice(Action):
             dispatcher.utter_message(response="utter_pick_an_option")
             dispatcher.utter_message(response="utter_confirm_leave_form")
             return []
-        if kind == CALL_OFF and choice not in ("calloff", "keep"):
-            dispatcher.utter_message(response="utter_pick_an_option")
-            return offer_call_off(dispatcher, session, person, language)
-        if kind == CALL_OFF:
-            reference = offered[2] if len(offered) > 2 else ""
-            if choice == "keep":
-                dispatcher.utter_message(response="utter_booking_kept")
-                return [SlotSet("form_offer", None)]
-            try:
-                bookings.cancel(session, person, reference)
-            except bookings.BookingError:  # gone meanwhile (cancelled, or passed)
-                dispatcher.utter_message(response="utter_no_booking_to_call_off")
-                return [SlotSet("form_offer", None)]
-            dispatcher.utter_message(response="utter_booking_cancelled",
-                                     reference=references.spoken(reference))
-            return [SlotSet("form_offer", None)]
-        return None
+        return call_off.answer(dispatcher, session, person, kind, choice, offered, language)
 
 
 HELP_RESPONSES = {slot: f"utter_help_{slot}" for slot in (
@@ -321,7 +281,7 @@ class ActionFormDone(Action):
                     moved = bool(tracker.get_slot("booking_move"))
                     dispatcher.utter_message(
                         response="utter_booking_moved" if moved else "utter_booked",
-                        **booking_summary(booking, language))
+                        **call_off.booking_summary(booking, language))
         else:
             dispatcher.utter_message(response="utter_problem_reported",
                                      reference=references.spoken(reference))

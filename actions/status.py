@@ -113,7 +113,7 @@ def tell_status(dispatcher: CollectingDispatcher, case: Case, language: str) -> 
     """The status in plain words to the verified owner; what the case waits for, when staff
     said it (the case's ``detail``), in their words and with what to do."""
     service = pick(case.service.names, language)
-    missing = case_help.missing_papers(case)
+    missing = case_help.missing_papers(case, language)
     if missing:
         dispatcher.utter_message(response="utter_case_needs_papers",
                                  reference=references.spoken(case.reference), service=service,
@@ -121,6 +121,44 @@ def tell_status(dispatcher: CollectingDispatcher, case: Case, language: str) -> 
         return
     dispatcher.utter_message(response=f"utter_case_{case.status}",
                              reference=references.spoken(case.reference), service=service)
+
+
+# Responses that already ask for the case number (or say how to go on without it): the form's
+# question is not said again after them in the same turn.
+ASKS_ALREADY = frozenset({"utter_reference_missing", "utter_reference_invalid",
+                          "utter_reference_way_on", "utter_reference_no_open_case"})
+
+
+def said_this_turn(tracker: Tracker) -> list[str]:
+    """The responses the bot has said since the person's latest message."""
+    said: list[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            name = (event.get("metadata") or {}).get("utter_action")
+            if name:
+                said.append(name)
+    return said[::-1]
+
+
+class ActionAskCaseReference(Action):
+    """The status form's question (Rasa asks a slot with ``action_ask_<slot>`` when the domain
+    has one). Never the same question twice in one turn: after the phone's open cases
+    "Which one? Reply 1, 2… or type the case number"; after a way on or a wrong number
+    (which ask already) nothing more; otherwise "What is your case number?"."""
+
+    def name(self) -> str:
+        return "action_ask_case_reference"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: DomainDict) -> list[dict[str, Any]]:
+        said = said_this_turn(tracker)
+        if "utter_reference_pick_case" in said:
+            dispatcher.utter_message(response="utter_ask_case_reference_pick")
+        elif not ASKS_ALREADY.intersection(said):
+            dispatcher.utter_message(response="utter_ask_case_reference")
+        return []
 
 
 class ActionHelpStatusForm(Action):
@@ -156,10 +194,13 @@ class ActionCaseDocuments(Action):
             case = cases.get_by_reference(session, reference) if reference else None
             if case is None:
                 return [FollowupAction("status_form")]
-            missing = case_help.missing_papers(case)
-            dispatcher.utter_message(
-                response="utter_case_papers" if missing else "utter_case_papers_none",
-                reference=references.spoken(case.reference), papers=missing or "")
+            missing = case_help.missing_papers(case, language_of(tracker))
+            response = "utter_case_papers" if missing else \
+                "utter_case_papers_unknown" if case_help.waits_for_papers(case) else \
+                "utter_case_papers_none"
+            dispatcher.utter_message(response=response,
+                                     reference=references.spoken(case.reference),
+                                     papers=missing or "")
         return []
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sanic import response
 from sanic.request import Request
 
-from bot.domain import cases, notifications, references, services
+from bot.domain import case_detail, cases, notifications, references, services
 from bot.domain.phones import to_e164
 from bot.language.detect import SUPPORTED
 from bot.store.db import session_scope
@@ -65,13 +65,22 @@ def _reference(raw: str) -> str:
     return reference
 
 
+def _detail(body: dict) -> str | dict[str, str] | None:
+    """What the case waits for: a string (in the case's language) or, like a service message,
+    an object of language code to text (bot.domain.case_detail)."""
+    try:
+        return case_detail.clean(body.get("detail"))
+    except case_detail.DetailError as exc:
+        raise InputError(str(exc), fields={"detail": "invalid"}) from exc
+
+
 def parse_new_case(body: dict) -> dict[str, Any]:
     """Validate a POST /api/cases body into keyword arguments for ``cases.create_case``."""
     fields: dict[str, Any] = {
         "service_slug": _string(body, "service", required=True, max_length=64),
         "status": _choice(body, "status", CASE_STATUSES, required=True),
         "language": _choice(body, "language", SUPPORTED, required=False) or "en",
-        "detail": _string(body, "detail", max_length=MAX_DETAIL),
+        "detail": _detail(body),
     }
     raw_phone = _string(body, "phone", max_length=32)
     if raw_phone is not None:
@@ -123,13 +132,16 @@ def _patch_case(raw: str, body: dict) -> tuple[int, dict]:
     reference = _reference(raw)
     status = _choice(body, "status", CASE_STATUSES, required=True)
     note = _string(body, "note", max_length=MAX_DETAIL)
-    unknown = set(body) - {"status", "note"}
+    detail = _detail(body)  # present: replaces the detail in every language; null clears it
+    unknown = set(body) - {"status", "note", "detail"}
     if unknown:
         raise InputError(f"unknown field(s): {', '.join(sorted(unknown))}")
     with session_scope() as session:
         case = cases.get_by_reference(session, reference)
         if case is None:
             return 404, {"error": f"no case with reference {reference}"}
+        if "detail" in body:
+            cases.set_detail(session, case, detail, actor=API_ACTOR)
         cases.change_status(session, case, status, note, actor=API_ACTOR)
         return 200, _case_json(session, case)
 

@@ -185,8 +185,8 @@ def test_every_prompt_is_a_gather_for_keys_and_speech_in_the_callers_language() 
     assert "My application" in gather.get("hints", "")
     says = gather.findall("Say")
     assert {(s.get("language"), s.get("voice")) for s in says} == {("es-US", "Polly.Lupe")}
-    assert [s.text for s in says] == ["¿Qué necesita?", "My application: pulse 1.",
-                                      "Talk to a person: pulse 2.",
+    assert [s.text for s in says] == ["¿Qué necesita?", "Pulse 1: su solicitud.",
+                                      "2: una persona.",  # the buttons' voice titles
                                       texts.text("utter_voice_keys", "es")]
     assert turn.options == list(MENU) and not turn.ends_call
 
@@ -276,7 +276,7 @@ def test_keyed_dates_are_day_month_year_in_eight_digits() -> None:
 
 def test_channel_texts_are_picked_by_language_with_placeholders_filled() -> None:
     assert "+15550109999" in texts.text("utter_sms_help", "fr", call_centre="+15550109999")
-    assert texts.text("utter_voice_no_input", "es") == "Perdone, no le he oído."
+    assert texts.text("utter_voice_no_input", "es") == "¿Sigue ahí?"
     assert texts.text("utter_voice_no_input", None) == texts.text("utter_voice_no_input", "en")
     with pytest.raises(KeyError):
         texts.text("utter_no_such_thing", "en")

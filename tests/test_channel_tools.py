@@ -76,9 +76,9 @@ def test_the_sms_simulator_shows_later_messages_sent_through_twilios_rest_api(da
 def test_the_voice_simulator_shows_what_is_said_and_which_keys_to_press(
         developer: Stack) -> None:
     shown = simulate("voice", "+15550350002", ["2", "", "quit"])
-    assert "🔊 (es-US, Polly.Lupe)" in shown and "Para español, pulse 2." in shown
+    assert "🔊 (es-US, Polly.Lupe)" in shown and "Español, pulse 2." in shown
     assert "press one key, or speak" in shown
-    assert "Perdone, no le he oído." in shown  # the silence
+    assert "¿Sigue ahí?" in shown  # the silence
 
 
 def test_the_telegram_simulator_shows_and_presses_buttons(developer: Stack) -> None:

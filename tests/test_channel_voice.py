@@ -80,8 +80,8 @@ def test_spanish_status_lookup_with_the_reference_typed_and_read_back(stack: Sta
     gather = listening(greeting, "main")
     assert gather["language"] == "es-US" and gather["numDigits"] == "1"
     in_voice(greeting, "es-US", "Polly.Lupe")
-    assert "Mi solicitud: pulse 1." in greeting.text
-    assert "Mi solicitud" in gather["hints"]
+    assert "Pulse 1: su solicitud." in greeting.text
+    assert "Mi solicitud" in gather["hints"] and "su solicitud" in gather["hints"]
 
     question = call.press("1")
     gather = listening(question, "reference")
@@ -91,7 +91,7 @@ def test_spanish_status_lookup_with_the_reference_typed_and_read_back(stack: Sta
     read_back = call.press(reference)
     gather = listening(read_back, "confirm")
     assert gather["numDigits"] == "1"
-    assert spoken_digits(reference) in read_back.text and "pulse 1" in read_back.text
+    assert spoken_digits(reference) in read_back.text and "Pulse 1" in read_back.text
 
     status = call.press("1")
     listening(status, "main")
@@ -108,7 +108,7 @@ def test_english_stranger_retypes_the_reference_then_keys_the_date_of_birth(
     listening(call.say("I want to check my application"), "reference")
     listening(call.press(reference[:7] + "0"), "confirm")
     again = call.press("2")  # wrong: type it again
-    assert "hash key" in again.text
+    assert "then press hash" in again.text
     listening(again, "reference")
     listening(call.press(reference), "confirm")
     date_question = call.press("1")
@@ -127,15 +127,16 @@ def test_silence_reprompts_twice_then_puts_the_caller_through(stack: Stack) -> N
     prompt = call.start()
     with staffed(stack, on_duty=True):
         first = call.silence()
-        assert first.says[0].text == "Sorry, I did not hear you."
-        assert [s.text for s in first.says[1:]] == [s.text for s in prompt.says]
+        assert first.says[0].text == "Are you there?"
+        # the menu again without its greeting (just heard; star says it all): 25 words at most
+        assert [s.text for s in first.says[1:]] == [s.text for s in prompt.says[1:]]
         assert "silence=1" in listening(first, "main")["action"]
         second = call.silence()
-        assert second.says[0].text == "Sorry, I did not hear you."
+        assert second.says[0].text == "Are you there?"
         assert "silence=2" in listening(second, "main")["action"]
         transfer = call.silence()
     assert transfer.dial == CALL_CENTRE and transfer.gather is None
-    assert transfer.says[0].text == "Sorry, I did not hear you."
+    assert transfer.says[0].text == "Are you there?"
     assert transfer.says[-1].text == GOODBYE_EN and transfer.hangup
     reasons = query(stack, "SELECT reason FROM handoffs WHERE sender_id = :s", s=call.phone)
     assert ("voice_no_input",) in reasons
@@ -177,7 +178,7 @@ def test_a_caller_is_the_same_person_as_their_sms(stack: Stack) -> None:
     greeting = calling(stack, number).start()  # no language menu: French is known
     listening(greeting, "main")
     in_voice(greeting, "fr-FR", "Polly.Lea")
-    assert "Ma demande : tapez 1." in greeting.text
+    assert "Tapez 1 : votre demande." in greeting.text
 
 
 def test_a_replayed_request_gets_the_same_answer_and_is_processed_once(stack: Stack) -> None:
@@ -228,10 +229,13 @@ def ear(turn: CallTurn) -> CallTurn:
 
 
 def read_options(turn: CallTurn, language: str) -> list[int]:
-    """The keys the prompt reads out as options ("My application: press 1.")."""
-    return [digit for digit in range(1, 10)
-            if any(s.text.endswith(texts.text("utter_voice_option", language, digit=digit,
-                                              option="").strip()) for s in turn.says)]
+    """The keys the prompt reads out as options ("Press 1: your application.", "2: …")."""
+    first = texts.text("utter_voice_option_first", language, digit=1, option="")
+    first = first[:first.index("1") + 1]
+    return [digit for digit in range(1, 9)
+            if any(s.text.startswith(first if digit == 1 else f"{digit}") and
+                   s.text[len(first if digit == 1 else f"{digit}"):].lstrip().startswith(":")
+                   for s in turn.says)]
 
 
 def offers_keys(turn: CallTurn, language: str) -> None:
@@ -341,11 +345,11 @@ def test_silence_and_wrong_keys_at_the_language_menu_are_answered_in_all_four_la
     profiles = [("en", "en-US"), ("es", "es-US"), ("fr", "fr-FR"), ("ar", "arb")]
     for said, (code, tag) in zip(quiet.says[:4], profiles, strict=True):
         assert said.language == tag and said.text.startswith(
-            texts.text("utter_voice_no_input", code)), said
+            texts.text("utter_voice_hello", code)), said
     wrong = call.press("7")
     for said, (code, tag) in zip(wrong.says[:4], profiles, strict=True):
         assert said.language == tag and said.text.startswith(
-            texts.text("utter_voice_not_understood", code)), said
+            texts.text("utter_voice_sorry", code)), said
     assert call.press("*").says[0].text == texts.text("utter_voice_language_option", "en",
                                                       digit=1)
 

@@ -144,6 +144,8 @@ class Texts:
     def load(cls) -> Texts:
         found = cls()
         for name, variations in texts._responses().items():
+            if name.startswith("utter_voice_title_"):  # a button as said on a call only: a
+                continue  # phrase ("a person") that sits inside other languages' texts
             for language, variation in variations.items():
                 code = language or "en"
                 pieces = _pieces(variation)

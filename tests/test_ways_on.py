@@ -219,7 +219,7 @@ def test_without_a_proven_phone_a_person_or_an_office(database: str, domain: dic
     messages, _ = ask_reference(domain, OWNER_PHONE, "no sé cuál es", channel=channel,
                                 language="es")
     assert [m["response"] for m in messages] == ["utter_reference_way_on"]
-    assert messages[0]["buttons"] == []  # the response's own buttons: person, office, menu
+    assert messages[0]["buttons"] == []  # the response's own buttons: person, office
 
 
 def test_a_proven_phone_with_no_open_case(database: str, domain: dict) -> None:
@@ -256,10 +256,11 @@ def _case(session: Any, status: str, detail: str | None) -> cases.Case:
 def test_missing_papers_come_from_the_detail(database: str) -> None:
     with session_scope() as session:
         assert case_help.missing_papers(_case(session, "needs_information",
-                                              "Proof of address.")) == "Proof of address"
-        assert case_help.missing_papers(_case(session, "needs_information", None)) is None
-        assert case_help.missing_papers(_case(session, "in_review", "proof of address")) is None
-        long = case_help.missing_papers(_case(session, "needs_information", "x " * 100))
+                                              "Proof of address."), "en") == "Proof of address"
+        assert case_help.missing_papers(_case(session, "needs_information", None), "en") is None
+        assert case_help.missing_papers(_case(session, "in_review", "proof of address"),
+                                        "en") is None
+        long = case_help.missing_papers(_case(session, "needs_information", "x " * 100), "en")
         assert len(long) <= case_help.MAX_DETAIL_SHOWN and long.endswith("...")
 
 

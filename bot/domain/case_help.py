@@ -5,8 +5,10 @@
   :func:`case_label`). Whether the phone is proven is decided by the caller with
   ``actions.common.trusts_phone`` and ``bot.domain.people.verified_phone``; nothing here trusts a
   phone by itself.
-* What a case waits for from its owner: the staff's ``detail`` when the status is
-  ``needs_information`` (:func:`missing_papers`).
+* What a case waits for from its owner: the staff's ``detail`` in the conversation's language
+  when the status is ``needs_information`` (:func:`missing_papers`); a case that waits for
+  papers staff did not name in that language (:func:`waits_for_papers`) gets the generic text
+  (:mod:`bot.domain.case_detail`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain import case_detail
 from bot.language.detect import fold, words
-from bot.language.i18n import pick
+from bot.language.i18n import normalise, pick
 from bot.language.vocabulary import STATUS_NAMES
 from bot.store.models import Case
 
 OPEN_STATUSES = ("received", "in_review", "needs_information")
-MAX_LISTED = 4  # a short list fits one text and the voice menu
+MAX_LISTED = 3  # with "Talk to a person", four options: one text, one voice menu page
 MAX_DETAIL_SHOWN = 80
 
 # Whole phrases, folded (no accents, lower case), that say "I do not have / know / find it".
@@ -61,13 +64,27 @@ def case_label(case: Case, language: str) -> str:
     return f"{service[:1].upper()}{service[1:]} — {pick(STATUS_NAMES.get(case.status), language)}"
 
 
-def missing_papers(case: Case) -> str | None:
-    """What the case waits for from its owner, in the staff's words ("proof of address"), or
-    None when nothing is waited for or nobody said what."""
-    if case.status != "needs_information" or not (case.detail or "").strip():
-        return None
-    detail = " ".join(case.detail.split()).rstrip(".")
-    if fold(detail).startswith("appointment:"):  # a booking's own note, not a request
+def _papers(case: Case) -> dict[str, str]:
+    """What the case waits for, per language; nothing unless it waits for information, and
+    never a booking's own note ("Appointment: …", written by bookings.book)."""
+    if case.status != "needs_information":
+        return {}
+    found = case_detail.texts(case.detail, case.language)
+    return {code: text for code, text in found.items()
+            if text.strip() and not fold(text).startswith("appointment:")}
+
+
+def waits_for_papers(case: Case) -> bool:
+    """Whether the case waits for papers its owner must bring (said in some language)."""
+    return case.status == "needs_information"
+
+
+def missing_papers(case: Case, language: str) -> str | None:
+    """What the case waits for from its owner, in the staff's words in ``language`` ("proof of
+    address"), or None when nothing is waited for or nobody said it in that language."""
+    detail = _papers(case).get(normalise(language), "")
+    detail = " ".join(detail.split()).rstrip(".")
+    if not detail:
         return None
     if len(detail) > MAX_DETAIL_SHOWN:
         detail = detail[:MAX_DETAIL_SHOWN - 3].rstrip() + "..."

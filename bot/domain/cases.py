@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -32,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import get_settings
-from bot.domain import audit, notifications, references
+from bot.domain import audit, case_detail, notifications, references
 from bot.domain.people import verified_phone
 from bot.store.models import (
     CASE_STATUSES,
@@ -243,11 +244,13 @@ def create_case(
     phone: str | None = None,
     date_of_birth: dt.date | None = None,
     language: str = "en",
-    detail: str | None = None,
+    detail: str | Mapping[str, str] | None = None,
     person: Person | None = None,
     actor: str = "system",
 ) -> Case:
-    """Create a case with a fresh reference and its first history entry."""
+    """Create a case with a fresh reference and its first history entry. ``detail``: what
+    the case waits for, a plain string (in ``language``) or per language
+    (:mod:`bot.domain.case_detail`)."""
     if status not in CASE_STATUSES:
         raise CaseError(f"status must be one of: {', '.join(CASE_STATUSES)}")
     service = session.scalar(select(Service).where(Service.slug == service_slug))
@@ -261,7 +264,7 @@ def create_case(
         phone=phone,
         date_of_birth_hash=dob_hash(date_of_birth) if date_of_birth else None,
         language=language,
-        detail=detail,
+        detail=case_detail.encode(detail),
         person_id=person.id if person else None,
     )
     case.events.append(CaseEvent(from_status=None, to_status=status, actor=actor))
@@ -298,6 +301,14 @@ def _audit(session: Session, actor: str, action: str, reference: str, **detail: 
         audit.record(session, actor, action, reference, **detail)
 
 
+def set_detail(session: Session, case: Case, detail: str | Mapping[str, str] | None, *,
+               actor: str) -> None:
+    """Replace what the case waits for (None clears it), in every language at once."""
+    case.detail = case_detail.encode(detail)
+    case.updated_at = utcnow()
+    _audit(session, actor, "case.detail", case.reference, cleared=detail is None)
+
+
 def to_json(case: Case) -> dict:
     """The API's view of a case (staff only: it includes personal data)."""
     return {
@@ -307,7 +318,7 @@ def to_json(case: Case) -> dict:
         "phone": case.phone,
         "date_of_birth_on_file": case.date_of_birth_hash is not None,  # never the date
         "language": case.language,
-        "detail": case.detail,
+        "detail": case_detail.decoded(case.detail),  # as given: a string or per language
         "created_at": case.created_at.isoformat() + "Z",
         "updated_at": case.updated_at.isoformat() + "Z",
         "history": [

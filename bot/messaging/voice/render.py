@@ -33,6 +33,7 @@ from bot.messaging.messages import (
     turn_expects,
     turn_options,
 )
+from bot.messaging.voice.menu import option_lines, spoken_title
 from bot.messaging.voice.speech import speakable, voice_text
 
 KEYPAD_TIMEOUT = 10  # seconds to find a letter and type a reference
@@ -137,16 +138,16 @@ def render_voice(messages: Sequence[BotMessage], language: str, action: str,
     expects = turn_expects(messages)
     page = page if 0 <= page < page_count(options) else 0
     listener = gather(response, action, language, keys=expects is not None,
-                      single_key=bool(options), hints=[t for t, _ in options])
+                      single_key=bool(options),
+                      hints=[h for t, p in options for h in (t, spoken_title(t, p, language))])
     for line in intro:
         say(listener, line, language)
     if page == 0:
         for message in messages:
             if message.text:
                 say(listener, voice_text(message, language), language)
-    for digit, (title, _) in enumerate(on_page(options, page), 1):
-        say(listener, texts.text("utter_voice_option", language, digit=digit,
-                                 option=title.strip(" ?!.؟¿¡")), language)
+    for line in option_lines(on_page(options, page), language):
+        say(listener, line, language)
     if page_count(options) > 1:
         last = next_page(options, page) == 0
         say(listener, texts.text("utter_voice_back_to_start" if last else "utter_voice_more",

@@ -41,6 +41,9 @@ _TIME = r"([01]?\d|2[0-3])[:h]([0-5]\d)"
 _TIMES_RE = re.compile(rf"(?<![\d:/]){_TIME}(?:\s*[-–—]\s*{_TIME})?(?![\d:/])")
 
 
+_ES_DOUBLE_ARTICLE = re.compile(r"\blas? (las?) (?=\d)")  # "a las las 10" -> "a las 10"
+
+
 def spoken_time(hour: int, minute: int, language: str) -> str:
     """09:00 -> '9 in the morning', 16:30 -> '4:30 in the afternoon' (es, fr, ar alike)."""
     code = normalise(language)
@@ -78,8 +81,10 @@ def spoken_date(date: dt.date, language: str) -> str:
 def _day_pattern(code: str) -> re.Pattern[str]:
     names = sorted({*DAY_NAMES[code], *DAY_SHORT[code]}, key=len, reverse=True)
     day = "|".join(re.escape(n) for n in names)
-    # A day (or a range of days) before opening hours: "Mon-Thu 09:00-17:00", "Sat 9:00".
-    return re.compile(rf"(?<!\w)({day})\.?(?:\s*[-–—]\s*({day})\.?)?(?=\s+\d)", re.IGNORECASE)
+    # A day (or a range of days) before opening hours: "Mon-Thu 09:00-17:00", "Sat 9:00"; not
+    # a date ("mercredi 16 décembre à 14:00" stays as written, its time said in full).
+    return re.compile(rf"(?<!\w)({day})\.?(?:\s*[-–—]\s*({day})\.?)?(?=\s+{_TIME})",
+                      re.IGNORECASE)
 
 
 def _full_day(name: str, code: str) -> str:
@@ -109,7 +114,10 @@ def spoken_hours(text: str, language: str) -> str:
         return SPOKEN_TIME_RANGE[code].format(
             start=start, end=spoken_time(int(match.group(3)), int(match.group(4)), code))
 
-    return _TIMES_RE.sub(times, _day_pattern(code).sub(days, text))
+    spoken = _TIMES_RE.sub(times, _day_pattern(code).sub(days, text))
+    if code == "es":  # "a las {time}" written, the time said with its article: one article
+        spoken = _ES_DOUBLE_ARTICLE.sub(r"\1 ", spoken)
+    return spoken
 
 
 def speakable(text: str, language: str = "en") -> str:

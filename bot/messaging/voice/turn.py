@@ -13,7 +13,8 @@ Stages:
   :data:`~bot.messaging.voice.render.PAGE_SIZE` a page, 9 for the next page (from the last,
   back to the first);
 * ``reference`` / ``date``: keypad digits ending with ``#``: a case number (8 digits), a date
-  of birth as DDMMYYYY (:func:`keyed_date`); anything else is refused with a retry;
+  of birth as DDMMYYYY (:func:`keyed_date`); anything else is refused with a retry. A
+  reference prompt that also reads options (a caller's open cases) takes one key as a pick;
 * ``confirm`` / ``dateok``: what was typed, read back (the number digit by digit, the date in
   words): 1 to use it, 2 to type it again. Only then does Rasa see it.
 
@@ -29,6 +30,7 @@ end of a call says goodbye first.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,6 +85,11 @@ NO_WORDS = frozenset({"no", "non", "nope", "wrong", "لا", "two", "dos", "deux"
 STOP_WORDS = frozenset({"stop", "terminar", "parar", "arreter", "arrete", "توقف", "menu",
                         "main menu", "menu principal", "القائمة"})
 EARLIEST_BIRTH_YEAR = 1900
+# At the language menu each option is preceded by a word in its own language; a short one, so
+# that four languages fit one prompt of 25 words: "Are you there?" after silence, "Try again."
+# after a key that picks no language.
+LANGUAGE_MENU_INTRO = {"utter_voice_no_input": "utter_voice_hello",
+                       "utter_voice_not_understood": "utter_voice_sorry"}
 
 
 @dataclass(frozen=True)
@@ -253,8 +260,17 @@ def _menu_key(session: Session, person: Person, call: CallInput) -> VoiceStep:
 
 def _keyed_reference(session: Session, person: Person, call: CallInput) -> VoiceStep:
     """A case number typed: 8 digits are read back for confirmation; anything else ("123",
-    a star inside) is refused and the question asked again."""
+    a star inside) is refused and the question asked again. When the prompt also read options
+    (the caller's open cases, "a person"), one key picks one of them ("1#", or 1 and wait)."""
     language = _language(person)
+    offered = inbound.options(session, person, inbound.VOICE)
+    if offered and len(call.digits) == 1:
+        if call.digits == MORE_KEY and len(offered) > PAGE_SIZE:
+            return VoiceStep(_prompt(session, person, call, [],
+                                     page=next_page(offered, call.page)))
+        picked = pick_on_page(call.digits, offered, call.page)
+        if picked is not None:
+            return VoiceStep(ask=picked)
     if len(call.digits) != REFERENCE_LENGTH or not call.digits.isdigit():
         return VoiceStep(_prompt(session, person, call,
                                  [texts.text("utter_voice_reference_wrong", language)]))
@@ -300,7 +316,7 @@ def _repeat(session: Session, person: Person, call: CallInput, silence: int = 0,
     intro = [texts.text(intro_name, language)] if intro_name else []
     if call.stage == STAGE_LANGUAGE:
         return render_language_menu(call.action(STAGE_LANGUAGE, silence), welcome=False,
-                                    intro=intro_name)
+                                    intro=LANGUAGE_MENU_INTRO.get(intro_name or "", intro_name))
     pending = inbound.state(session, person, inbound.VOICE).pending or ""
     if call.stage == STAGE_RESUME:
         return _resume_offer(person, call, pending, intro, silence)
@@ -322,8 +338,19 @@ def _prompt(session: Session, person: Person, call: CallInput, intro: list[str],
     if not messages:
         messages = [BotMessage(texts.text("utter_voice_welcome", _language(person)))]
     stage = turn_expects(messages) or STAGE_MAIN
+    messages = reprompted(messages, intro)
     return render_voice(messages, _language(person), call.action(stage, silence, page),
                         intro=intro, page=page).twiml
+
+
+def reprompted(messages: Sequence[BotMessage], intro: Sequence[str]) -> list[BotMessage]:
+    """The prompt said again after ``intro`` ("Sorry, try again.", "Are you there?"): a menu
+    or a keypad question without its text, which was just heard (star says it all again), so
+    that what went wrong, the options and the keys stay one prompt of 25 words; a question to
+    answer in words keeps its text (it is all the caller has)."""
+    if not intro or not (turn_options(messages) or turn_expects(messages)):
+        return list(messages)
+    return [dataclasses.replace(message, text="") for message in messages]
 
 
 def _choose_language(session: Session, person: Person, call: CallInput,
@@ -336,7 +363,7 @@ def _choose_language(session: Session, person: Person, call: CallInput,
         code = named if named in SUPPORTED else None
     if code is None:  # said in every language: the caller's is not known yet
         return VoiceStep(render_language_menu(call.action(STAGE_LANGUAGE), welcome=False,
-                                              intro="utter_voice_not_understood"))
+                                              intro="utter_voice_sorry"))
     people.set_language(session, person, code)
     return _greet(session, person, call, waiting)
 
