@@ -17,7 +17,7 @@ from bot.domain import ratelimit
 from bot.messaging import outbound
 from bot.store.db import session_scope
 from bot.store.models import HeldMessage, StaffLoginFailure, utcnow
-from tests.support import PRODUCTION_SETTINGS
+from tests.support.environment import PRODUCTION_SETTINGS
 
 T0 = 1_800_000_000.0  # a fixed moment at the start of a minute (and of an hour)
 

@@ -7,24 +7,18 @@ citizen would read, in the TwiML the webhook answers.
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from bot.devtools.simulate import SmsClient, SmsReply, twilio_signature
 from bot.language import detect as lang
 from bot.messaging.sms.encoding import UCS2, encoding, segments
-from tests.support import Stack, channel_hooks, new_case, query, spaced, user_turns
+from tests.support.clients import channel_hooks
+from tests.support.environment import CALL_CENTRE
+from tests.support.stack import Stack
+from tests.support.stack_data import new_case, query, spaced, user_turns
+from tests.support.unique import phone
 
 pytestmark = pytest.mark.stack
-CALL_CENTRE = "+15550109999"
-_numbers = itertools.count(1)
-
-
-def phone(prefix: str = "+1555031") -> str:
-    return f"{prefix}{next(_numbers):04d}"
-
-
 def texting(stack: Stack, number: str | None = None) -> SmsClient:
     return SmsClient(channel_hooks(stack), number or phone())
 

@@ -3,25 +3,20 @@ the project sends back is recorded by the Telegram stand-in (``stack.providers``
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
 
 from bot.devtools.simulate import TelegramClient
-from tests.support import Providers, Stack, channel_hooks, new_case, query, spaced
+from tests.support.clients import channel_hooks
+from tests.support.providers import Providers
+from tests.support.stack import Stack
+from tests.support.stack_data import new_case, query, spaced
+from tests.support.unique import phone, telegram_user
 
 pytestmark = pytest.mark.stack
-_users = itertools.count(9_100_001)
-_numbers = itertools.count(1)
-
-
-def phone(prefix: str = "+1555033") -> str:
-    return f"{prefix}{next(_numbers):04d}"
-
-
 def user(stack: Stack, language_code: str | None = None) -> TelegramClient:
-    return TelegramClient(channel_hooks(stack), next(_users), language_code=language_code)
+    return TelegramClient(channel_hooks(stack), telegram_user(), language_code=language_code)
 
 
 def providers(stack: Stack) -> Providers:

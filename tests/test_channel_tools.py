@@ -15,15 +15,11 @@ from bot.config import get_settings
 from bot.devtools.simulate import SmsClient, TwilioInbox, run
 from bot.messaging.outbound import TwilioSmsSender
 from bot.messaging.telegram.poll import poll
-from tests.support import (
-    TELEGRAM_SECRET,
-    TWILIO_AUTH_TOKEN,
-    Providers,
-    Stack,
-    channel_hooks,
-    new_case,
-    spaced,
-)
+from tests.support.clients import channel_hooks
+from tests.support.environment import TELEGRAM_SECRET, TWILIO_AUTH_TOKEN
+from tests.support.providers import Providers
+from tests.support.stack import Stack
+from tests.support.stack_data import new_case, spaced
 
 pytestmark = pytest.mark.stack
 

@@ -18,8 +18,9 @@ from bot.domain import distress, distress_model
 from bot.domain.distress_model import KINDS, LANGUAGES, NONE, DistressModel, normalise
 from bot.language.detect import detect
 from scripts import distress_report
-from tests.handoff_support import new_phone, on_duty  # noqa: F401 - the fixture
-from tests.support import Stack, channel_hooks
+from tests.support.clients import channel_hooks
+from tests.support.stack import Stack
+from tests.support.unique import phone as new_phone
 
 # The messages of issue 9 that reached the menu, a problem report or "I can't help with that".
 ISSUE_MESSAGES = [

@@ -23,12 +23,10 @@ from actions.handoff import (
     when_back,
 )
 from bot.callcentre import handoffs, staffed_hours
-from bot.messaging import outbound
 from bot.store.db import session_scope
 from bot.store.models import AuditEntry, Handoff
-from tests.test_actions import details, domain, make_tracker, run, slot_events, user_event
-
-__all__ = ["domain"]  # the fixture, shared with tests/test_actions.py
+from tests.support.providers import Providers
+from tests.support.trackers import details, make_tracker, run, slot_events, user_event
 
 SENDER = "+15559990001"
 URGENT = [{"entity": "urgency", "value": "urgent"}]
@@ -151,19 +149,6 @@ def paused(tracker: Any) -> Any:
     return tracker
 
 
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
-    """Every SMS handed to Twilio's REST API while the test runs: (number, bodies)."""
-    calls: list[tuple[str, list[str]]] = []
-
-    def send_bodies(self, recipient, bodies):
-        calls.append((recipient, list(bodies)))
-        return []
-
-    monkeypatch.setattr(outbound.TwilioSmsSender, "send_bodies", send_bodies)
-    return calls
-
-
 def notes(sender: str = SENDER) -> list[str]:
     with session_scope() as session:
         return [n.text for n in handoffs.open_for(session, sender).notes]
@@ -173,7 +158,7 @@ MARKED = SlotSet("urgency", "urgent")
 
 
 def test_distress_while_waiting_marks_the_hand_off_urgent(staffed: None, domain: dict,
-                                                          sent: list) -> None:
+                                                          twilio: Providers) -> None:
     run(ActionHuman(), domain, make_tracker(domain, SENDER, "a person please",
                                             intent="request_human", slots={"language": "en"}))
     tracker = paused(make_tracker(domain, SENDER, "I want to kill myself",
@@ -192,7 +177,9 @@ def test_distress_while_waiting_marks_the_hand_off_urgent(staffed: None, domain:
         {"response": "utter_handoff_urgent", "emergency": "911", "crisis_line": "988"}]
     assert events == []
     assert run(ActionWatchHandoff(), domain, tracker) == ([], [])  # once is enough
-    assert sent == []  # never a new SMS to the number the sender claimed
+    # Never a new SMS to the number the sender claimed (nor to anyone: Twilio's stand-in, this
+    # test's own, received nothing).
+    assert twilio.sms_to(SENDER) == [] and twilio.messages("Messages") == []
     assert audit_actions() == ["handoff.open", "handoff.urgent"]
     with session_scope() as session:  # and no second queue entry
         assert session.scalar(select(func.count()).select_from(Handoff)

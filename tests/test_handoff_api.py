@@ -10,12 +10,12 @@ import pytest
 
 from bot.devtools.simulate import CallClient, SmsClient
 from bot.language.detect import detect
-from tests.handoff_support import (
-    new_phone,
-    on_duty,  # noqa: F401 - the fixture
-    sms_to,
-)
-from tests.support import TWILIO_INVALID_NUMBER, Stack, channel_hooks, http, query
+from tests.support.clients import channel_hooks
+from tests.support.providers import TWILIO_INVALID_NUMBER, sms_to
+from tests.support.stack import Stack
+from tests.support.stack_data import query
+from tests.support.unique import phone as new_phone
+from tests.support.web import http
 
 pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("on_duty")]
 

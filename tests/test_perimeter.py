@@ -25,16 +25,11 @@ import pytest
 from bot.devtools.simulate import SmsClient, TelegramClient
 from bot.language import texts
 from bot.messaging.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG_RESPONSE
-from tests.support import (
-    ACTION_SECRET,
-    Stack,
-    channel_hooks,
-    execute,
-    http,
-    query,
-    staffed,
-    user_turns,
-)
+from tests.support.clients import channel_hooks
+from tests.support.environment import ACTION_SECRET
+from tests.support.stack import Stack
+from tests.support.stack_data import execute, query, staffed, user_turns
+from tests.support.web import http
 
 pytestmark = pytest.mark.stack
 HEALTH_BOUND_S = 1.0  # /health while a huge body is in flight

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import PRODUCTION_REQUIRED, ConfigError, load_settings
-from tests.support import ROOT, VENV_BIN, base_env, query
+from tests.support.environment import ROOT, VENV_BIN, base_env
+from tests.support.stack_data import query
 
 COMPLETE = {name: f"prod-value-{number}" for number, name in enumerate(PRODUCTION_REQUIRED)}
 COMPLETE.update(PUBLIC_BASE_URL="https://civicline.example.org",

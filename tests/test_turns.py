@@ -3,7 +3,6 @@ numbers on Telegram (issue 9), through the real stack and webhooks."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -12,18 +11,16 @@ from bot.devtools.simulate import SmsClient, TelegramClient
 from bot.language import texts
 from bot.language.detect import detect
 from bot.messaging.render import MAX_TURN_MESSAGES
-from tests.support import Stack, channel_hooks, running_stack
+from tests.support import unique
+from tests.support.clients import channel_hooks
+from tests.support.stack import Stack, running_stack
+from tests.support.unique import phone, telegram_user
 
 pytestmark = pytest.mark.stack
-_ids = itertools.count(1)
 
 
 def sender() -> str:
-    return f"turns-{next(_ids)}"
-
-
-def phone() -> str:
-    return f"+1555066{next(_ids):04d}"
+    return unique.sender("turns")
 
 
 def spanish(text: str) -> bool:
@@ -101,7 +98,7 @@ def test_the_nearest_office_asks_where_the_person_is(stack: Stack) -> None:
 
 
 def test_telegram_takes_a_typed_option_number(stack: Stack) -> None:
-    tg = TelegramClient(channel_hooks(stack), 880000 + next(_ids))
+    tg = TelegramClient(channel_hooks(stack), telegram_user())
     _, menu = tg.send("hola")
     assert len(menu["replies"][-1]["buttons"]) == 7
     _, office = tg.send("3")  # the third button: offices and hours

@@ -28,28 +28,17 @@ from bot.messaging.render import (
     voice_text,
 )
 from bot.messaging.voice import turn as voice
+from tests.support.oracles import heard
 
 ACTION = "https://civicline.example/webhooks/voice/webhook?step=1&stage=main&silence=0"
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
 LANGUAGES = ("en", "es", "fr", "ar")
 TODAY = dt.date(2026, 12, 2)
 
-# Words a caller must never hear: text-message instructions and abbreviated days.
-NOT_FOR_THE_EAR = re.compile(
-    r"\bMENU\b|\b(send|write|reply|texting)\b|\b(escriba|escríba\w*|envíe\w*|responda)\b"
-    r"|\b(écrivez|écrire|envoyez\w*|répondez)\b|اكتب|أرسل"
-    r"|\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b|\b(lun|mié|jue|vie|sáb|mer|jeu|ven|sam|dim)\b"
-    r"|\d{1,2}/\d{1,2}(?!/\d)",  # 17/05: a date to type, not to say
-    flags=re.IGNORECASE)
 # Responses never said on a call: SMS keywords, Telegram, text-only, the console's "back to the
 # assistant" (sent as a message), the chat goodbye (a call says its own, utter_voice_goodbye).
 NEVER_ON_A_CALL = re.compile(r"^utter_(sms|tg)_|^utter_(text_only|media_declined|goodbye"
                              r"|handoff_released|handoff_resolved)$")
-
-
-def heard(text: str) -> list[str]:
-    """The text-message words in ``text`` (none is right)."""
-    return [m.group(0) for m in NOT_FOR_THE_EAR.finditer(text)]
 
 
 def _responses() -> dict[str, list[dict]]:
