@@ -27,6 +27,15 @@ from tests.support.readability import english_scores
 from tests.support.stack import Stack, running_stack
 from tests.support.stack_data import staffed
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the PostgreSQL server is marked ``postgres`` (make test-fast leaves them
+    out), whichever way it gets there: a fixture, or a suite run again on it."""
+    for item in items:
+        if "postgres_template" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 # --- databases --------------------------------------------------------------------------------
 
 

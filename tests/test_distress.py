@@ -162,6 +162,7 @@ def test_training_is_fast_and_deterministic() -> None:
     assert [first.score(t) for t in texts] == [second.score(t) for t in texts]
 
 
+@pytest.mark.slow
 def test_the_same_scores_whatever_the_hash_seed() -> None:
     """Two processes with different string hashing train the same model."""
     program = ("from bot.domain import distress_model as m; "

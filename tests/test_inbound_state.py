@@ -124,6 +124,7 @@ def test_two_first_messages_at_once_make_one_person(database: str, sender: str) 
 # --- outbox: a hung provider and two dispatchers ---------------------------------------------
 # (``hung_provider``, tests/conftest.py: a Twilio stand-in that accepts and never answers)
 
+@pytest.mark.slow
 def test_a_hung_provider_times_out_and_a_second_dispatcher_does_not_send_again(
         hung_provider: list[socket.socket]) -> None:
     code, body = api._patch_case("40217382", {"status": "approved"})
@@ -192,6 +193,7 @@ def test_migration_0008_matches_the_model_and_downgrades(database: str) -> None:
     assert {"state", "claimed_until", "seen"} <= columns
 
 
+@pytest.mark.slow
 def test_the_dispatcher_has_its_own_pool_and_a_hung_provider_leaves_the_loop_free(
         hung_provider: list[socket.socket]) -> None:
     """The server's dispatcher loop sends in its own worker thread: while the provider hangs,

@@ -197,6 +197,7 @@ def test_twilio_fails_twice_then_one_sms_is_delivered(twilio: Providers) -> None
     assert row.provider_id.startswith("SM")
 
 
+@pytest.mark.slow
 def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
         twilio: Providers, database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The status change is committed with its outbox row; the dispatcher process claims it

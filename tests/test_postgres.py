@@ -33,6 +33,7 @@ from tests.support.providers import Providers
 from tests.support.stack import Stack, running_stack
 from tests.support.stack_data import query
 
+pytestmark = pytest.mark.postgres
 SUITES: tuple[types.ModuleType, ...] = (test_bookings, test_cases, test_channel_people,
                                         test_handoff, test_outbox, test_retention,
                                         test_forms_conversations, test_inbound_state)
