@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devtools.simulate import SmsClient, SmsReply, twilio_signature
+from bot.devtools.simulate import SmsReply, twilio_signature
 from bot.language import detect as lang
 from bot.messaging.sms.encoding import UCS2, encoding, segments
-from tests.support.clients import channel_hooks
+from tests.support.clients import channel_hooks, texting
 from tests.support.environment import CALL_CENTRE
 from tests.support.stack import Stack
 from tests.support.stack_data import new_case, query, spaced, user_turns
 from tests.support.unique import phone
 
 pytestmark = pytest.mark.stack
-def texting(stack: Stack, number: str | None = None) -> SmsClient:
-    return SmsClient(channel_hooks(stack), number or phone())
-
-
 def said(reply: SmsReply) -> str:
     assert reply.status == 200, reply.raw
     assert all(segments(body) <= 3 for body in reply.bodies), reply.bodies

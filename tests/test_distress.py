@@ -20,6 +20,7 @@ from bot.language.detect import detect
 from scripts import distress_report
 from tests.support.clients import channel_hooks
 from tests.support.stack import Stack
+from tests.support.stack_data import waiting_handoff
 from tests.support.unique import phone as new_phone
 
 # The messages of issue 9 that reached the menu, a problem report or "I can't help with that".
@@ -186,14 +187,6 @@ def test_detection_is_fast() -> None:
 
 
 # --- through the real webhooks ---------------------------------------------------------------
-
-
-def waiting_handoff(stack: Stack, sender: str) -> dict:
-    status, listed = stack.api("GET", "/api/handoffs?status=waiting")
-    assert status == 200, listed
-    mine = [h for h in listed if h["sender_id"] == sender]
-    assert len(mine) == 1, listed
-    return mine[0]
 
 
 @pytest.mark.stack

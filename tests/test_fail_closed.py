@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text
 
 from bot.devtools.simulate import CallClient, SmsClient, SmsReply, TelegramClient
 from tests.support import stack as stack_support
-from tests.support.clients import channel_hooks
+from tests.support.clients import channel_hooks, texting
 from tests.support.databases import postgres_admin, postgres_url
 from tests.support.environment import CALL_CENTRE
 from tests.support.providers import Providers
@@ -45,10 +45,6 @@ pytestmark = pytest.mark.stack
 stack_support.STARTUP_SECONDS = max(stack_support.STARTUP_SECONDS, 900)
 APOLOGY = f"Sorry, something went wrong. Please try again, or call {CALL_CENTRE}."
 TWILIO_LIMIT_SECONDS = 15
-def texting(stack: Stack, number: str | None = None) -> SmsClient:
-    return SmsClient(channel_hooks(stack), number or phone())
-
-
 def timed(sms: SmsClient, params: dict[str, str], what: str) -> tuple[SmsReply, float]:
     started = time.monotonic()
     reply = sms.post(params)

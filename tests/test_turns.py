@@ -9,10 +9,10 @@ import pytest
 
 from bot.devtools.simulate import SmsClient, TelegramClient
 from bot.language import texts
-from bot.language.detect import detect
 from bot.messaging.render import MAX_TURN_MESSAGES
 from tests.support import unique
 from tests.support.clients import channel_hooks
+from tests.support.oracles import in_language
 from tests.support.stack import Stack, running_stack
 from tests.support.unique import phone, telegram_user
 
@@ -21,11 +21,6 @@ pytestmark = pytest.mark.stack
 
 def sender() -> str:
     return unique.sender("turns")
-
-
-def spanish(text: str) -> bool:
-    detection = detect(text)
-    return detection is not None and detection.language == "es"
 
 
 def test_the_issue_s_conversation_no_longer_runs_away(stack: Stack) -> None:
@@ -40,7 +35,7 @@ def test_the_issue_s_conversation_no_longer_runs_away(stack: Stack) -> None:
     assert where.startswith("¿En qué calle o barrio")
     assert "sábado" in saturday and "09:00-12:00" in saturday  # City Hall's Saturday hours
     assert "no le entiendo" not in saturday
-    assert again == greeting and all(spanish(t) for t in (where, saturday, menu))
+    assert again == greeting and all(in_language(t, "es") for t in (where, saturday, menu))
     assert "Circuit breaker" not in stack.logs_since(marks)
 
 

@@ -7,6 +7,8 @@
 * :mod:`~tests.support.providers`: the local stand-ins for Twilio's and Telegram's APIs;
 * :mod:`~tests.support.clients`: a phone texting and a Telegram user on the stack's webhooks;
 * :mod:`~tests.support.web`: HTTP from a test: a JSON client, a console browser with cookies;
+* :mod:`~tests.support.wire`: requests as Twilio and Telegram send them (form fields, Update
+  JSON), for the channels' own parsers without a server;
 * :mod:`~tests.support.trackers`: trackers as Rasa sends them to the actions;
 * :mod:`~tests.support.seeded`: facts of the demo data every test database holds;
 * :mod:`~tests.support.unique`: phone numbers, Telegram ids and sender ids no other test uses;

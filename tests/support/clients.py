@@ -9,13 +9,18 @@ from bot.devtools.simulate import SmsClient, TelegramClient, Webhooks
 from bot.messaging.sms.encoding import MAX_SEGMENTS, segments
 from tests.support.environment import TELEGRAM_SECRET, TWILIO_AUTH_TOKEN
 from tests.support.stack import Stack
-from tests.support.unique import telegram_user
+from tests.support.unique import phone, telegram_user
 
 
 def channel_hooks(stack: Stack) -> Webhooks:
     """The simulator's view of the stack: where to post and which secrets to use."""
     return Webhooks(url=stack.url, public_base_url=stack.url,
                     twilio_auth_token=TWILIO_AUTH_TOKEN, telegram_secret=TELEGRAM_SECRET)
+
+
+def texting(stack: Stack, number: str | None = None) -> SmsClient:
+    """A phone (a new number unless given) texting the stack's SMS webhook."""
+    return SmsClient(channel_hooks(stack), number or phone())
 
 
 class Sms:

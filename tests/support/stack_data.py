@@ -70,6 +70,15 @@ def spaced(reference: str) -> str:
     return f"{reference[:4]} {reference[4:]}"
 
 
+def waiting_handoff(stack: Stack, sender: str) -> dict:
+    """The one hand-off of ``sender`` waiting for staff, as the API lists it."""
+    status, listed = stack.api("GET", "/api/handoffs?status=waiting")
+    assert status == 200, listed
+    mine = [h for h in listed if h["sender_id"] == sender]
+    assert len(mine) == 1, listed
+    return mine[0]
+
+
 def make_staff(stack: Stack, username: str, role: str = "agent") -> str:
     """An account on the stack's database (made once, password ``STAFF_PASSWORD``); returns
     the username."""

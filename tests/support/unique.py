@@ -14,12 +14,15 @@ import itertools
 DEFAULT_PREFIX = "+1555030"  # + 4 digits: +1 555 030 nnnn
 _numbers = itertools.count(1)
 _telegram_users = itertools.count(9_100_001)
+_senders = itertools.count(1)
 
 
 def phone(prefix: str = DEFAULT_PREFIX) -> str:
     """A phone number (E.164) no other test uses: ``prefix`` and four more digits (a country's
     own prefix gives a number of that country: "+3461200" → a Spanish mobile)."""
-    return f"{prefix}{next(_numbers):04d}"
+    number = next(_numbers)
+    assert number < 10_000, "a session of more than 9,999 numbers: widen unique.phone"
+    return f"{prefix}{number:04d}"
 
 
 def telegram_user() -> int:
@@ -29,4 +32,4 @@ def telegram_user() -> int:
 
 def sender(prefix: str = "test") -> str:
     """A REST sender id no other test uses."""
-    return f"{prefix}-{next(_numbers)}"
+    return f"{prefix}-{next(_senders)}"
