@@ -43,7 +43,7 @@ def staff_hours(opens: str | None, closes: str | None, only: int | None = None) 
 
 
 @pytest.fixture
-def staffed(database: str) -> None:
+def round_the_clock(database: str) -> None:
     staff_hours("00:00", "24:00")
 
 
@@ -60,7 +60,7 @@ def audit_actions() -> list[str]:
         return [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
 
 
-def test_asking_for_a_person_queues_and_pauses(staffed: None, domain: dict) -> None:
+def test_asking_for_a_person_queues_and_pauses(round_the_clock: None, domain: dict) -> None:
     tracker = make_tracker(domain, SENDER, "I want to talk to a person", intent="request_human",
                            active_loop="status_form",
                            slots={"language": "en", "case_reference": "40217382"})
@@ -75,7 +75,7 @@ def test_asking_for_a_person_queues_and_pauses(staffed: None, domain: dict) -> N
     assert audit_actions() == ["handoff.open"]
 
 
-def test_distress_words_make_it_urgent_with_emergency_numbers(staffed: None,
+def test_distress_words_make_it_urgent_with_emergency_numbers(round_the_clock: None,
                                                               domain: dict) -> None:
     tracker = make_tracker(domain, SENDER, "quiero suicidarme", intent="request_human",
                            entities=URGENT, slots={"language": "es"})
@@ -88,7 +88,7 @@ def test_distress_words_make_it_urgent_with_emergency_numbers(staffed: None,
     assert ConversationPaused() in events
 
 
-def test_yes_to_the_offer_after_two_misses_is_a_fallback_hand_off(staffed: None,
+def test_yes_to_the_offer_after_two_misses_is_a_fallback_hand_off(round_the_clock: None,
                                                                   domain: dict) -> None:
     offer = {"event": "bot", "text": "Shall I get a person?", "timestamp": None,
              "metadata": {"utter_action": "utter_offer_human"}}
@@ -100,7 +100,7 @@ def test_yes_to_the_offer_after_two_misses_is_a_fallback_hand_off(staffed: None,
     assert the_handoff().reason == "fallback"
 
 
-def test_a_silent_caller_is_put_through(staffed: None, domain: dict) -> None:
+def test_a_silent_caller_is_put_through(round_the_clock: None, domain: dict) -> None:
     tracker = make_tracker(domain, SENDER, "", intent="request_human", channel="voice",
                            slots={"language": "fr"})
     tracker.events[-1]["metadata"] = {"handoff_reason": "voice_no_input"}
@@ -157,7 +157,7 @@ def notes(sender: str = SENDER) -> list[str]:
 MARKED = SlotSet("urgency", "urgent")
 
 
-def test_distress_while_waiting_marks_the_hand_off_urgent(staffed: None, domain: dict,
+def test_distress_while_waiting_marks_the_hand_off_urgent(round_the_clock: None, domain: dict,
                                                           twilio: Providers) -> None:
     run(ActionHuman(), domain, make_tracker(domain, SENDER, "a person please",
                                             intent="request_human", slots={"language": "en"}))
@@ -186,7 +186,7 @@ def test_distress_while_waiting_marks_the_hand_off_urgent(staffed: None, domain:
                               .where(Handoff.sender_id == SENDER)) == 1
 
 
-def test_the_validation_step_is_silent_otherwise(staffed: None, domain: dict) -> None:
+def test_the_validation_step_is_silent_otherwise(round_the_clock: None, domain: dict) -> None:
     run(ActionHuman(), domain, make_tracker(domain, SENDER, "a person please",
                                             intent="request_human", slots={"language": "en"}))
     not_marked = paused(make_tracker(domain, SENDER, "hello", intent="greet",
@@ -200,7 +200,7 @@ def test_the_validation_step_is_silent_otherwise(staffed: None, domain: dict) ->
     assert run(ActionValidateSlotMappings(), domain, not_paused) == ([], [])
 
 
-def test_watch_does_nothing_unless_paused_and_urgent(staffed: None, domain: dict) -> None:
+def test_watch_does_nothing_unless_paused_and_urgent(round_the_clock: None, domain: dict) -> None:
     urgent = make_tracker(domain, SENDER, "I want to kill myself", intent="request_human",
                           entities=URGENT, slots={"language": "en"})
     assert run(ActionWatchHandoff(), domain, urgent) == ([], [])  # action_human does it
@@ -209,7 +209,7 @@ def test_watch_does_nothing_unless_paused_and_urgent(staffed: None, domain: dict
     assert run(ActionWatchHandoff(), domain, calm) == ([], [])
 
 
-def test_a_new_session_stays_paused_while_handed_off(staffed: None, domain: dict) -> None:
+def test_a_new_session_stays_paused_while_handed_off(round_the_clock: None, domain: dict) -> None:
     tracker = make_tracker(domain, SENDER, "hello", intent="greet", slots={"language": "en"})
     assert run(ActionSessionStart(), domain, tracker)[1] == [
         SessionStarted(), ActionExecuted("action_listen")]

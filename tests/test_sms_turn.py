@@ -138,7 +138,7 @@ CASES = {
 }
 
 
-def texting(session: Session, given: Given) -> Person:
+def person_texting(session: Session, given: Given) -> Person:
     """The person behind a new number, as the given says they are."""
     person = people.get_or_create(session, phone())
     person.language = given.language
@@ -157,7 +157,7 @@ def incoming(form: dict[str, str]) -> sms.IncomingSms:
 
 @pytest.mark.parametrize(("given", "then"), CASES.values(), ids=CASES.keys())
 def test_what_an_sms_decides_before_rasa(session: Session, given: Given, then: Then) -> None:
-    person = texting(session, given)
+    person = person_texting(session, given)
     photos = [("image/jpeg", twilio_media_url()) for _ in range(given.photos)]
     form = twilio_sms_form(person.phone, given.body, media=photos,
                            opt_out_type=given.opt_out_type)
@@ -172,7 +172,7 @@ def test_what_an_sms_decides_before_rasa(session: Session, given: Given, then: T
 
 
 def test_the_options_a_reply_numbers_are_what_the_next_number_picks(session: Session) -> None:
-    person = texting(session, Given("hi"))
+    person = person_texting(session, Given("hi"))
     bodies = sms.answer(session, person, [BotMessage("How can I help?", MENU)])
     assert bodies == ["How can I help?\n1. My application\n2. Talk to a person"]
     picked = sms.begin(session, person, incoming(twilio_sms_form(person.phone, "2")))
@@ -182,7 +182,7 @@ def test_the_options_a_reply_numbers_are_what_the_next_number_picks(session: Ses
 
 
 def test_an_opt_out_holds_until_start_across_messages(session: Session) -> None:
-    person = texting(session, Given("hi"))
+    person = person_texting(session, Given("hi"))
     said = [sms.begin(session, person, incoming(twilio_sms_form(person.phone, body))).bodies
             for body in ("STOP", "hello", "STOP", "HELP", "START", "hello")]
     assert said == [[STOPPED["en"]], [], [], [], [WELCOME_BACK], []]
