@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint model venv setup nlu-report browser-deps clean bench
+.PHONY: run test test-fast lint model venv setup nlu-report browser-deps clean bench
 
 venv: $(VENV)/.installed
 
@@ -55,6 +55,17 @@ test: venv model browser-deps
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz $(PY) -m pytest
+
+# The quick loop while changing code (under a minute): no trained model, no browser, no stack,
+# no PostgreSQL, nothing slow by design. Modules marked stack or postgres as a whole are not
+# even imported; compiled (and assertion-rewritten) modules are kept in var/pycache between
+# runs. `make test` still runs everything.
+FAST_MARKS := not stack and not postgres and not slow
+test-fast: venv
+	@mkdir -p var
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/var/pycache \
+	  $(PY) -m pytest -q -p no:hypothesispytest -m "$(FAST_MARKS)" \
+	  $$(grep -L -E '^pytestmark = \[?pytest\.mark\.(stack|postgres)\b' tests/test_*.py)
 
 # ruff, and the import contracts of pyproject.toml ([tool.importlinter]).
 lint: venv

@@ -23,7 +23,9 @@ import itertools  # noqa: E402
 
 from bot.devtools.clients import CallClient, SmsClient, TelegramClient  # noqa: E402
 from bot.language.detect import detect  # noqa: E402
-from tests.support import Providers, Stack, channel_hooks, running_stack  # noqa: E402
+from tests.support.clients import channel_hooks  # noqa: E402
+from tests.support.providers import Providers  # noqa: E402
+from tests.support.stack import Stack, running_stack  # noqa: E402
 
 RESULTS = ROOT / "results"
 REQUESTS = 60

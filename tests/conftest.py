@@ -1,31 +1,42 @@
-"""Shared fixtures: a real SQLite (or PostgreSQL) database per test, and the real stack per test
-session."""
+"""Shared fixtures: a real SQLite (or PostgreSQL) database per test, the provider stand-ins,
+and the real stack per test session. What they are built on is in tests/support/."""
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.config import get_settings
-from bot.store.db import dispose_engines, session_scope
-from tests.support import Providers, Stack, base_env, prepare_database, running_stack
+from bot.store.db import session_scope
+from tests.support.databases import (
+    forget_database,
+    postgres_admin,
+    postgres_url,
+    prepare_database,
+    use_database,
+)
+from tests.support.providers import TWILIO_ACCOUNT_SID, Providers
+from tests.support.providers import hung_provider as hanging
+from tests.support.readability import english_scores
+from tests.support.stack import Stack, running_stack
+from tests.support.stack_data import staffed
 
 
-def _use_environment(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    for key in list(os.environ):
-        if key.startswith(("CIVICLINE_", "TWILIO_", "TELEGRAM_")):
-            monkeypatch.delenv(key)
-    for key, value in base_env(database_url).items():
-        if os.environ.get(key) != value:
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    dispose_engines()
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the PostgreSQL server is marked ``postgres`` (make test-fast leaves them
+    out), whichever way it gets there: a fixture, or a suite run again on it."""
+    for item in items:
+        if "postgres_template" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+# --- databases --------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -44,31 +55,9 @@ def database(
     path = tmp_path / "civicline.db"
     path.write_bytes(seeded_template.read_bytes())
     url = f"sqlite:///{path}"
-    _use_environment(monkeypatch, url)
+    use_database(monkeypatch, url)
     yield url
-    dispose_engines()
-    get_settings.cache_clear()
-
-
-# --- PostgreSQL (SPEC §8: DATABASE_URL; §10: the scale-out database) -----------------------------
-# The machine runs a PostgreSQL server (trust auth); each test gets its own database, copied
-# from a migrated and seeded template, and dropped afterwards.
-POSTGRES_ADMIN_URL = os.environ.get("CIVICLINE_TEST_POSTGRES_URL",
-                                    "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def postgres_admin(statement: str) -> None:
-    """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
-    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def postgres_url(name: str) -> str:
-    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    forget_database()
 
 
 @pytest.fixture(scope="session")
@@ -87,12 +76,11 @@ def postgres_database(postgres_template: str, monkeypatch: pytest.MonkeyPatch) -
     name = f"civicline_test_{secrets.token_hex(6)}"
     postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
     url = postgres_url(name)
-    _use_environment(monkeypatch, url)
+    use_database(monkeypatch, url)
     try:
         yield url
     finally:
-        dispose_engines()
-        get_settings.cache_clear()
+        forget_database()
         postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -102,12 +90,53 @@ def session(database: str):
         yield db_session
 
 
+# --- the provider stand-ins -------------------------------------------------------------------
+
+
 @pytest.fixture(scope="session")
 def providers() -> Iterator[Providers]:
-    """Stand-ins for Twilio's and Telegram's APIs, running before the stack starts."""
+    """Stand-ins for Twilio's and Telegram's APIs, running before the stack starts (shared:
+    count only your own recipient's messages)."""
     running = Providers().start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def fast_retries(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh database, and retries due at once (after `database`, which resets CIVICLINE_*)."""
+    monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "0")
+
+
+@pytest.fixture
+def twilio(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Providers]:
+    """This test's own provider stand-ins (nobody else's messages), where this process's
+    Twilio and Telegram clients send."""
+    own = Providers().start()
+    for key, value in own.env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield own
+    own.stop()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def hung_provider(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[socket.socket]]:
+    """A Twilio stand-in that accepts every connection and never answers; the accepted
+    connections are listed."""
+    with hanging() as (url, accepted):
+        monkeypatch.setenv("TWILIO_API_BASE_URL", url)
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID)
+        monkeypatch.setenv("CIVICLINE_PROVIDER_TIMEOUT_SECONDS", "2")
+        monkeypatch.setenv("CIVICLINE_OUTBOX_LEASE_SECONDS", "1")  # shorter than a send: unsafe
+        monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "600")
+        get_settings.cache_clear()
+        yield accepted
+    get_settings.cache_clear()
+
+
+# --- the stack --------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -117,3 +146,45 @@ def stack(tmp_path_factory: pytest.TempPathFactory, providers: Providers) -> Ite
     with running_stack(tmp_path_factory.mktemp("stack"), extra_env=providers.env) as running:
         running.providers = providers
         yield running
+
+
+@pytest.fixture
+def on_duty(stack: Stack) -> Iterator[None]:
+    """The call centre staffed round the clock during the test (whatever the time it runs)."""
+    with staffed(stack, True):
+        yield
+
+
+# --- the actions' view ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def domain() -> dict[str, Any]:
+    """The Rasa domain as the action server receives it."""
+    from tests.support.trackers import load_domain  # Rasa's domain code: only when asked for
+
+    return load_domain()
+
+
+# --- readability ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _english_scores(tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[tuple[Callable[[str], float], Callable[[str], int]]]:
+    with english_scores(tmp_path_factory.mktemp("nltk_data")) as scores:
+        yield scores
+
+
+@pytest.fixture(scope="session")
+def english_grade(_english_scores: tuple[Callable[[str], float], Callable[[str], int]]
+                  ) -> Callable[[str], float]:
+    """``textstat.flesch_kincaid_grade`` for English, backed by the local CMU dictionary."""
+    return _english_scores[0]
+
+
+@pytest.fixture(scope="session")
+def english_syllables(_english_scores: tuple[Callable[[str], float], Callable[[str], int]]
+                      ) -> Callable[[str], int]:
+    """``textstat.syllable_count`` for English, backed by the local CMU dictionary."""
+    return _english_scores[1]

@@ -18,7 +18,7 @@ from bot.messaging.delivery import HeldBack
 from bot.messaging.sms.client import TwilioSmsSender
 from bot.store.db import session_scope
 from bot.store.models import HeldMessage, StaffLoginFailure, utcnow
-from tests.support import PRODUCTION_SETTINGS
+from tests.support.environment import PRODUCTION_SETTINGS
 
 T0 = 1_800_000_000.0  # a fixed moment at the start of a minute (and of an hour)
 
@@ -36,7 +36,7 @@ def defaults(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "redis"])
 def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The counters' store: the SQLite or PostgreSQL database, or Redis (REDIS_URL)."""
     if request.param == "postgresql":
@@ -195,6 +195,7 @@ def flood(session, *, hours: int, every: dt.timedelta, start: dt.datetime,
     return checked
 
 
+@pytest.mark.slow
 def test_a_login_flood_from_rotating_addresses_gets_few_tries(session, defaults) -> None:
     staff.create(session, "ana", PASSWORD, actor="test")
     start = utcnow()
@@ -217,6 +218,7 @@ def test_a_login_flood_from_rotating_addresses_gets_few_tries(session, defaults)
     assert staff.trusted_device(staff.device_token("omar"), "ana") is None
 
 
+@pytest.mark.slow
 def test_one_address_rotating_accounts_is_throttled(session, defaults) -> None:
     for number in range(10):
         staff.create(session, f"victim{number}", PASSWORD, actor="test")
@@ -231,6 +233,7 @@ def test_one_address_rotating_accounts_is_throttled(session, defaults) -> None:
                        now=start + dt.timedelta(hours=3)).token
 
 
+@pytest.mark.slow
 def test_a_password_reset_clears_the_account_failures(session, defaults) -> None:
     user = staff.create(session, "ana", PASSWORD, actor="test")
     now = utcnow()

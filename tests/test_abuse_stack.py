@@ -8,7 +8,6 @@ Twilio's and Telegram's servers are the stand-ins (``providers``); everything el
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import subprocess
 import sys
 from collections import Counter
@@ -19,26 +18,21 @@ from typing import TypeVar
 import pytest
 
 from bot.devtools.clients import CallClient, SmsClient, TelegramClient
-from tests.handoff_support import PASSWORD, make_staff
-from tests.support import (
-    ROOT,
-    Providers,
-    Stack,
-    base_env,
-    channel_hooks,
-    http,
-    query,
-    running_stack,
-    staffed,
-)
-from tests.test_console import Browser, csrf
+from tests.support.clients import channel_hooks
+from tests.support.environment import ROOT, base_env
+from tests.support.environment import STAFF_PASSWORD as PASSWORD
+from tests.support.providers import Providers, sms_to
+from tests.support.stack import Stack, running_stack
+from tests.support.stack_data import make_staff, query, staffed
+from tests.support.unique import phone as us_phone  # a US number (the allow-list is US)
+from tests.support.unique import telegram_user
+from tests.support.web import Browser, csrf, http
 
 pytestmark = pytest.mark.stack
 
 PER_SENDER = 3
 PER_ADDRESS = 5  # REST callers (not Twilio or Telegram)
 BUDGET = 3
-_numbers = itertools.count(1)
 T = TypeVar("T")
 
 
@@ -53,15 +47,6 @@ def abuse_stack(tmp_path_factory: pytest.TempPathFactory,
     with running_stack(tmp_path_factory.mktemp("abuse"), extra_env=env) as running:
         running.providers = providers
         yield running
-
-
-def us_phone() -> str:
-    return f"+1555017{next(_numbers):04d}"
-
-
-def twilio_sends_to(stack: Stack, phone: str) -> list[str]:
-    assert stack.providers is not None
-    return [m.get("Body", "") for m in stack.providers.messages("Messages", To=phone)]
 
 
 def handoffs_of(stack: Stack, sender: str) -> list[tuple]:
@@ -107,7 +92,7 @@ def test_a_flood_from_one_sender_gets_one_polite_reply_then_silence(abuse_stack:
 
 
 def test_telegram_flood_is_told_once_then_silence(abuse_stack: Stack) -> None:
-    user_id = 770000000 + next(_numbers)
+    user_id = telegram_user()
     client = TelegramClient(channel_hooks(abuse_stack), user_id, language_code="fr")
     assert client.send("bonjour")[0] == 200  # the person's language is French from now on
     outcomes = at_once(PER_SENDER + 2, lambda _n: client.send("bonjour"))
@@ -181,8 +166,8 @@ def test_sms_pumping_through_a_hand_off_sends_nothing(abuse_stack: Stack) -> Non
         reply = abuse_stack.texts(claimed, "I want to kill myself")
         assert len(reply) == 1 and "911" in reply[0]
         abuse_stack.texts(claimed, "I want to kill myself")
-    assert twilio_sends_to(abuse_stack, premium) == []
-    assert twilio_sends_to(abuse_stack, claimed) == []
+    assert sms_to(abuse_stack, premium) == []
+    assert sms_to(abuse_stack, claimed) == []
     assert handoffs_of(abuse_stack, premium) == [("waiting", True, "request_human")]
     assert handoffs_of(abuse_stack, claimed) == [("waiting", True, "request_human")]
     assert query(abuse_stack, "SELECT count(*) FROM held_messages WHERE recipient IN (:a, :b)",
@@ -205,7 +190,7 @@ def test_a_number_outside_the_allow_list_is_held(abuse_stack: Stack) -> None:
     status, body = outreach(abuse_stack, foreign)
     assert status == 502 and body["delivered"] is False, body
     assert "CIVICLINE_SMS_COUNTRIES" in body["error"]
-    assert twilio_sends_to(abuse_stack, foreign) == []
+    assert sms_to(abuse_stack, foreign) == []
     assert (foreign, "country") in held(abuse_stack)
 
 
@@ -217,12 +202,12 @@ def test_messages_beyond_the_hourly_budget_are_held_and_shown(abuse_stack: Stack
     by_phone = dict(zip(phones, (body["delivered"] for _, body in outcomes), strict=True))
     delivered = [phone for phone, ok in by_phone.items() if ok]
     refused = [phone for phone, ok in by_phone.items() if not ok]
-    sent = sum(len(twilio_sends_to(abuse_stack, phone)) for phone in phones)
+    sent = sum(len(sms_to(abuse_stack, phone)) for phone in phones)
     if dt.datetime.now().hour == hour:  # (a new clock hour starts a new budget)
         assert sent <= BUDGET and refused, (sent, outcomes)
-    assert all(twilio_sends_to(abuse_stack, phone) == [] for phone in refused)
+    assert all(sms_to(abuse_stack, phone) == [] for phone in refused)
     assert {(phone, "budget") for phone in refused} <= set(held(abuse_stack))
-    assert delivered and all(twilio_sends_to(abuse_stack, p) for p in delivered)
+    assert delivered and all(sms_to(abuse_stack, p) for p in delivered)
     # Staff see it: the console's held-back page and `python -m bot outbox`.
     browser = Browser(abuse_stack.url)
     assert browser.login(make_staff(abuse_stack, "held-viewer"))[0] == 303

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 
 from bot.domain import references
-from tests.support import Stack, http
+from tests.support.stack import Stack
+from tests.support.web import http
 
 pytestmark = pytest.mark.stack
 

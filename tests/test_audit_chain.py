@@ -11,7 +11,7 @@ from sqlalchemy import text
 from bot.domain import audit
 from bot.store.db import get_engine, session_scope
 from bot.store.models import AuditEntry
-from tests.support import ROOT, base_env
+from tests.support.environment import ROOT, base_env
 
 
 def write_entries(count: int, actor: str = "alice") -> list[int]:

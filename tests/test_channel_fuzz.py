@@ -28,9 +28,12 @@ from bot.devtools.clients import CallClient, SmsClient, TelegramClient
 from bot.devtools.webhooks import post, twilio_signature
 from bot.language import texts
 from bot.language.detect import SUPPORTED
-from tests.handoff_support import make_staff, on_duty  # noqa: F401 - the fixture
-from tests.support import API_TOKEN, Stack, channel_hooks, http, new_case
-from tests.test_console import Browser, csrf
+from tests.support.clients import channel_hooks
+from tests.support.environment import API_TOKEN, CALL_CENTRE
+from tests.support.stack import Stack
+from tests.support.stack_data import make_staff, new_case
+from tests.support.unique import phone
+from tests.support.web import Browser, csrf, http
 
 pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("on_duty")]
 BOUNDED = settings(max_examples=30, deadline=None,
@@ -41,15 +44,14 @@ SIGNED_ALLOWED = {200, 400, 413, 422}  # a correct signature is never refused (4
 REST_ALLOWED = {200, 400, 413, 422}
 API_ALLOWED = {200, 201, 400, 404, 409, 413, 422}
 CONSOLE_ALLOWED = {200, 303, 400, 401, 404, 409, 413, 422, 429}
-CALL_CENTRE = "+15550109999"  # tests/support.py base_env
 APOLOGIES = [texts.text("utter_technical_problem", lang, call_centre=CALL_CENTRE)
              for lang in SUPPORTED]
 _numbers = itertools.count(secrets.randbelow(40_000))
 
 
 def fresh_phone() -> str:
-    """A US number no other example uses (numbers run on; the start is random per run)."""
-    return f"+155503{50_000 + next(_numbers) % 50_000:05d}"
+    """A US number no other example uses."""
+    return phone("+1555037")
 
 
 def fresh_sid(prefix: str) -> str:

@@ -7,29 +7,19 @@ citizen would read, in the TwiML the webhook answers.
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
-from bot.devtools.clients import SmsClient, SmsReply
+from bot.devtools.clients import SmsReply
 from bot.devtools.webhooks import twilio_signature
 from bot.language import detect as lang
 from bot.messaging.sms.encoding import UCS2, encoding, segments
-from tests.support import Stack, channel_hooks, new_case, query, spaced, user_turns
+from tests.support.clients import channel_hooks, texting
+from tests.support.environment import CALL_CENTRE
+from tests.support.stack import Stack
+from tests.support.stack_data import new_case, query, spaced, user_turns
+from tests.support.unique import phone
 
 pytestmark = pytest.mark.stack
-CALL_CENTRE = "+15550109999"
-_numbers = itertools.count(1)
-
-
-def phone(prefix: str = "+1555031") -> str:
-    return f"{prefix}{next(_numbers):04d}"
-
-
-def texting(stack: Stack, number: str | None = None) -> SmsClient:
-    return SmsClient(channel_hooks(stack), number or phone())
-
-
 def said(reply: SmsReply) -> str:
     assert reply.status == 200, reply.raw
     assert all(segments(body) <= 3 for body in reply.bodies), reply.bodies

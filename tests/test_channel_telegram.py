@@ -3,35 +3,30 @@ the project sends back is recorded by the Telegram stand-in (``stack.providers``
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
 
 from bot.devtools.clients import TelegramClient
-from tests.support import Providers, Stack, channel_hooks, new_case, query, spaced
+from tests.support.clients import channel_hooks
+from tests.support.providers import Providers
+from tests.support.stack import Stack
+from tests.support.stack_data import new_case, query, spaced
+from tests.support.unique import phone, telegram_user
 
 pytestmark = pytest.mark.stack
-_users = itertools.count(9_100_001)
-_numbers = itertools.count(1)
-
-
-def phone(prefix: str = "+1555033") -> str:
-    return f"{prefix}{next(_numbers):04d}"
-
-
 def user(stack: Stack, language_code: str | None = None) -> TelegramClient:
-    return TelegramClient(channel_hooks(stack), next(_users), language_code=language_code)
+    return TelegramClient(channel_hooks(stack), telegram_user(), language_code=language_code)
 
 
-def providers(stack: Stack) -> Providers:
+def stand_ins(stack: Stack) -> Providers:
     assert stack.providers is not None
     return stack.providers
 
 
 def sent(stack: Stack, client: TelegramClient) -> list[dict[str, Any]]:
     """Every message the project sent to this user's chat, oldest first."""
-    return providers(stack).messages("sendMessage", chat_id=client.user_id)
+    return stand_ins(stack).messages("sendMessage", chat_id=client.user_id)
 
 
 def texts_of(reply: tuple[int, Any]) -> str:
@@ -88,7 +83,7 @@ def test_language_command_then_a_button_press_answered_and_obeyed(stack: Stack) 
                    row[0]["callback_data"])
     status, body = client.press(spanish)
     assert status == 200
-    assert len(providers(stack).messages("answerCallbackQuery",
+    assert len(stand_ins(stack).messages("answerCallbackQuery",
                                          callback_query_id=client.last_callback_id)) == 1
     assert "español" in "\n".join(r["text"] for r in body["replies"])
 

@@ -17,15 +17,11 @@ from bot.devtools.inbox import TwilioInbox
 from bot.devtools.repl import run
 from bot.messaging.sms.client import TwilioSmsSender
 from bot.messaging.telegram.poll import poll
-from tests.support import (
-    TELEGRAM_SECRET,
-    TWILIO_AUTH_TOKEN,
-    Providers,
-    Stack,
-    channel_hooks,
-    new_case,
-    spaced,
-)
+from tests.support.clients import channel_hooks
+from tests.support.environment import TELEGRAM_SECRET, TWILIO_AUTH_TOKEN
+from tests.support.providers import Providers
+from tests.support.stack import Stack
+from tests.support.stack_data import new_case, spaced
 
 pytestmark = pytest.mark.stack
 

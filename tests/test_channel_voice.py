@@ -9,34 +9,21 @@ the call listens next.
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from bot.devtools.clients import CallClient, CallTurn, SmsClient
 from bot.devtools.webhooks import twilio_signature
 from bot.language import texts
 from bot.messaging.voice.speech import spoken_digits
-from tests.support import (
-    Stack,
-    channel_hooks,
-    new_case,
-    query,
-    staffed,
-    user_turns,
-)
-from tests.test_voice import heard
+from tests.support.clients import channel_hooks
+from tests.support.environment import CALL_CENTRE
+from tests.support.oracles import heard
+from tests.support.stack import Stack
+from tests.support.stack_data import new_case, query, staffed, user_turns
+from tests.support.unique import phone
 
 pytestmark = pytest.mark.stack
-CALL_CENTRE = "+15550109999"
 GOODBYE_EN = "Thank you for calling CivicLine. Goodbye."
-_numbers = itertools.count(1)
-
-
-def phone(prefix: str = "+1555032") -> str:
-    return f"{prefix}{next(_numbers):04d}"
-
-
 def calling(stack: Stack, number: str | None = None) -> CallClient:
     return CallClient(channel_hooks(stack), number or phone())
 

@@ -4,81 +4,21 @@ person would; these check what a browser does not show)."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
-from email.message import Message
 
 import pytest
 
-from tests.handoff_support import (
-    PASSWORD,
-    make_staff,
-    new_phone,
-    on_duty,  # noqa: F401 - the fixture
-    sms_to,
-)
-from tests.support import Stack, query
+from tests.support.environment import STAFF_PASSWORD as PASSWORD
+from tests.support.providers import sms_to
+from tests.support.stack import Stack
+from tests.support.stack_data import make_staff, query
+from tests.support.unique import phone as new_phone
+from tests.support.web import Browser, csrf
 
 pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("on_duty")]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-@dataclass
-class Browser:
-    """A cookie-keeping HTTP client that shows redirects instead of following them."""
-
-    base: str
-    jar: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, str, Message]:
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar),
-                                             NoRedirect)
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers=headers or {})
-        try:
-            with opener.open(request, timeout=30) as response:
-                return response.status, response.read().decode(), response.headers
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode(), exc.headers
-
-    def get(self, path: str, **kwargs) -> tuple[int, str, Message]:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, form: dict[str, str], **kwargs) -> tuple[int, str, Message]:
-        return self.request("POST", path, form, **kwargs)
-
-    def login(self, username: str, password: str = PASSWORD
-              ) -> tuple[int, str, Message]:
-        _, page, _ = self.get("/console/login")
-        return self.post("/console/login", {"csrf_token": csrf(page), "username": username,
-                                            "password": password, "next": "/console"})
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def sessions_of(stack: Stack, username: str) -> int:
-    """Console sessions the database holds for ``username``."""
-    return query(stack, "SELECT count(*) FROM staff_sessions s JOIN staff_users u ON "
-                 "u.id = s.staff_id WHERE u.username = :name", name=username)[0][0]
-
-
-def handoff_row(stack: Stack, handoff_id: int) -> tuple:
-    """(status, paused, assignee, resolution, closed_by) of a hand-off in the database."""
-    return query(stack, "SELECT h.status, h.paused, u.username, h.resolution, h.closed_by "
-                 "FROM handoffs h LEFT JOIN staff_users u ON u.id = h.assignee_id "
-                 "WHERE h.id = :id", id=handoff_id)[0]
 
 
 @pytest.fixture
@@ -283,3 +223,16 @@ def test_admin_manages_accounts_hours_holidays_and_canned_replies(stack: Stack,
                                    "'console-admin'")}
     assert {"staff.create", "hours.update", "holiday.add", "holiday.remove", "canned.add",
             "canned.remove"} <= actions
+
+
+def sessions_of(stack: Stack, username: str) -> int:
+    """Console sessions the database holds for ``username``."""
+    return query(stack, "SELECT count(*) FROM staff_sessions s JOIN staff_users u ON "
+                 "u.id = s.staff_id WHERE u.username = :name", name=username)[0][0]
+
+
+def handoff_row(stack: Stack, handoff_id: int) -> tuple:
+    """(status, paused, assignee, resolution, closed_by) of a hand-off in the database."""
+    return query(stack, "SELECT h.status, h.paused, u.username, h.resolution, h.closed_by "
+                 "FROM handoffs h LEFT JOIN staff_users u ON u.id = h.assignee_id "
+                 "WHERE h.id = :id", id=handoff_id)[0]

@@ -18,14 +18,12 @@ from pathlib import Path
 import pytest
 
 from bot.devtools.clients import SmsClient
-from tests.handoff_support import (
-    PASSWORD,
-    make_staff,
-    new_phone,
-    on_duty,  # noqa: F401 - the fixture
-    sms_to,
-)
-from tests.support import Stack, channel_hooks
+from tests.support.clients import channel_hooks
+from tests.support.environment import STAFF_PASSWORD as PASSWORD
+from tests.support.providers import sms_to
+from tests.support.stack import Stack
+from tests.support.stack_data import make_staff
+from tests.support.unique import phone as new_phone
 
 pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("on_duty")]
 

@@ -6,23 +6,16 @@ the reply and the reply's language (detected with the same detector the assistan
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from bot.devtools.clients import SmsClient
 from bot.language import detect as lang
-from tests.support import Stack, channel_hooks, new_case, spaced, staffed
+from tests.support.clients import channel_hooks
+from tests.support.stack import Stack
+from tests.support.stack_data import new_case, spaced, staffed
+from tests.support.unique import phone as stranger  # nobody in the demo data
 
 pytestmark = pytest.mark.stack
-
-_numbers = itertools.count(1)
-
-
-def stranger() -> str:
-    """A phone number nobody in the demo data has."""
-    return f"+1555019{next(_numbers):04d}"
-
 
 def joined(replies: list[str]) -> str:
     return "\n".join(replies)

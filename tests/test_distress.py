@@ -18,8 +18,10 @@ from bot.domain import distress, distress_concepts, distress_model
 from bot.domain.distress_model import KINDS, LANGUAGES, NONE, DistressModel, normalise
 from bot.language.detect import detect
 from scripts import distress_report
-from tests.handoff_support import new_phone, on_duty  # noqa: F401 - the fixture
-from tests.support import Stack, channel_hooks
+from tests.support.clients import channel_hooks
+from tests.support.stack import Stack
+from tests.support.stack_data import waiting_handoff
+from tests.support.unique import phone as new_phone
 
 # The messages of issue 9 that reached the menu, a problem report or "I can't help with that".
 ISSUE_MESSAGES = [
@@ -242,6 +244,7 @@ def test_training_is_fast_and_deterministic() -> None:
     assert [first.score(t) for t in texts] == [second.score(t) for t in texts]
 
 
+@pytest.mark.slow
 def test_the_same_scores_whatever_the_hash_seed() -> None:
     """Two processes with different string hashing train the same model."""
     program = ("from bot.domain import distress_model as m; "
@@ -265,14 +268,6 @@ def test_detection_is_fast() -> None:
 
 
 # --- through the real webhooks ---------------------------------------------------------------
-
-
-def waiting_handoff(stack: Stack, sender: str) -> dict:
-    status, listed = stack.api("GET", "/api/handoffs?status=waiting")
-    assert status == 200, listed
-    mine = [h for h in listed if h["sender_id"] == sender]
-    assert len(mine) == 1, listed
-    return mine[0]
 
 
 @pytest.mark.stack

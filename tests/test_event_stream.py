@@ -39,7 +39,10 @@ from bot.store import event_stream
 from bot.store.db import get_engine, session_scope
 from bot.store.migrate import alembic_config
 from bot.store.models import Base, ConversationEvent
-from tests.support import ROOT, Providers, Stack, base_env, query, running_stack
+from tests.support.environment import ROOT, base_env
+from tests.support.providers import Providers
+from tests.support.stack import Stack, running_stack
+from tests.support.stack_data import query
 
 RABBITMQ_URL = os.environ.get("CIVICLINE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 

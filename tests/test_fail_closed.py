@@ -16,7 +16,6 @@ Measured latencies are printed (``pytest -s``) as ``latency: ...`` lines.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import os
 import secrets
@@ -31,36 +30,21 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.devtools.clients import CallClient, SmsClient, SmsReply, TelegramClient
-from tests import support
-from tests.conftest import postgres_admin, postgres_url
-from tests.support import (
-    Providers,
-    Stack,
-    channel_hooks,
-    execute,
-    http,
-    query,
-    running_stack,
-    user_turns,
-)
+from tests.support import stack as stack_support
+from tests.support.clients import channel_hooks, texting
+from tests.support.databases import postgres_admin, postgres_url
+from tests.support.environment import CALL_CENTRE
+from tests.support.providers import Providers
+from tests.support.stack import Stack, running_stack
+from tests.support.stack_data import execute, query, user_turns
+from tests.support.unique import phone, telegram_user
+from tests.support.web import http
 
 pytestmark = pytest.mark.stack
 # This module starts three more stacks; on a loaded machine loading the model takes minutes.
-support.STARTUP_SECONDS = max(support.STARTUP_SECONDS, 900)
-CALL_CENTRE = "+15550109999"
+stack_support.STARTUP_SECONDS = max(stack_support.STARTUP_SECONDS, 900)
 APOLOGY = f"Sorry, something went wrong. Please try again, or call {CALL_CENTRE}."
 TWILIO_LIMIT_SECONDS = 15
-_numbers = itertools.count(1)
-
-
-def phone() -> str:
-    return f"+1555047{next(_numbers):04d}"
-
-
-def texting(stack: Stack, number: str | None = None) -> SmsClient:
-    return SmsClient(channel_hooks(stack), number or phone())
-
-
 def timed(sms: SmsClient, params: dict[str, str], what: str) -> tuple[SmsReply, float]:
     started = time.monotonic()
     reply = sms.post(params)
@@ -264,7 +248,7 @@ def test_telegram_gets_the_apology_sent_and_its_retry_is_processed(
         pg: tuple[Stack, str]) -> None:
     stack, _name = pg
     assert stack.providers is not None
-    client = TelegramClient(channel_hooks(stack), 470001 + next(_numbers))
+    client = TelegramClient(channel_hooks(stack), telegram_user())
     update = client.update(message=client.message(text="hello"))
     with events_locked(stack.database_url):
         started = time.monotonic()

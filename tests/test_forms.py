@@ -7,11 +7,9 @@ tests/test_forms_conversations.py.
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from typing import Any
 
 import pytest
-from rasa.shared.core.domain import Domain
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.appointments import ValidateBookAppointmentForm, spread
@@ -22,17 +20,10 @@ from bot.domain.dates import format_day, parse_day, parse_time
 from bot.language.vocabulary import FIELD_NAMES
 from bot.store.db import session_scope
 from bot.store.models import FormDraft, ProblemReport, utcnow
-from tests.test_actions import ROOT, make_tracker, run, slot_events
+from tests.support.trackers import make_tracker, run, slot_events
 
 D = dt.date
 SUNDAY = D(2026, 11, 29)
-
-
-@pytest.fixture(scope="module")
-def domain() -> dict[str, Any]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # Rasa's "slot auto-fill removed" notice
-        return Domain.load(str(ROOT / "domain")).as_dict()
 
 
 @pytest.mark.parametrize(("text", "kind"), [

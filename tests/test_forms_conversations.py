@@ -8,39 +8,34 @@ are written to results/form-turns.json for the issue's completion figures.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-import re
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bot.devtools.clients import SmsClient, TelegramClient
-from bot.language import detect as lang
-from bot.messaging.sms.encoding import MAX_SEGMENTS, segments
-from tests.support import (
-    ROOT,
-    Stack,
-    channel_hooks,
-    execute,
-    http,
+from tests.support.clients import Sms, Telegram
+from tests.support.days import next_weekday, open_weekday
+from tests.support.environment import ROOT
+from tests.support.oracles import in_language, reference_in
+from tests.support.providers import sms_to
+from tests.support.stack import Stack
+from tests.support.stack_data import (
+    book_directly,
+    dispatched_round,
+    draft_of,
+    expire_session,
     json_column,
     query,
     spaced,
 )
+from tests.support.unique import phone
+from tests.support.waiting import eventually
+from tests.support.web import http
 
 pytestmark = pytest.mark.stack
-_numbers = itertools.count(1)
-_users = itertools.count(9_400_001)
 TURNS: list[dict[str, Any]] = []
-REFERENCE = re.compile(r"\b(\d{4} \d{4})\b")
-
-
-def phone(prefix: str) -> str:
-    return f"{prefix}{next(_numbers):04d}"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -56,96 +51,6 @@ def completion_figures() -> Iterator[None]:
 def record(form: str, language: str, channel: str, turns: int, note: str) -> None:
     TURNS.append({"form": form, "language": language, "channel": channel, "turns": turns,
                   "note": note})
-
-
-class Sms:
-    """A phone texting the SMS webhook; counts the person's messages."""
-
-    def __init__(self, stack: Stack, number: str) -> None:
-        self.client = SmsClient(channel_hooks(stack), number)
-        self.number = number
-        self.turns = 0
-
-    def __call__(self, body: str, **extra: str) -> str:
-        self.turns += 1
-        reply = self.client.send(body, **extra)
-        assert reply.status == 200, reply.raw
-        assert all(segments(b) <= MAX_SEGMENTS for b in reply.bodies), reply.bodies
-        return "\n".join(reply.bodies)
-
-
-class Telegram:
-    """A Telegram user: text, or a press of the button whose title contains ``title``."""
-
-    def __init__(self, stack: Stack, user_id: int | None = None) -> None:
-        self.client = TelegramClient(channel_hooks(stack), user_id or next(_users))
-        self.turns = 0
-        self.buttons: list[list[str]] = []
-
-    def _reply(self, reply: tuple[int, Any]) -> str:
-        status, body = reply
-        assert status == 200, body
-        self.buttons = [b for r in body["replies"] for b in r["buttons"]]
-        return "\n".join(r["text"] for r in body["replies"])
-
-    def __call__(self, text: str) -> str:
-        self.turns += 1
-        return self._reply(self.client.send(text))
-
-    def press(self, title: str) -> str:
-        self.turns += 1
-        data = next(d for t, d in self.buttons if title.lower() in t.lower())
-        return self._reply(self.client.press(data))
-
-    def photo(self, caption: str | None = None) -> str:
-        self.turns += 1
-        return self._reply(self.client.send_photo(caption))
-
-
-def in_language(text: str, code: str) -> bool:
-    detection = lang.detect(text)
-    return detection is not None and detection.language == code
-
-
-def reference_in(text: str) -> str:
-    match = REFERENCE.search(text)
-    assert match, text
-    return match.group(1).replace(" ", "")
-
-
-def next_weekday(weekday: int, after: dt.date | None = None) -> dt.date:
-    """The first ``weekday`` (Monday 0) strictly after ``after`` (default today)."""
-    after = after or dt.date.today()
-    return after + dt.timedelta(days=(weekday - after.weekday()) % 7 or 7)
-
-
-def open_weekday(stack: Stack, office: str, weekday: int, after: dt.date) -> dt.date:
-    """The first ``weekday`` after ``after`` that is not one of ``office``'s holidays, asked of
-    the stack's own data (25 Dec and 1 Jan are Fridays in 2026), not left to the calendar."""
-    holidays = {dt.date.fromisoformat(str(day)[:10]) for (day,) in query(
-        stack, "SELECT h.day FROM office_holidays h JOIN offices o ON o.id = h.office_id "
-               "WHERE o.slug = :slug", slug=office)}
-    day = next_weekday(weekday, after)
-    while day in holidays:
-        day = next_weekday(weekday, day)
-    return day
-
-
-def expire_session(stack: Stack, sender: str) -> None:
-    """Make the conversation's last events two hours old: the next message opens a new Rasa
-    session (session_expiration_time is 60 minutes), exactly as after a real wait."""
-    rows = query(stack, "SELECT id, data FROM events WHERE sender_id = :s", s=sender)
-    for event_id, data in rows:  # in Python: SQLite and PostgreSQL spell JSON edits apart
-        event = json.loads(data)
-        event["timestamp"] -= 7200
-        execute(stack, "UPDATE events SET timestamp = :t, data = :d WHERE id = :i",
-                t=event["timestamp"], d=json.dumps(event), i=event_id)
-
-
-def draft_of(stack: Stack, number: str) -> dict | None:
-    rows = query(stack, "SELECT d.answers FROM form_drafts d JOIN people p ON p.id = "
-                        "d.person_id WHERE p.phone = :p", p=number)
-    return json_column(rows[0][0]) if rows else None
 
 
 # --- report a problem -------------------------------------------------------------------------
@@ -367,40 +272,17 @@ def test_french_newcomer_books_by_sms_and_is_told_of_the_status_change(stack: St
 
     status, body = stack.api("PATCH", f"/api/cases/{reference}", {"status": "approved"})
     assert status == 200 and body["notifications"][0]["status"] in ("pending", "sending", "sent")
-    deadline = time.monotonic() + 30
-    while not (sent := stack.providers.messages("Messages", To=number)) and \
-            time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert len(sent) == 1 and spaced(reference) in sent[0]["Body"]
-    assert "bonne nouvelle" in sent[0]["Body"]
-    # Delivered; the outbox row is marked sent once Twilio's answer is back.
-    while (body := stack.api("GET", f"/api/cases/{reference}")[1])["notifications"][0][
-            "status"] == "sending" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert body["notifications"][0]["status"] == "sent"
-    assert body["notifications"][0]["language"] == "fr"
 
+    def delivered() -> dict | None:
+        """The notification once Twilio has it and its answer is recorded."""
+        [row] = stack.api("GET", f"/api/cases/{reference}")[1]["notifications"]
+        return row if sms_to(stack, number) and row["status"] != "sending" else None
 
-def book_directly(stack: Stack, sender: str, at: dt.datetime) -> None:
-    """Someone else took a desk (set-up through the same code the form uses)."""
-    import os
-
-    from bot.config import get_settings
-    from bot.domain import bookings
-    from bot.store.db import dispose_engines
-
-    before = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = stack.database_url
-    get_settings.cache_clear()
-    try:
-        bookings.book(sender, "id_cards", "city_hall", at, "en")
-    finally:
-        if before is None:
-            os.environ.pop("DATABASE_URL")
-        else:
-            os.environ["DATABASE_URL"] = before
-        dispose_engines()
-        get_settings.cache_clear()
+    notification = eventually(delivered, "the SMS of the status change")
+    assert (notification["status"], notification["language"]) == ("sent", "fr")
+    dispatched_round(stack)  # the dispatcher has polled again since: no second SMS
+    [sent] = sms_to(stack, number)
+    assert spaced(reference) in sent and "bonne nouvelle" in sent
 
 
 def test_a_full_slot_is_refused_in_arabic(stack: Stack) -> None:

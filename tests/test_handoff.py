@@ -329,6 +329,7 @@ def test_login_session_and_logout(session: Session) -> None:
     assert staff.session_for(session, again.token) is None
 
 
+@pytest.mark.slow
 def test_wrong_passwords_are_throttled_per_account_whatever_the_address(
         session: Session) -> None:
     staff.create(session, "ana", "correct horse battery", actor="test")
@@ -355,6 +356,7 @@ def test_wrong_passwords_are_throttled_per_account_whatever_the_address(
     assert staff.login(session, "nobody", "whatever", "10.0.0.4").problem == "refused"
 
 
+@pytest.mark.slow
 def test_password_reset_and_locking_end_sessions(session: Session) -> None:
     user = staff.create(session, "ana", "correct horse battery", actor="test")
     token = staff.login(session, "ana", "correct horse battery", "10.0.0.1").token

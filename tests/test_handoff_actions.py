@@ -23,12 +23,10 @@ from actions.handoff import (
     when_back,
 )
 from bot.callcentre import handoffs, staffed_hours
-from bot.messaging.sms.client import TwilioSmsSender
 from bot.store.db import session_scope
 from bot.store.models import AuditEntry, Handoff
-from tests.test_actions import details, domain, make_tracker, run, slot_events, user_event
-
-__all__ = ["domain"]  # the fixture, shared with tests/test_actions.py
+from tests.support.providers import Providers
+from tests.support.trackers import details, make_tracker, run, slot_events, user_event
 
 SENDER = "+15559990001"
 URGENT = [{"entity": "urgency", "value": "urgent"}]
@@ -45,7 +43,7 @@ def staff_hours(opens: str | None, closes: str | None, only: int | None = None) 
 
 
 @pytest.fixture
-def staffed(database: str) -> None:
+def round_the_clock(database: str) -> None:
     staff_hours("00:00", "24:00")
 
 
@@ -62,7 +60,7 @@ def audit_actions() -> list[str]:
         return [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
 
 
-def test_asking_for_a_person_queues_and_pauses(staffed: None, domain: dict) -> None:
+def test_asking_for_a_person_queues_and_pauses(round_the_clock: None, domain: dict) -> None:
     tracker = make_tracker(domain, SENDER, "I want to talk to a person", intent="request_human",
                            active_loop="status_form",
                            slots={"language": "en", "case_reference": "40217382"})
@@ -77,7 +75,7 @@ def test_asking_for_a_person_queues_and_pauses(staffed: None, domain: dict) -> N
     assert audit_actions() == ["handoff.open"]
 
 
-def test_distress_words_make_it_urgent_with_emergency_numbers(staffed: None,
+def test_distress_words_make_it_urgent_with_emergency_numbers(round_the_clock: None,
                                                               domain: dict) -> None:
     tracker = make_tracker(domain, SENDER, "quiero suicidarme", intent="request_human",
                            entities=URGENT, slots={"language": "es"})
@@ -90,7 +88,7 @@ def test_distress_words_make_it_urgent_with_emergency_numbers(staffed: None,
     assert ConversationPaused() in events
 
 
-def test_yes_to_the_offer_after_two_misses_is_a_fallback_hand_off(staffed: None,
+def test_yes_to_the_offer_after_two_misses_is_a_fallback_hand_off(round_the_clock: None,
                                                                   domain: dict) -> None:
     offer = {"event": "bot", "text": "Shall I get a person?", "timestamp": None,
              "metadata": {"utter_action": "utter_offer_human"}}
@@ -102,7 +100,7 @@ def test_yes_to_the_offer_after_two_misses_is_a_fallback_hand_off(staffed: None,
     assert the_handoff().reason == "fallback"
 
 
-def test_a_silent_caller_is_put_through(staffed: None, domain: dict) -> None:
+def test_a_silent_caller_is_put_through(round_the_clock: None, domain: dict) -> None:
     tracker = make_tracker(domain, SENDER, "", intent="request_human", channel="voice",
                            slots={"language": "fr"})
     tracker.events[-1]["metadata"] = {"handoff_reason": "voice_no_input"}
@@ -151,19 +149,6 @@ def paused(tracker: Any) -> Any:
     return tracker
 
 
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
-    """Every SMS handed to Twilio's REST API while the test runs: (number, bodies)."""
-    calls: list[tuple[str, list[str]]] = []
-
-    def send_bodies(self, recipient, bodies):
-        calls.append((recipient, list(bodies)))
-        return []
-
-    monkeypatch.setattr(TwilioSmsSender, "send_bodies", send_bodies)
-    return calls
-
-
 def notes(sender: str = SENDER) -> list[str]:
     with session_scope() as session:
         return [n.text for n in handoffs.open_for(session, sender).notes]
@@ -172,8 +157,8 @@ def notes(sender: str = SENDER) -> list[str]:
 MARKED = SlotSet("urgency", "urgent")
 
 
-def test_distress_while_waiting_marks_the_hand_off_urgent(staffed: None, domain: dict,
-                                                          sent: list) -> None:
+def test_distress_while_waiting_marks_the_hand_off_urgent(round_the_clock: None, domain: dict,
+                                                          twilio: Providers) -> None:
     run(ActionHuman(), domain, make_tracker(domain, SENDER, "a person please",
                                             intent="request_human", slots={"language": "en"}))
     tracker = paused(make_tracker(domain, SENDER, "I want to kill myself",
@@ -192,14 +177,16 @@ def test_distress_while_waiting_marks_the_hand_off_urgent(staffed: None, domain:
         {"response": "utter_handoff_urgent", "emergency": "911", "crisis_line": "988"}]
     assert events == []
     assert run(ActionWatchHandoff(), domain, tracker) == ([], [])  # once is enough
-    assert sent == []  # never a new SMS to the number the sender claimed
+    # Never a new SMS to the number the sender claimed (nor to anyone: Twilio's stand-in, this
+    # test's own, received nothing).
+    assert twilio.sms_to(SENDER) == [] and twilio.messages("Messages") == []
     assert audit_actions() == ["handoff.open", "handoff.urgent"]
     with session_scope() as session:  # and no second queue entry
         assert session.scalar(select(func.count()).select_from(Handoff)
                               .where(Handoff.sender_id == SENDER)) == 1
 
 
-def test_the_validation_step_is_silent_otherwise(staffed: None, domain: dict) -> None:
+def test_the_validation_step_is_silent_otherwise(round_the_clock: None, domain: dict) -> None:
     run(ActionHuman(), domain, make_tracker(domain, SENDER, "a person please",
                                             intent="request_human", slots={"language": "en"}))
     not_marked = paused(make_tracker(domain, SENDER, "hello", intent="greet",
@@ -213,7 +200,7 @@ def test_the_validation_step_is_silent_otherwise(staffed: None, domain: dict) ->
     assert run(ActionValidateSlotMappings(), domain, not_paused) == ([], [])
 
 
-def test_watch_does_nothing_unless_paused_and_urgent(staffed: None, domain: dict) -> None:
+def test_watch_does_nothing_unless_paused_and_urgent(round_the_clock: None, domain: dict) -> None:
     urgent = make_tracker(domain, SENDER, "I want to kill myself", intent="request_human",
                           entities=URGENT, slots={"language": "en"})
     assert run(ActionWatchHandoff(), domain, urgent) == ([], [])  # action_human does it
@@ -222,7 +209,7 @@ def test_watch_does_nothing_unless_paused_and_urgent(staffed: None, domain: dict
     assert run(ActionWatchHandoff(), domain, calm) == ([], [])
 
 
-def test_a_new_session_stays_paused_while_handed_off(staffed: None, domain: dict) -> None:
+def test_a_new_session_stays_paused_while_handed_off(round_the_clock: None, domain: dict) -> None:
     tracker = make_tracker(domain, SENDER, "hello", intent="greet", slots={"language": "en"})
     assert run(ActionSessionStart(), domain, tracker)[1] == [
         SessionStarted(), ActionExecuted("action_listen")]

@@ -10,24 +10,17 @@ import pytest
 
 from bot.devtools.clients import CallClient, SmsClient
 from bot.language.detect import detect
-from tests.handoff_support import (
-    new_phone,
-    on_duty,  # noqa: F401 - the fixture
-    sms_to,
-)
-from tests.support import TWILIO_INVALID_NUMBER, Stack, channel_hooks, http, query
+from tests.support.clients import channel_hooks
+from tests.support.providers import TWILIO_INVALID_NUMBER, sms_to
+from tests.support.stack import Stack
+from tests.support.stack_data import query
+from tests.support.stack_data import waiting_handoff as open_handoff
+from tests.support.unique import phone as new_phone
+from tests.support.web import http
 
 pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("on_duty")]
 
 REQUIRED_FIELDS = {"id", "channel", "language", "waiting_since", "urgent"}
-
-
-def open_handoff(stack: Stack, sender: str) -> dict:
-    status, listed = stack.api("GET", "/api/handoffs?status=waiting")
-    assert status == 200, listed
-    mine = [h for h in listed if h["sender_id"] == sender]
-    assert len(mine) == 1, listed
-    return mine[0]
 
 
 def ask_for_a_person(stack: Stack, phone: str, text: str = "I want to talk to a person"

@@ -11,12 +11,10 @@ import datetime as dt
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select, update
 
-from bot.config import get_settings
 from bot.domain import notifications, people
 from bot.messaging import inbound
 from bot.store.db import session_scope
@@ -124,42 +122,9 @@ def test_two_first_messages_at_once_make_one_person(database: str, sender: str) 
 
 
 # --- outbox: a hung provider and two dispatchers ---------------------------------------------
+# (``hung_provider``, tests/conftest.py: a Twilio stand-in that accepts and never answers)
 
-@pytest.fixture
-def hung_provider(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[socket.socket]]:
-    """A Twilio stand-in that accepts every connection and never answers; the accepted
-    connections are listed."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    monkeypatch.setenv("TWILIO_API_BASE_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
-    monkeypatch.setenv("CIVICLINE_PROVIDER_TIMEOUT_SECONDS", "2")
-    monkeypatch.setenv("CIVICLINE_OUTBOX_LEASE_SECONDS", "1")  # shorter than a send: unsafe
-    monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "600")
-    get_settings.cache_clear()
-    yield accepted
-    stop.set()
-    thread.join(5)
-    for connection in accepted:
-        connection.close()
-    server.close()
-    get_settings.cache_clear()
-
-
+@pytest.mark.slow
 def test_a_hung_provider_times_out_and_a_second_dispatcher_does_not_send_again(
         hung_provider: list[socket.socket]) -> None:
     code, body = api._patch_case("40217382", {"status": "approved"})
@@ -228,6 +193,7 @@ def test_migration_0008_matches_the_model_and_downgrades(database: str) -> None:
     assert {"state", "claimed_until", "seen"} <= columns
 
 
+@pytest.mark.slow
 def test_the_dispatcher_has_its_own_pool_and_a_hung_provider_leaves_the_loop_free(
         hung_provider: list[socket.socket]) -> None:
     """The server's dispatcher loop sends in its own worker thread: while the provider hangs,

@@ -1,31 +1,40 @@
-"""SPEC §3: which language a person writes in, sticky per person, switched only with reason."""
+"""SPEC §3: which language a person writes in, sticky per person, switched only with reason.
+
+The phrases the detection is measured on are held out from the training data (data/nlu),
+which the detector reads its vocabulary from: a training example would be recognised by
+heart, not detected (test_detection_phrases_are_held_out_from_the_training_data).
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+import yaml
 from sqlalchemy import select
 
 from bot.domain import people
 from bot.language import detect as lang
 from bot.store.db import session_scope
 from bot.store.models import Person
+from tests.support.environment import ROOT
 
 # --- First message -------------------------------------------------------------------------
 
+FIRST_MESSAGES = [
+    ("hola, quiero saber el estado de mi solicitud", "es"),
+    ("bonjour je veux un rendez-vous", "fr"),
+    ("مساء الخير عليكم جميعا", "ar"),
+    ("hey there, anyone around?", "en"),
+    ("hi, is the bin collection running today?", "en"),
+    ("¿Dónde está la oficina más cercana?", "es"),
+    ("c'est où la mairie du quartier ?", "fr"),
+    ("أين أقرب مكتب؟", "ar"),
+]
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("hola, quiero saber el estado de mi solicitud", "es"),
-        ("bonjour je veux un rendez-vous", "fr"),
-        ("مرحبا", "ar"),
-        ("hello", "en"),
-        ("hi, is the bin collection running today?", "en"),
-        ("¿Dónde está la oficina más cercana?", "es"),
-        ("où est la mairie ?", "fr"),
-        ("أين أقرب مكتب؟", "ar"),
-    ],
-)
+
+@pytest.mark.parametrize(("text", "expected"), FIRST_MESSAGES)
 def test_first_message_sets_the_language(text: str, expected: str) -> None:
     decision = lang.decide(None, text)
     assert decision.language == expected
@@ -114,23 +123,31 @@ def test_explicit_requests_switch_at_once(text: str, expected: str) -> None:
         assert decision.changed is (current != expected)
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        # Naming a language to refuse it is not asking for it: answer in the one they wrote.
-        ("no hablo inglés", "es"),
-        ("no entiendo inglés", "es"),
-        ("je ne parle pas anglais", "fr"),
-        ("je ne comprends pas l'anglais", "fr"),
-        ("I don't speak Spanish", "en"),
-        ("لا أتكلم الإنجليزية", "ar"),
-        ("ما بتكلم انجليزي", "ar"),
-    ],
-)
+# Naming a language to refuse it is not asking for it: answer in the one they wrote.
+REFUSED = [
+    ("perdone, no hablo inglés", "es"),
+    ("no entiendo inglés", "es"),
+    ("je ne parle pas anglais", "fr"),
+    ("je ne comprends pas l'anglais", "fr"),
+    ("I don't speak Spanish", "en"),
+    ("لا أتكلم الإنجليزية", "ar"),
+    ("ما بتكلم انجليزي", "ar"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REFUSED)
 def test_a_refused_language_is_not_a_request_for_it(text: str, expected: str) -> None:
     for current in ("en", "es", "fr", "ar"):
         assert lang.decide(current, text).language == expected
     assert lang.decide(None, text).language == expected
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "found by the held-out phrases: a negation more than three words before the language's "
+    "name ('no hablo nada de inglés') is not seen (_NEGATION_WINDOW = 3), so refusing "
+    "English reads as asking for it"))
+def test_a_language_refused_further_back_is_not_a_request_for_it() -> None:
+    assert lang.decide("es", "no hablo nada de inglés").language == "es"
 
 
 @pytest.mark.parametrize("text", ["/language", "idioma", "language", "langue", "اللغة",
@@ -143,17 +160,15 @@ def test_bare_language_word_asks_for_the_menu(text: str) -> None:
     assert lang.decide(None, text) == lang.Decision("en", changed=False, show_menu=True)
 
 
-@pytest.mark.parametrize(
-    ("text", "written_in"),
-    [
-        ("I would like to know the status of my application, my mother only speaks Spanish",
-         "en"),
-        ("Hello, I need to renew my French passport and my ID card at city hall", "en"),
-        ("Hola, mi hijo estudia inglés y quiere saber dónde hay clases de informática", "es"),
-        ("Bonjour, mon fils apprend l'espagnol et cherche des cours d'informatique gratuits",
-         "fr"),
-    ],
-)
+LONG_NAMING_A_LANGUAGE = [
+    ("I would like to know the status of my application, my mother only speaks Spanish", "en"),
+    ("Hello, I need to renew my French passport and my ID card at city hall", "en"),
+    ("Hola, mi hijo estudia inglés y quiere saber dónde hay clases de informática", "es"),
+    ("Bonjour, mon fils apprend l'espagnol et cherche des cours d'informatique gratuits", "fr"),
+]
+
+
+@pytest.mark.parametrize(("text", "written_in"), LONG_NAMING_A_LANGUAGE)
 def test_a_long_sentence_naming_a_language_is_not_an_explicit_request(
     text: str, written_in: str
 ) -> None:
@@ -162,17 +177,17 @@ def test_a_long_sentence_naming_a_language_is_not_an_explicit_request(
     assert decision == lang.Decision(written_in, changed=False)
 
 
-@pytest.mark.parametrize(
-    ("current", "text", "expected"),
-    [
-        ("en", "Je voudrais savoir où se trouve la mairie et quels sont les horaires", "fr"),
-        ("en", "¿Dónde está la oficina más cercana y a qué hora abre?", "es"),
-        ("fr", "Hello, I would like to know if the buses are running today", "en"),
-        ("es", "Bonjour, est-ce que la collecte des poubelles fonctionne cette semaine ?", "fr"),
-        ("en", "أريد أن أعرف حالة طلبي من فضلك", "ar"),
-        ("ar", "Hola, quiero saber el estado de mi solicitud, por favor", "es"),
-    ],
-)
+CONFIDENT_SWITCHES = [
+    ("en", "Je voudrais savoir où se trouve la mairie et quels sont les horaires", "fr"),
+    ("en", "¿Dónde está la oficina más cercana y a qué hora abre?", "es"),
+    ("fr", "Hello, I would like to know if the buses are running today", "en"),
+    ("es", "Bonjour, est-ce que la collecte des poubelles fonctionne cette semaine ?", "fr"),
+    ("en", "أريد أن أعرف حالة طلبي من فضلك", "ar"),
+    ("ar", "Hola, quiero saber el estado de mi solicitud, por favor", "es"),
+]
+
+
+@pytest.mark.parametrize(("current", "text", "expected"), CONFIDENT_SWITCHES)
 def test_a_confident_full_sentence_switches(current: str, text: str, expected: str) -> None:
     detection = lang.detect(text)
     assert detection is not None
@@ -181,10 +196,14 @@ def test_a_confident_full_sentence_switches(current: str, text: str, expected: s
     assert lang.decide(current, text) == lang.Decision(expected, changed=True)
 
 
+IN_THE_CURRENT_LANGUAGE = {"en": "where is the nearest office",
+                           "es": "dónde está la oficina más cercana",
+                           "fr": "où est le bureau le plus proche", "ar": "أين أقرب مكتب"}
+
+
 @pytest.mark.parametrize("current", ["en", "es", "fr", "ar"])
 def test_a_sentence_in_the_current_language_keeps_it(current: str) -> None:
-    text = {"en": "where is the nearest office", "es": "dónde está la oficina más cercana",
-            "fr": "où est le bureau le plus proche", "ar": "أين أقرب مكتب"}[current]
+    text = IN_THE_CURRENT_LANGUAGE[current]
     assert lang.decide(current, text) == lang.Decision(current, changed=False)
 
 
@@ -271,52 +290,66 @@ def test_different_people_keep_their_own_language(session) -> None:
 
 # --- Accuracy on one- and two-word messages --------------------------------------------------
 
+# Written for this test, none a training example (held out; see the check below).
 SHORT_MESSAGES = {
     "en": [
-        "hello", "hi", "hi there", "good morning", "good evening", "thanks", "thank you",
-        "thanks a lot", "bye", "goodbye", "help me", "help please", "my application",
-        "application status", "my case", "case status", "opening hours", "office hours",
-        "where is", "city hall", "bin collection", "garbage pickup", "bus times",
-        "buses running", "website down", "forgot password", "reset password", "free wifi",
-        "computer classes", "talk to someone", "real person", "speak to agent", "human please",
-        "book appointment", "make appointment", "report problem", "broken streetlight",
-        "pothole", "what time", "open today", "open saturday", "nearest office",
-        "housing help", "parking permit", "id card", "renew id", "cancel that", "never mind",
-        "not sure", "i need help",
+        "urgent help", "application update", "case update", "my reference", "where's my case",
+        "status update", "when open", "hours today", "sunday hours", "library hours",
+        "closest office", "office address", "town hall", "rubbish collection", "trash day",
+        "recycling day", "missed bin", "bus delayed", "next bus", "bus route", "site broken",
+        "locked out", "password help", "internet access", "wifi password", "laptop class",
+        "typing course", "an advisor", "live agent", "talk to human", "book slot",
+        "change appointment", "pothole outside", "street lamp", "broken pavement", "flooded road",
+        "dumped mattress", "housing benefit", "parking fine", "resident permit", "lost id",
+        "no idea", "afternoon team", "assist me", "quick question", "question please",
+        "application progress", "progress update", "decision yet", "any news", "opening times",
+        "weekend hours", "bank holiday", "nearest branch", "council building", "bin day",
+        "bins missed", "bus strike", "bus diversion", "cant sign in", "password reset link",
+        "digital skills", "computer help", "speak to staff", "operator please", "book visit",
+        "reschedule please", "lamp broken", "blocked drain", "noisy neighbours", "benefits advice",
+        "permit renewal", "id renewal", "never mind then", "dunno",
     ],
     "es": [
-        "hola", "buenos días", "buenas tardes", "buenas noches", "gracias", "muchas gracias",
-        "adiós", "hasta luego", "ayuda", "ayuda por favor", "mi solicitud", "mi expediente",
-        "estado solicitud", "mi caso", "horario", "horarios", "ayuntamiento", "dónde está",
-        "la oficina", "oficina cercana", "recogida basura", "la basura", "autobuses",
-        "el autobús", "página caída", "olvidé contraseña", "mi contraseña", "wifi gratis",
-        "clases informática", "hablar con alguien", "una persona", "un agente",
-        "quiero persona", "pedir cita", "una cita", "reportar problema", "un bache",
-        "farola rota", "qué hora", "abierto hoy", "abren sábado", "vivienda", "aparcamiento",
-        "mi carnet", "renovar dni", "cancelar", "no importa", "no sé", "necesito ayuda",
-        "por favor",
+        "ayúdeme", "necesito apoyo", "urgente", "mi trámite", "estado trámite", "mi referencia",
+        "horario hoy", "abren domingo", "cierran tarde", "la alcaldía", "dirección oficina",
+        "no pasó basura", "reciclaje", "horario autobús", "bus retrasado", "próximo autobús",
+        "web no funciona", "no puedo entrar", "clave olvidada", "curso computación",
+        "hablar con agente", "con una persona", "un humano", "atención humana", "quiero cita",
+        "cambiar cita", "anular cita", "hay un bache", "luz fundida", "acera rota",
+        "pintadas pared", "calle inundada", "colchón abandonado", "ayuda vivienda",
+        "multa aparcamiento", "permiso estacionamiento", "perdí documento", "ni idea",
+        "gracias señora", "muy buenas", "adiós señor", "una consulta", "una pregunta",
+        "alguna novedad", "cuándo abren", "horario finde", "oficina del centro",
+        "basura sin recoger", "los contenedores", "huelga autobuses", "portal caído", "no me deja",
+        "cursos gratis", "operador por favor", "pedir turno", "mover la cita", "farola apagada",
+        "alcantarilla atascada", "ruido vecinos", "ayuda alquiler", "renovar permiso", "da igual",
+        "ni modo",
     ],
     "fr": [
-        "bonjour", "bonsoir", "salut", "merci", "merci beaucoup", "au revoir", "à bientôt",
-        "aide", "aidez-moi", "ma demande", "mon dossier", "état demande", "suivi dossier",
-        "horaires", "les horaires", "mairie", "la mairie", "où est", "le bureau",
-        "bureau proche", "les poubelles", "ramassage ordures", "les bus", "le bus",
-        "site en panne", "mot de passe", "mdp oublié", "wifi gratuit", "cours d'informatique",
-        "parler à quelqu'un", "une personne", "un conseiller", "un humain",
-        "prendre rendez-vous", "un rendez-vous", "signaler problème", "nid de poule",
-        "lampadaire cassé", "quelle heure", "ouvert aujourd'hui", "ouvert samedi", "logement",
-        "stationnement", "ma carte", "carte d'identité", "annuler", "laisse tomber",
-        "je sais pas", "besoin d'aide", "s'il vous plaît",
+        "urgent svp", "mon dossier svp", "où en est", "numéro dossier", "ouvert dimanche",
+        "fermé quand", "l'hôtel de ville", "mairie proche", "adresse bureau", "poubelle pleine",
+        "collecte déchets", "tri sélectif", "bus en retard", "prochain bus", "horaires bus",
+        "site bloqué", "connexion impossible", "wifi public", "atelier informatique", "un agent",
+        "quelqu'un svp", "parler humain", "réserver créneau", "changer rendez-vous", "annuler rdv",
+        "trou chaussée", "lampadaire éteint", "trottoir abîmé", "tags mur", "rue inondée",
+        "dépôt sauvage", "aide logement", "amende stationnement", "pièce d'identité",
+        "perdu papiers", "aucune idée", "c'est bon merci", "une question", "un renseignement",
+        "des nouvelles", "quand ouvert", "horaires samedi", "accueil mairie",
+        "ordures pas ramassées", "grève bus", "portail en panne", "identifiant perdu",
+        "cours gratuits", "décaler rdv", "égout bouché", "voisins bruyants", "aide au loyer",
+        "renouveler titre", "peu importe", "je sais plus", "d'accord merci",
     ],
     "ar": [
-        "مرحبا", "السلام عليكم", "اهلا", "صباح الخير", "مساء الخير", "شكرا", "شكرا جزيلا",
-        "مع السلامة", "وداعا", "مساعدة", "ساعدني", "طلبي", "حالة الطلب", "ملفي", "المواعيد",
-        "ساعات العمل", "البلدية", "وين المكتب", "أقرب مكتب", "المكتب", "القمامة", "الزبالة",
-        "الحافلات", "الباص", "الموقع معطل", "نسيت الباسورد", "كلمة السر", "واي فاي",
-        "دورات كمبيوتر", "بدي موظف", "موظف", "شخص حقيقي", "حجز موعد", "موعد", "بلاغ",
-        "مشكلة", "حفرة", "كم الساعة", "مفتوح اليوم", "مفتوح السبت", "السكن", "موقف سيارات",
-        "بطاقة الهوية", "الهوية", "إلغاء", "مافي مشكلة", "ما بعرف", "أحتاج مساعدة", "من فضلك",
-        "لو سمحت",
+        "الله يسلمك", "أحتاج مساعدتك", "ضروري", "ملف طلبي", "الدوام اليوم", "عنوان المكتب",
+        "مقر البلدية", "أقرب فرع", "الحاوية ممتلئة", "ما أخذوا الزبالة", "إعادة التدوير",
+        "موعد الباص", "الباص متأخر", "ما أقدر أدخل", "دورة حاسوب", "أكلم موظف", "إنسان حقيقي",
+        "أغير موعدي", "حفرة بالشارع", "العمود طافي", "كتابة على الحيطان", "فرشة مرمية",
+        "مساعدة سكن", "مخالفة وقوف", "تصريح موقف", "ضاعت هويتي", "خلاص", "ما أدري", "تمام شكرا",
+        "سؤال", "تحياتي", "استفسار", "عندي سؤال", "طلبي وين", "أخبار طلبي", "أوقات الدوام",
+        "مفتوحين بكرة", "المكتب الرئيسي", "الفرع القريب", "النفايات متراكمة", "إضراب الباصات",
+        "ما يشتغل الموقع", "دروس مجانية", "أبي أكلم أحد", "حجز", "إزعاج الجيران", "مساعدة إيجار",
+        "تجديد تصريح", "ما أعرف", "عندي مشكلة بالموقع", "وين الحافلة", "الإنارة خربانة",
+        "تبليغ عن حفرة", "بطاقتي ضاعت", "ساعات المكتبة", "مكتب الإسكان",
     ],
 }
 MIN_ACCURACY = 0.85
@@ -325,7 +358,8 @@ MIN_ACCURACY = 0.85
 def test_short_message_lists_are_realistic() -> None:
     for code, messages in SHORT_MESSAGES.items():
         assert len(set(messages)) == len(messages), code
-        # At least 40 of one or two words; a few set phrases ("ayuda por favor") of three.
+        # At least 50, 40 of one or two words; a few set phrases ("no me deja") of three.
+        assert len(messages) >= 50, code
         assert sum(len(message.split()) <= 2 for message in messages) >= 40, code
         assert all(len(message.split()) <= 3 for message in messages), code
         # Every one carries evidence (no yes/no/keyword-only message counts against us).
@@ -342,3 +376,48 @@ def test_short_message_accuracy(code: str) -> None:
     print(f"\nlanguage detection, one/two words, {code}: {accuracy:.0%} "
           f"({len(messages) - len(wrong)}/{len(messages)}); wrong: {wrong}")
     assert accuracy >= MIN_ACCURACY, f"{code}: {accuracy:.0%}, wrong: {wrong}"
+
+
+# --- The phrases are held out ---------------------------------------------------------------
+
+# Every table above that detection decides (explicit requests name a language from
+# LANGUAGE_NAMES, and the vocabulary tests take words from the training data on purpose).
+DETECTION_PHRASES = {
+    "first messages": [text for text, _ in FIRST_MESSAGES],
+    "refused languages": [text for text, _ in REFUSED],
+    "long sentences naming a language": [text for text, _ in LONG_NAMING_A_LANGUAGE],
+    "confident switches": [text for _, text, _ in CONFIDENT_SWITCHES],
+    "in the current language": list(IN_THE_CURRENT_LANGUAGE.values()),
+    **{f"short messages ({code})": messages for code, messages in SHORT_MESSAGES.items()},
+}
+
+
+def as_words(text: str) -> str:
+    """The letters of ``text`` word by word, case and accents aside (written here, not the
+    detector's own folding): "¿Dónde está?" and "donde esta" are the same phrase."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"[^\W\d_]+", plain))
+
+
+def training_examples() -> set[str]:
+    """Every NLU training example of every file in data/nlu, annotations removed."""
+    found: set[str] = set()
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            for line in str(block.get("examples", "")).splitlines():
+                example = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip().removeprefix("- "))
+                if example.strip():
+                    found.add(as_words(example))
+    return found
+
+
+def test_detection_phrases_are_held_out_from_the_training_data() -> None:
+    examples = training_examples()
+    # The check reads the real data: it knows training examples when it sees them.
+    assert len(examples) > 1000
+    assert as_words("¿Dónde está la oficina más cercana?") not in examples
+    assert {as_words("No hablo inglés."), as_words("hi folks!")} <= examples
+    learnt = {group: [p for p in phrases if as_words(p) in examples]
+              for group, phrases in DETECTION_PHRASES.items()}
+    assert {group: found for group, found in learnt.items() if found} == {}

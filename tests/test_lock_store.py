@@ -36,8 +36,11 @@ from rasa.core.utils import AvailableEndpoints, number_of_sanic_workers
 
 from bot.config import ConfigError, get_settings
 from server.lock_store import RedisTicketLockStore
-from tests import lock_race
-from tests.support import ROOT, Stack, http, running_stack, user_turns
+from tests.support import lock_race
+from tests.support.environment import ROOT
+from tests.support.stack import Stack, running_stack
+from tests.support.stack_data import user_turns
+from tests.support.web import http
 
 REDIS_URL = os.environ.get("CIVICLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 WAKE_LIMIT_SECONDS = 0.050

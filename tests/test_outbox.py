@@ -1,16 +1,14 @@
 """Status notifications through the outbox (SPEC §5.7): at least once, never twice per change.
 
-The dispatcher runs here in-process with the real Twilio sender against the Twilio stand-in of
-tests/support.py (made to fail with 503 where needed); one test of the retry bookkeeping alone
-(a permanent refusal beside too many tries) scripts the outcomes with a fake sender.
+The dispatcher runs here in-process with the real Twilio sender against this test's own Twilio
+stand-in (tests/support/providers.py: the ``twilio`` fixture), which answers as Twilio does:
+503 while it is made unavailable, error 21211 for a number it cannot text.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,38 +17,15 @@ from sqlalchemy import select, update
 from bot.config import get_settings
 from bot.domain import cases, notifications, people
 from bot.language.detect import detect
-from bot.messaging.delivery import Delivery, DeliveryError
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, ProblemReport
 from server import api
-from tests.support import Providers, free_port
+from tests.support.environment import free_port
+from tests.support.providers import TWILIO_INVALID_NUMBER, TWILIO_MESSAGES, Providers
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
 OWNER = ("40217382", "+15550100001")  # English, in_review
 SPANISH = ("12345674", "+34612345678")  # Spanish, approved
-TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/[^/]+/Messages\.json$")
-
-
-@pytest.fixture
-def fast_retries(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh database, and retries due at once (after `database`, which resets CIVICLINE_*)."""
-    monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "0")
-
-
-class FakeSender:
-    """Records what would be sent; fails with the given errors first."""
-
-    def __init__(self, *failures: DeliveryError) -> None:
-        self.failures = list(failures)
-        self.calls: list[tuple[str | None, Any]] = []
-        self.delivered: list[Any] = []
-
-    def __call__(self, session: Any, person: Any, message: Any) -> Delivery:
-        self.calls.append((person.phone, message))
-        if self.failures:
-            raise self.failures.pop(0)
-        self.delivered.append(message)
-        return Delivery("sms", [f"SM{len(self.delivered)}"])
 
 
 def patch_status(reference: str, status: str) -> dict:
@@ -65,22 +40,12 @@ def rows() -> list[OutboxMessage]:
         return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-@pytest.fixture
-def twilio(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Providers]:
-    providers = Providers().start()
-    for key, value in providers.env.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    yield providers
-    providers.stop()
-    get_settings.cache_clear()
-
-
-def twilio_fails(twilio: Providers, times: int) -> None:
-    """Twilio answers the next ``times`` requests 503 Service Unavailable."""
-    for _ in range(times):
-        twilio.server.expect_oneshot_request(TWILIO_PATH, method="POST").respond_with_data(
-            "Service Unavailable", status=503)
+def unreachable_owner(reference: str) -> None:
+    """The case's owner has a number Twilio refuses (21211: not a valid phone number)."""
+    with session_scope() as session:
+        case = cases.get_by_reference(session, reference)
+        case.person_id = None
+        case.phone = TWILIO_INVALID_NUMBER
 
 
 def test_a_status_change_queues_one_notification_in_the_same_transaction(database: str) -> None:
@@ -119,7 +84,7 @@ def test_sent_once_in_the_owners_language(twilio: Providers) -> None:
 def test_retryable_failures_back_off_then_succeed(twilio: Providers,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "3600")
-    twilio_fails(twilio, 2)
+    twilio.twilio_unavailable(OWNER[1], 2)
     patch_status(OWNER[0], "approved")
     assert notifications.dispatch_due() == {"pending": 1}
     assert notifications.dispatch_due() == {}  # backing off: not due yet
@@ -140,21 +105,27 @@ def test_backoff_grows_exponentially(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_permanent_failures_and_too_many_tries_are_shown_and_can_be_retried(
-        database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        twilio: Providers, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVICLINE_OUTBOX_MAX_ATTEMPTS", "2")
+    unreachable_owner(OWNER[0])  # Twilio refuses the number: not worth a second try
+    twilio.twilio_unavailable(SPANISH[1], 2)  # Twilio down for this one: tried twice
     patch_status(OWNER[0], "approved")
     patch_status(SPANISH[0], "completed")
-    sender = FakeSender(DeliveryError("bad number", retryable=False), DeliveryError("503"),
-                        DeliveryError("503"))
-    notifications.dispatch_due(sender)
-    notifications.dispatch_due(sender)
+    assert notifications.dispatch_due() == {"failed": 1, "pending": 1}
+    assert notifications.dispatch_due() == {"failed": 1}
     assert [r.status for r in rows()] == ["failed", "failed"]
+    assert len(twilio.messages("Messages", To=TWILIO_INVALID_NUMBER)) == 1  # refused once
+    assert [sms.params["To"] for sms in twilio.turned_away] == [SPANISH[1]] * 2
     _code, body = api._get_case(OWNER[0])
     assert body["notifications"][0]["status"] == "failed"
-    assert body["notifications"][0]["last_error"] == "bad number"
-    with session_scope() as session:
+    assert "21211" in body["notifications"][0]["last_error"]
+    _code, body = api._get_case(SPANISH[0])
+    assert "503" in body["notifications"][0]["last_error"]
+    with session_scope() as session:  # staff correct the number; Twilio is back
+        cases.get_by_reference(session, OWNER[0]).phone = OWNER[1]
         assert notifications.retry(session) == 2
-    assert notifications.dispatch_due(FakeSender()) == {"sent": 2}
+    assert notifications.dispatch_due() == {"sent": 2}
+    assert len(twilio.sms_to(OWNER[1])) == len(twilio.sms_to(SPANISH[1])) == 1
 
 
 def test_an_opted_out_owner_gets_nothing(database: str) -> None:
@@ -215,7 +186,7 @@ def test_two_dispatchers_at_once_send_each_row_once(twilio: Providers) -> None:
 
 
 def test_twilio_fails_twice_then_one_sms_is_delivered(twilio: Providers) -> None:
-    twilio_fails(twilio, 2)
+    twilio.twilio_unavailable(OWNER[1], 2)
     patch_status(OWNER[0], "approved")
     outcomes = [notifications.dispatch_due() for _ in range(4)]
     assert outcomes == [{"pending": 1}, {"pending": 1}, {"sent": 1}, {}]
@@ -226,6 +197,7 @@ def test_twilio_fails_twice_then_one_sms_is_delivered(twilio: Providers) -> None
     assert row.provider_id.startswith("SM")
 
 
+@pytest.mark.slow
 def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
         twilio: Providers, database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The status change is committed with its outbox row; the dispatcher process claims it
@@ -237,7 +209,7 @@ def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
     import sys
     import time
 
-    from tests.support import ROOT, base_env
+    from tests.support.environment import ROOT, base_env
 
     hanging, release = threading.Event(), threading.Event()
 
@@ -248,7 +220,7 @@ def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
         release.wait(30)  # the process is killed meanwhile: this answer goes nowhere
         return Response("", status=503)
 
-    twilio.server.expect_oneshot_request(TWILIO_PATH, method="POST").respond_with_handler(hang)
+    twilio.server.expect_oneshot_request(TWILIO_MESSAGES, method="POST").respond_with_handler(hang)
     patch_status(OWNER[0], "approved")  # committed: status change + outbox row
     # The lease is never shorter than a send can take (2 × the provider timeout + 3 s).
     env = {**base_env(database), **twilio.env, "CIVICLINE_OUTBOX_LEASE_SECONDS": "4",
@@ -283,20 +255,20 @@ def test_a_dispatcher_killed_mid_send_is_restarted_and_delivers_once(
 
 
 def test_operators_list_and_retry_failures_from_the_command_line(
-        database: str, capsys: pytest.CaptureFixture[str],
+        twilio: Providers, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.cli.main import main
 
-    monkeypatch.setenv("TWILIO_API_BASE_URL", f"http://127.0.0.1:{free_port()}")  # unreachable
-    get_settings.cache_clear()
-
+    unreachable_owner(OWNER[0])
     patch_status(OWNER[0], "approved")
-    notifications.dispatch_due(FakeSender(DeliveryError("number unreachable", retryable=False)))
+    assert notifications.dispatch_due() == {"failed": 1}  # Twilio refused the number (21211)
     assert main(["outbox", "--status", "failed"]) == 0
     listed = capsys.readouterr().out
-    assert "failed" in listed and OWNER[0] in listed and "number unreachable" in listed
+    assert "failed" in listed and OWNER[0] in listed and "21211" in listed
     assert main(["outbox", "--retry-failed"]) == 0
     assert "1 failed notification(s) queued again" in capsys.readouterr().out
+    monkeypatch.setenv("TWILIO_API_BASE_URL", f"http://127.0.0.1:{free_port()}")  # unreachable
+    get_settings.cache_clear()
     assert main(["dispatch", "--once"]) == 0  # the real sender: Twilio is unreachable
     assert "pending" in capsys.readouterr().out
     assert main(["outbox", "--json"]) == 0

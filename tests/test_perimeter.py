@@ -10,7 +10,6 @@ message text.
 from __future__ import annotations
 
 import json
-import secrets
 import select
 import socket
 import threading
@@ -25,25 +24,18 @@ import pytest
 from bot.devtools.clients import SmsClient, TelegramClient
 from bot.language import texts
 from bot.messaging.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG_RESPONSE
-from tests.support import (
-    ACTION_SECRET,
-    Stack,
-    channel_hooks,
-    execute,
-    http,
-    query,
-    staffed,
-    user_turns,
-)
+from tests.support.clients import channel_hooks
+from tests.support.environment import ACTION_SECRET
+from tests.support.stack import Stack
+from tests.support.stack_data import execute, query, staffed, user_turns
+from tests.support.unique import phone as fresh_phone  # nobody else's number
+from tests.support.unique import telegram_user
+from tests.support.web import http
 
 pytestmark = pytest.mark.stack
 HEALTH_BOUND_S = 1.0  # /health while a huge body is in flight
 TURN_BOUND_S = 5.0  # a whole SMS turn (NLU, actions) meanwhile: a third of Twilio's 15 s
 REFUSAL_BOUND_S = 1.0  # the 413 itself
-
-
-def fresh_phone() -> str:
-    return f"+1555034{secrets.randbelow(10**4):04d}"
 
 
 def polite(language: str | None) -> str:
@@ -168,7 +160,7 @@ def test_an_over_long_sms_is_answered_in_the_persons_language_and_never_reaches_
 
 
 def test_an_over_long_telegram_message_is_answered_politely(stack: Stack) -> None:
-    user_id = 9_100_000 + secrets.randbelow(10**5)
+    user_id = telegram_user()
     status, body = TelegramClient(channel_hooks(stack), user_id).send("bonjour " * 250)
     assert status == 200, body
     assert [r["text"] for r in body["replies"]] == [polite(None)]

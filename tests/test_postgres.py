@@ -28,11 +28,12 @@ from tests import (
     test_outbox,
     test_retention,
 )
-from tests.conftest import postgres_admin, postgres_url
-from tests.support import Providers, Stack, query, running_stack
-from tests.test_inbound_state import hung_provider  # noqa: F401  (a fixture the tests use)
-from tests.test_outbox import fast_retries, twilio  # noqa: F401  (fixtures the tests use)
+from tests.support.databases import postgres_admin, postgres_url
+from tests.support.providers import Providers
+from tests.support.stack import Stack, running_stack
+from tests.support.stack_data import query
 
+pytestmark = pytest.mark.postgres
 SUITES: tuple[types.ModuleType, ...] = (test_bookings, test_cases, test_channel_people,
                                         test_handoff, test_outbox, test_retention,
                                         test_forms_conversations, test_inbound_state)

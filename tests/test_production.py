@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import PRODUCTION_REQUIRED, ConfigError, load_settings
-from tests.support import ROOT, VENV_BIN, base_env, query
+from tests.support.environment import ROOT, VENV_BIN, base_env
+from tests.support.stack_data import query
 
 COMPLETE = {name: f"prod-value-{number}" for number, name in enumerate(PRODUCTION_REQUIRED)}
 COMPLETE.update(PUBLIC_BASE_URL="https://civicline.example.org",
@@ -56,6 +57,7 @@ def test_every_missing_setting_is_named(tmp_path: Path, monkeypatch: pytest.Monk
     assert settings.action_secret == COMPLETE["CIVICLINE_ACTION_SECRET"]
 
 
+@pytest.mark.slow
 def test_the_servers_refuse_to_start_in_production_naming_what_is_missing(tmp_path: Path
                                                                          ) -> None:
     env = production_env(f"sqlite:///{tmp_path / 'civicline.db'}",
@@ -81,6 +83,7 @@ def test_the_servers_refuse_to_start_in_production_naming_what_is_missing(tmp_pa
         assert "CIVICLINE_API_TOKEN" not in output.split("Missing settings")[-1].split(".")[0]
 
 
+@pytest.mark.slow
 def test_setup_in_production_seeds_no_demo_case_and_dev_env_writes_nothing(tmp_path: Path
                                                                           ) -> None:
     url = f"sqlite:///{tmp_path / 'civicline.db'}"

@@ -5,20 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.domain import references
+from tests.support.oracles import luhn_valid
 
 DEMO_REFERENCES = ("40217382", "12345674", "55501233", "90000001", "31415920", "27182815",
                    "76543214", "10293843", "60606068", "88012349")
-
-
-def luhn_valid(number: str) -> bool:
-    """Textbook Luhn over a whole number (independent of the code under test)."""
-    total = 0
-    for position, char in enumerate(reversed(number)):
-        digit = int(char)
-        if position % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
 
 
 @pytest.mark.parametrize(

@@ -32,9 +32,6 @@ if str(ROOT) not in sys.path:  # for ``python tests/test_responses.py``
 
 from bot.messaging.sms.encoding import MAX_SEGMENTS, encoding, segments, septets, units  # noqa: E402
 
-# The fixtures ``english_grade`` and ``english_syllables`` (textstat over a local CMU dictionary).
-pytest_plugins = ["tests.readability"]
-
 DOMAIN_DIR = ROOT / "domain"
 LANGUAGES = ("en", "es", "fr", "ar")
 MAX_GRADE = 6.0

@@ -56,7 +56,7 @@ from bot.store.models import (
     VerificationFailure,
     utcnow,
 )
-from tests.support import PRODUCTION_SETTINGS
+from tests.support.environment import PRODUCTION_SETTINGS
 
 # Rasa 3.6's tracker store warns about SQLAlchemy 2.0 on import; it pins SQLAlchemy 1.4.
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated API features detected")

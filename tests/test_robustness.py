@@ -14,7 +14,6 @@ is printed and written to results/robustness.json.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import re
@@ -33,15 +32,12 @@ from bot.language import texts
 from bot.language.vocabulary import VOICES
 from bot.messaging.messages import MAX_TURN_MESSAGES
 from bot.messaging.sms.render import sms_text
-from tests.support import (
-    ROOT,
-    Providers,
-    Stack,
-    channel_hooks,
-    new_case,
-    running_stack,
-    staffed,
-)
+from tests.support.clients import channel_hooks
+from tests.support.environment import ROOT
+from tests.support.providers import Providers
+from tests.support.stack import Stack, running_stack
+from tests.support.stack_data import new_case, staffed
+from tests.support.unique import phone, telegram_user
 
 pytestmark = [pytest.mark.stack, pytest.mark.own_stack]
 
@@ -66,7 +62,6 @@ FULL = os.environ.get("CIVICLINE_ROBUSTNESS_FULL") == "1"
 NONSENSE = ("xqzv plonk", "brrzt quomp")  # words no training example uses: NLU falls back
 REFERENCE = "{reference}"  # a walk step: the reference of a case made for this pair
 MENU_RESPONSE = "utter_menu"
-_numbers = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -204,7 +199,7 @@ class SmsPerson:
     """One phone texting the signed SMS webhook."""
 
     def __init__(self, stack: Stack) -> None:
-        self.client = SmsClient(channel_hooks(stack), f"+1555077{next(_numbers):04d}")
+        self.client = SmsClient(channel_hooks(stack), phone())
 
     def __call__(self, text: str) -> list[str]:
         reply = self.client.send(text)
@@ -217,7 +212,7 @@ class TelegramPerson:
     """One Telegram user; typed numbers pick buttons as on SMS."""
 
     def __init__(self, stack: Stack) -> None:
-        self.client = TelegramClient(channel_hooks(stack), 770000 + next(_numbers))
+        self.client = TelegramClient(channel_hooks(stack), telegram_user())
 
     def __call__(self, text: str) -> list[str]:
         status, body = self.client.send(text)
@@ -315,7 +310,7 @@ def check_call(turn: Any, pair: Pair, language: str | None) -> None:
 
 def run_voice_pair(stack: Stack, language: str, stage: str, reply: str | None) -> Pair:
     pair = Pair("voice", language, stage, "(silence)" if reply is None else reply)
-    call = CallClient(channel_hooks(stack), f"+1555078{next(_numbers):04d}")
+    call = CallClient(channel_hooks(stack), phone())
     try:
         turn = call.start()
         expected: str | None = None

@@ -25,6 +25,7 @@ from bot.store.models import (
     Service,
 )
 from bot.store.seed import load_demo_data, seed_demo_data
+from tests.support.oracles import luhn_valid
 
 LANGUAGES = ("en", "es", "fr", "ar")
 FIXED_CASES = {
@@ -34,17 +35,6 @@ FIXED_CASES = {
     "55501233": ("needs_information", "benefits_line", "+33612345678", "1978-11-30", "fr"),
     "90000001": ("rejected", "parking_permits", "+212612345678", "1969-01-05", "ar"),
 }
-
-
-def luhn_valid(number: str) -> bool:
-    """Standard Luhn over the whole number: from the right, every second digit is doubled."""
-    total = 0
-    for position, char in enumerate(reversed(number)):
-        digit = int(char)
-        if position % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
 
 
 def fold(word: str) -> str:

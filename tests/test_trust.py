@@ -5,7 +5,6 @@ phone the channel proves always gets in. Production mode: the REST channel's doo
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,20 +14,15 @@ import pytest
 from bot.devtools.clients import SmsClient
 from bot.domain.cases import MAX_REFERENCE_FAILURES, MAX_SENDER_FAILURES
 from bot.domain.references import generate
-from tests.support import (
-    PRODUCTION_SETTINGS,
-    Stack,
-    channel_hooks,
-    http,
-    new_case,
-    query,
-    running_stack,
-    spaced,
-)
+from tests.support.clients import channel_hooks
+from tests.support.environment import PRODUCTION_SETTINGS
+from tests.support.stack import Stack, running_stack
+from tests.support.stack_data import new_case, query, spaced
+from tests.support.unique import phone as number
+from tests.support.web import http
 
 pytestmark = pytest.mark.stack
 
-_numbers = itertools.count(1)
 DOB = "1975-06-15"
 DOB_TYPED = "15 June 1975"
 STATUS_WORD = "checking"  # in the in_review explanation
@@ -43,10 +37,6 @@ MANY_DATES = " ".join(MANY_DATES.split(" ")[:170 * 3])
 # Production mode with every setting it requires (the stack sets its own PUBLIC_BASE_URL).
 PRODUCTION_ENV = {k: v for k, v in PRODUCTION_SETTINGS.items() if k != "PUBLIC_BASE_URL"}
 REST_TOKEN = "test-rest-token-" + "x" * 16
-
-
-def number() -> str:
-    return f"+1555046{next(_numbers):04d}"
 
 
 def joined(messages: list[dict[str, Any]]) -> str:

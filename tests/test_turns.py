@@ -3,32 +3,24 @@ numbers on Telegram (issue 9), through the real stack and webhooks."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 import pytest
 
 from bot.devtools.clients import SmsClient, TelegramClient
 from bot.language import texts
-from bot.language.detect import detect
 from bot.messaging.messages import MAX_TURN_MESSAGES
-from tests.support import Stack, channel_hooks, running_stack
+from tests.support import unique
+from tests.support.clients import channel_hooks
+from tests.support.oracles import in_language
+from tests.support.stack import Stack, running_stack
+from tests.support.unique import phone, telegram_user
 
 pytestmark = pytest.mark.stack
-_ids = itertools.count(1)
 
 
 def sender() -> str:
-    return f"turns-{next(_ids)}"
-
-
-def phone() -> str:
-    return f"+1555066{next(_ids):04d}"
-
-
-def spanish(text: str) -> bool:
-    detection = detect(text)
-    return detection is not None and detection.language == "es"
+    return unique.sender("turns")
 
 
 def test_the_issue_s_conversation_no_longer_runs_away(stack: Stack) -> None:
@@ -43,7 +35,7 @@ def test_the_issue_s_conversation_no_longer_runs_away(stack: Stack) -> None:
     assert where.startswith("¿En qué calle o barrio")
     assert "sábado" in saturday and "09:00-12:00" in saturday  # City Hall's Saturday hours
     assert "no le entiendo" not in saturday
-    assert again == greeting and all(spanish(t) for t in (where, saturday, menu))
+    assert again == greeting and all(in_language(t, "es") for t in (where, saturday, menu))
     assert "Circuit breaker" not in stack.logs_since(marks)
 
 
@@ -101,7 +93,7 @@ def test_the_nearest_office_asks_where_the_person_is(stack: Stack) -> None:
 
 
 def test_telegram_takes_a_typed_option_number(stack: Stack) -> None:
-    tg = TelegramClient(channel_hooks(stack), 880000 + next(_ids))
+    tg = TelegramClient(channel_hooks(stack), telegram_user())
     _, menu = tg.send("hola")
     assert len(menu["replies"][-1]["buttons"]) == 7
     _, office = tg.send("3")  # the third button: offices and hours

@@ -22,7 +22,7 @@ from bot.domain.dates import parse_date_of_birth
 from bot.store.db import dispose_engines, session_scope
 from bot.store.migrate import alembic_config
 from bot.store.models import VerificationFailure
-from tests.support import PRODUCTION_SETTINGS
+from tests.support.environment import PRODUCTION_SETTINGS
 
 REFERENCE = "40217382"  # seeded: in_review, phone +15550100001, born 1985-03-12
 OWNER_PHONE = "+15550100001"

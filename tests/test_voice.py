@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -25,28 +24,17 @@ from bot.messaging.voice.render import (
     render_voice,
 )
 from bot.messaging.voice.speech import VOICE_TWIN, spoken_date, spoken_hours, voice_text
+from tests.support.oracles import heard
 
 ACTION = "https://civicline.example/webhooks/voice/webhook?step=1&stage=main&silence=0"
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
 LANGUAGES = ("en", "es", "fr", "ar")
 TODAY = dt.date(2026, 12, 2)
 
-# Words a caller must never hear: text-message instructions and abbreviated days.
-NOT_FOR_THE_EAR = re.compile(
-    r"\bMENU\b|\b(send|write|reply|texting)\b|\b(escriba|escríba\w*|envíe\w*|responda)\b"
-    r"|\b(écrivez|écrire|envoyez\w*|répondez)\b|اكتب|أرسل"
-    r"|\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b|\b(lun|mié|jue|vie|sáb|mer|jeu|ven|sam|dim)\b"
-    r"|\d{1,2}/\d{1,2}(?!/\d)",  # 17/05: a date to type, not to say
-    flags=re.IGNORECASE)
 # Responses never said on a call: SMS keywords, Telegram, text-only, the console's "back to the
 # assistant" (sent as a message), the chat goodbye (a call says its own, utter_voice_goodbye).
 NEVER_ON_A_CALL = re.compile(r"^utter_(sms|tg)_|^utter_(text_only|media_declined|goodbye"
                              r"|handoff_released|handoff_resolved)$")
-
-
-def heard(text: str) -> list[str]:
-    """The text-message words in ``text`` (none is right)."""
-    return [m.group(0) for m in NOT_FOR_THE_EAR.finditer(text)]
 
 
 def _responses() -> dict[str, list[dict]]:
@@ -241,138 +229,6 @@ def test_silence_at_the_language_menu_is_answered_in_each_language_in_its_voice(
         assert say.text == (f"{texts.text('utter_voice_no_input', code)} "
                             f"{texts.text('utter_voice_language_option', code, digit=digit)}")
     assert says[-1].text == texts.text("utter_voice_keys", "en")
-
-
-# --- the call's steps, against a real database (no Rasa: what begin() decides) ----------------
-
-WEBHOOK = "https://civicline.example/webhooks/voice/webhook"
-KIND_QUESTION = BotMessage("What is the problem? Pick one.", tuple(SEVEN),
-                           response="utter_ask_problem_kind")
-DATE_QUESTION = BotMessage("Please send your date of birth.", expects="date",
-                           response="utter_ask_date_of_birth")
-REFERENCE_QUESTION = BotMessage("What is your case number?", expects="reference",
-                                response="utter_ask_case_reference")
-
-
-def _caller(session, language: str | None = "en", prompt: BotMessage | None = None):
-    from bot.domain import people
-    from bot.messaging import inbound
-    person = people.get_or_create(session, f"+1555077{secrets.randbelow(10**4):04d}")
-    person.language = language
-    if prompt is not None:
-        inbound.remember(session, person, inbound.VOICE, list(prompt.buttons),
-                         prompt=[prompt.to_json()])
-    return person
-
-
-def _step(stage: str, digits: str = "", speech: str = "", silence: int = 0, page: int = 0,
-          step: int = 3) -> voice.CallInput:
-    return voice.CallInput("CA" + "0" * 32, WEBHOOK, step=step, stage=stage, silence=silence,
-                           digits=digits, speech=speech, page=page)
-
-
-def _listening(twiml: str | None) -> tuple[str, list[str]]:
-    """The stage the answer listens in next and what it says."""
-    assert twiml is not None
-    gather = ET.fromstring(twiml).find("Gather")
-    assert gather is not None, twiml
-    stage = re.search(r"stage=(\w+)", gather.get("action", "")).group(1)  # type: ignore[union-attr]
-    return stage, [s.text or "" for s in gather.findall("Say")]
-
-
-@pytest.mark.parametrize(("prompt", "stage", "digits", "page", "asks", "listens", "first_said"), [
-    # the menu: four a page, 9 for more, from the last page back to the first
-    (KIND_QUESTION, "main", "2", 0, "/pick_2", None, None),
-    (KIND_QUESTION, "main", "2", 1, "/pick_6", None, None),
-    (KIND_QUESTION, "main", "9", 0, None, "main", "Press 1: Option 5."),
-    (KIND_QUESTION, "main", "9", 1, None, "main", "What is the problem?"),  # its voice twin
-    (KIND_QUESTION, "main", "5", 0, None, "main", "Sorry, try again."),
-    (KIND_QUESTION, "main", "4", 1, None, "main", "Sorry, try again."),
-    (KIND_QUESTION, "main", "*", 1, None, "main", "Press 1: Option 5."),
-    (KIND_QUESTION, "main", "0", 0, voice.HUMAN, None, None),
-    # keypad case numbers: 8 digits or a retry
-    (REFERENCE_QUESTION, "reference", "123", 0, None, "reference",
-     "8 digits, please."),
-    (REFERENCE_QUESTION, "reference", "402173821", 0, None, "reference",
-     "8 digits, please."),
-    (REFERENCE_QUESTION, "reference", "40217382", 0, None, "confirm",
-     "You typed 4 0 2 1 7 3 8 2. Press 1: correct. 2: again."),
-    (REFERENCE_QUESTION, "reference", "*", 0, None, "reference",
-     "Your case number has 8 digits. It is on your letter."),
-    (REFERENCE_QUESTION, "reference", "0", 0, voice.HUMAN, None, None),
-    # keypad dates: DDMMYYYY, a real date, read back in words
-    (DATE_QUESTION, "date", "12031985", 0, None, "dateok",
-     "You typed the 12th of March 1985. Press 1: correct. 2: again."),
-    (DATE_QUESTION, "date", "03121985", 0, None, "dateok",
-     "You typed the 3rd of December 1985. Press 1: correct. 2: again."),
-    (DATE_QUESTION, "date", "06151975", 0, None, "date", "That is not a date I can use."),
-    (DATE_QUESTION, "date", "123", 0, None, "date", "That is not a date I can use."),
-])
-def test_what_a_key_does_at_each_stage(session, prompt: BotMessage, stage: str, digits: str,
-                                       page: int, asks: str | None, listens: str | None,
-                                       first_said: str | None) -> None:
-    person = _caller(session, prompt=prompt)
-    step = voice.begin(session, person, _step(stage, digits, page=page))
-    assert step.ask == asks
-    if listens is not None:
-        said_stage, said = _listening(step.twiml)
-        assert (said_stage, said[0]) == (listens, first_said)
-        assert said[-1] == texts.text("utter_voice_keys", "en")
-        assert sum(bool(re.match(r"(Press )?[1-4]: ", line)) for line in said) <= PAGE_SIZE
-
-
-@pytest.mark.parametrize(("stage", "pending", "digits", "asks", "listens"), [
-    ("dateok", "12031985", "1", "1985-03-12", None),  # one reading only: ISO
-    ("dateok", "03121985", "1", "1985-12-03", None),
-    ("dateok", "12031985", "2", None, "date"),  # the date question again
-    ("dateok", "12031985", "7", None, "dateok"),
-    ("dateok", "12031985", "*", None, "dateok"),
-    ("confirm", "40217382", "1", "40217382", None),
-    ("confirm", "40217382", "2", None, "date"),  # the last prompt (here the date question)
-])
-def test_a_read_back_is_confirmed_before_rasa_sees_it(session, stage: str, pending: str,
-                                                      digits: str, asks: str | None,
-                                                      listens: str | None) -> None:
-    from bot.messaging import inbound
-    person = _caller(session, prompt=DATE_QUESTION)
-    inbound.state(session, person, inbound.VOICE).pending = pending
-    step = voice.begin(session, person, _step(stage, digits))
-    assert step.ask == asks
-    if listens is not None:
-        assert _listening(step.twiml)[0] == listens
-
-
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_a_call_opening_mid_form_says_where_and_offers_to_go_on_or_start_over(
-        session, language: str) -> None:
-    from bot.messaging.media import Waiting
-    person = _caller(session, language)
-    waiting = Waiting("report_problem_form", "problem_kind", KIND_QUESTION)
-    offer = voice.begin(session, person, _step("main", step=0), waiting)
-    stage, said = _listening(offer.twiml)
-    assert stage == "resume" and offer.ask is None
-    assert said == [texts.text("utter_voice_resume_report_problem_form", language),
-                    texts.text("utter_voice_resume", language),
-                    texts.text("utter_voice_keys", language)]
-    stage, said = _listening(voice.begin(session, person, _step("resume", "1")).twiml)
-    assert (stage, said[0]) == ("main", texts.text("utter_ask_problem_kind__voice", language))
-    assert voice.begin(session, person, _step("resume", "2")).ask == "/cancel"
-    assert _listening(voice.begin(session, person, _step("resume", "")).twiml)[0] == "resume"
-
-
-def test_without_a_form_a_known_caller_is_greeted(session) -> None:
-    person = _caller(session)
-    assert voice.begin(session, person, _step("main", step=0)).ask == voice.GREET
-    assert voice.begin(session, _caller(session, None), _step("main", step=0)).ask is None
-
-
-@pytest.mark.parametrize(("speech", "asks"), [
-    ("Stop.", "/cancel"), ("menu", "/cancel"), ("terminar", "/cancel"), ("arrêter", "/cancel"),
-    ("توقف", "/cancel"), ("the street light is broken", "the street light is broken"),
-])
-def test_saying_stop_leaves_the_form_as_menu_does_by_text(session, speech: str,
-                                                          asks: str) -> None:
-    assert voice.begin(session, _caller(session), _step("main", speech=speech)).ask == asks
 
 
 def test_a_value_called_name_fills_a_twin_too() -> None:

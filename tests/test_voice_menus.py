@@ -40,23 +40,19 @@ from bot.messaging.voice.render import (
 )
 from bot.messaging.voice.speech import speakable
 from bot.messaging.voice.turn import reprompted
-from tests.support import Stack, channel_hooks, new_case
-from tests.test_voice import heard
+from tests.support.clients import channel_hooks
+from tests.support.oracles import MAX_WORDS, heard, words
+from tests.support.stack import Stack
+from tests.support.stack_data import new_case
 
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
 LANGUAGES = ("en", "es", "fr", "ar")
-MAX_WORDS = 25
 ACTION = "https://civicline.example/webhooks/voice/webhook?step=1&stage=main&silence=0"
 # Responses never said on a call as a prompt: SMS and Telegram texts, and the voice's own parts.
 NOT_A_CALL_PROMPT = re.compile(r"__voice$|^utter_voice_|^utter_(sms|tg)_")
 DATUM = "Datum"  # one word for whatever an action fills in
 _numbers = itertools.count(1)
 
-
-def words(text: str) -> list[str]:
-    """The words a voice says in ``text``: tokens with a letter or a digit ("1:" is one word,
-    a lone ":" or "—" none)."""
-    return [token for token in text.split() if re.search(r"\w", token)]
 
 
 def said(twiml: str) -> str:

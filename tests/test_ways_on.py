@@ -15,13 +15,11 @@ The same behaviour through the real webhooks and the trained model: tests/test_w
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from rasa.shared.core.domain import Domain
 from rasa_sdk.events import ActionExecuted, SlotSet
 
 from actions.forms import ActionConfirmLeaveForm, ActionFormChoice
@@ -31,14 +29,8 @@ from bot.domain import bookings, case_help, cases, forms, people, services
 from bot.language import detect as lang
 from bot.messaging.sms.keywords import KEYWORDS, STOP
 from bot.store.db import session_scope
-from tests.test_actions import (
-    OWNER_PHONE,
-    STRANGER,
-    details,
-    make_tracker,
-    run,
-    slot_events,
-)
+from tests.support.seeded import OWNER_PHONE, STRANGER
+from tests.support.trackers import details, make_tracker, run, slot_events
 
 ROOT = Path(__file__).resolve().parent.parent
 # Responses whose job is to say how to opt out or back in (SPEC §6.1: HELP must say how to stop).
@@ -46,13 +38,6 @@ OPT_OUT_INSTRUCTIONS = {"utter_sms_help", "utter_sms_opted_in", "utter_sms_opted
 # Said only on a call (domain/voice.yml twins), where no carrier reads keywords: "To stop, say
 # stop" is the spoken way out of a form there (bot/messaging/voice/turn.py).
 VOICE_ONLY_SUFFIX = "__voice"
-
-
-@pytest.fixture(scope="module")
-def domain() -> dict[str, Any]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # Rasa's "slot auto-fill removed" notice
-        return Domain.load(str(ROOT / "domain")).as_dict()
 
 
 # --- no response invites an opt-out word (SPEC §6.1) ------------------------------------------

@@ -27,7 +27,8 @@ from actions.forms import ActionFormChoice, ActionStartForm
 from actions.status import ActionAskCaseReference, ActionCaseDocuments, ActionShowCaseStatus
 from bot.domain import bookings, case_detail, case_help, cases, offices
 from bot.store.db import session_scope
-from tests.test_actions import OWNER_PHONE, details, make_tracker, run, slot_events
+from tests.support.seeded import OWNER_PHONE
+from tests.support.trackers import details, make_tracker, run, slot_events
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "es", "fr", "ar")

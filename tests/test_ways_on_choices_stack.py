@@ -23,10 +23,12 @@ import pytest
 from bot.devtools.clients import CallClient
 from bot.language import texts
 from bot.messaging.voice.speech import spoken_digits, spoken_time
-from tests.support import Stack, channel_hooks, query, spaced
-from tests.test_forms_conversations import Sms, Telegram, in_language, open_weekday, phone
-from tests.test_voice import heard
-from tests.test_voice_menus import MAX_WORDS, words
+from tests.support.clients import Sms, Telegram, channel_hooks
+from tests.support.days import open_weekday
+from tests.support.oracles import MAX_WORDS, heard, in_language, words
+from tests.support.stack import Stack
+from tests.support.stack_data import query, spaced
+from tests.support.unique import phone
 
 pytestmark = pytest.mark.stack
 

@@ -17,16 +17,12 @@ import datetime as dt
 
 import pytest
 
-from tests.support import Stack, query, spaced
-from tests.test_forms_conversations import (
-    Sms,
-    Telegram,
-    book_directly,
-    draft_of,
-    in_language,
-    next_weekday,
-    phone,
-)
+from tests.support.clients import Sms, Telegram
+from tests.support.days import next_weekday
+from tests.support.oracles import in_language
+from tests.support.stack import Stack
+from tests.support.stack_data import book_directly, draft_of, query, spaced
+from tests.support.unique import phone
 
 pytestmark = pytest.mark.stack
 

@@ -13,15 +13,15 @@ whitespace, lower-cases the first field, skips the counter and keeps the rest as
 word with two pronunciations has two lines (counters 1 and 2), first one first (textstat uses the
 first).
 
-Use the ``english_grade`` fixture (session scope): it returns ``flesch_kincaid_grade(text)``.
+The ``english_grade`` and ``english_syllables`` fixtures (tests/conftest.py) use
+:func:`english_scores`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-
-import pytest
 
 CORPUS = Path("corpora") / "cmudict" / "cmudict"
 
@@ -50,25 +50,19 @@ def install_cmudict(root: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def english_grade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], float]]:
-    """``textstat.flesch_kincaid_grade`` for English, backed by the local CMU dictionary."""
+@contextmanager
+def english_scores(root: Path) -> Iterator[tuple[Callable[[str], float], Callable[[str], int]]]:
+    """``textstat.flesch_kincaid_grade`` and ``textstat.syllable_count`` for English, backed by
+    the local CMU dictionary written under ``root``."""
     import nltk
 
-    root = tmp_path_factory.mktemp("nltk_data")
     install_cmudict(root)
     import textstat  # only once the corpus is in place
 
     textstat.set_lang("en_US")
-    yield textstat.flesch_kincaid_grade
-    # textstat and NLTK keep the dictionary they loaded; only the search path is restored.
-    if str(root) in nltk.data.path:
-        nltk.data.path.remove(str(root))
-
-
-@pytest.fixture(scope="session")
-def english_syllables(english_grade: Callable[[str], float]) -> Callable[[str], int]:
-    """``textstat.syllable_count`` for English, backed by the local CMU dictionary."""
-    import textstat
-
-    return textstat.syllable_count
+    try:
+        yield textstat.flesch_kincaid_grade, textstat.syllable_count
+    finally:
+        # textstat and NLTK keep the dictionary they loaded; only the search path is restored.
+        if str(root) in nltk.data.path:
+            nltk.data.path.remove(str(root))

@@ -1,0 +1,69 @@
+"""People writing to the running stack through the real webhooks (the simulator's clients,
+signed as Twilio signs and with Telegram's secret token), counting their own turns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.devtools.clients import SmsClient, TelegramClient
+from bot.devtools.webhooks import Webhooks
+from bot.messaging.sms.encoding import MAX_SEGMENTS, segments
+from tests.support.environment import TELEGRAM_SECRET, TWILIO_AUTH_TOKEN
+from tests.support.stack import Stack
+from tests.support.unique import phone, telegram_user
+
+
+def channel_hooks(stack: Stack) -> Webhooks:
+    """The simulator's view of the stack: where to post and which secrets to use."""
+    return Webhooks(url=stack.url, public_base_url=stack.url,
+                    twilio_auth_token=TWILIO_AUTH_TOKEN, telegram_secret=TELEGRAM_SECRET)
+
+
+def texting(stack: Stack, number: str | None = None) -> SmsClient:
+    """A phone (a new number unless given) texting the stack's SMS webhook."""
+    return SmsClient(channel_hooks(stack), number or phone())
+
+
+class Sms:
+    """A phone texting the SMS webhook; counts the person's messages. A call returns what
+    the person reads (every reply within the SMS budget)."""
+
+    def __init__(self, stack: Stack, number: str) -> None:
+        self.client = SmsClient(channel_hooks(stack), number)
+        self.number = number
+        self.turns = 0
+
+    def __call__(self, body: str, **extra: str) -> str:
+        self.turns += 1
+        reply = self.client.send(body, **extra)
+        assert reply.status == 200, reply.raw
+        assert all(segments(b) <= MAX_SEGMENTS for b in reply.bodies), reply.bodies
+        return "\n".join(reply.bodies)
+
+
+class Telegram:
+    """A Telegram user: text, or a press of the button whose title contains ``title``."""
+
+    def __init__(self, stack: Stack, user_id: int | None = None) -> None:
+        self.client = TelegramClient(channel_hooks(stack), user_id or telegram_user())
+        self.turns = 0
+        self.buttons: list[list[str]] = []
+
+    def _reply(self, reply: tuple[int, Any]) -> str:
+        status, body = reply
+        assert status == 200, body
+        self.buttons = [b for r in body["replies"] for b in r["buttons"]]
+        return "\n".join(r["text"] for r in body["replies"])
+
+    def __call__(self, text: str) -> str:
+        self.turns += 1
+        return self._reply(self.client.send(text))
+
+    def press(self, title: str) -> str:
+        self.turns += 1
+        data = next(d for t, d in self.buttons if title.lower() in t.lower())
+        return self._reply(self.client.press(data))
+
+    def photo(self, caption: str | None = None) -> str:
+        self.turns += 1
+        return self._reply(self.client.send_photo(caption))
