@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.domain import people
-from bot.domain.forms import NOT_WAITING, PHOTO_PAYLOAD, PHOTO_SLOT, REPORT_FORM, Waiting
+from bot.domain.forms import PHOTO_PAYLOAD, PHOTO_SLOT, REPORT_FORM
 from bot.messaging import inbound
+from bot.messaging.media import NOT_WAITING, Waiting
 from bot.messaging.messages import BotMessage
+from bot.messaging.sms import keywords
 from bot.messaging.sms import turn as sms
 from bot.store.models import Person
 from channels.common import field
@@ -142,7 +144,7 @@ def person_texting(session: Session, given: Given) -> Person:
     """The person behind a new number, as the given says they are."""
     person = people.get_or_create(session, phone())
     person.language = given.language
-    inbound.set_sms_opt_out(person, given.opted_out)
+    keywords.set_sms_opt_out(person, given.opted_out)
     inbound.remember(session, person, inbound.SMS, given.offered)
     session.flush()
     return person

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from telegram import Update
 
 from bot.domain import people
-from bot.domain.forms import NOT_WAITING, PHOTO_PAYLOAD, PHOTO_SLOT, REPORT_FORM, Waiting
+from bot.domain.forms import PHOTO_PAYLOAD, PHOTO_SLOT, REPORT_FORM
 from bot.messaging import inbound
+from bot.messaging.media import NOT_WAITING, Waiting
 from bot.messaging.messages import BotMessage
-from bot.messaging.telegram import chat
+from bot.messaging.telegram import callbacks, chat
 from channels.telegram import parse
 from tests.support.unique import phone, telegram_user
 from tests.support.wire import (
@@ -74,7 +75,7 @@ def presses(data: str | Callable[[Session], str]) -> Kinds:
 
 def stored_key(session: Session) -> str:
     """The short key a long payload got when its button was sent."""
-    return f"#{inbound.callback_key(session, LONG_PAYLOAD)}"
+    return f"#{callbacks.callback_key(session, LONG_PAYLOAD)}"
 
 
 def shares(number: str | None = None, own: bool = True) -> Kinds:

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.domain import people
-from bot.domain.forms import NOT_WAITING, Waiting
 from bot.language import texts
 from bot.messaging import inbound
+from bot.messaging.media import NOT_WAITING, Waiting
 from bot.messaging.messages import BotMessage
 from bot.messaging.voice import turn as voice
 from bot.messaging.voice.render import PAGE_SIZE
@@ -158,13 +158,13 @@ def test_saying_stop_leaves_the_form_as_menu_does_by_text(session, speech: str,
 
 # --- Twilio's requests, through the webhook's parser --------------------------------------------
 
-WELCOME = "Hello, this is CivicLine, the city help line."
-NOT_HEARD = "Sorry, I did not hear you."
-NOT_GOT = "Sorry, I did not get that."
+WELCOME = "Hello, this is CivicLine."
+NOT_HEARD = "Are you there?"
+NOT_GOT = "Sorry, try again."
 GOODBYE = {"en": "Thank you for calling CivicLine. Goodbye.",
            "es": "Gracias por llamar a CivicLine. Adiós."}
-KIND_TWIN = "What is the problem? Pick one, or say it in a few words."
-DATE_TWIN = "To keep your case private, I need your date of birth."
+KIND_TWIN = "What is the problem?"
+DATE_TWIN = "For your safety, I need your date of birth."
 PLACE_QUESTION = BotMessage("Where is it? A street and number, or a place near it.",
                             response="utter_ask_problem_place")
 MID_REPORT = Waiting("report_problem_form", "problem_kind", KIND_QUESTION)
@@ -219,13 +219,13 @@ CALLS = {
                     Does(listens="resume", first="La dernière fois, vous signaliez un problème.",
                          language="fr")),
     "7 is no language": (Heard("lang", digits="7", language=None, prompt=None),
-                         Does(listens="lang", first=f"{NOT_GOT} For English, press 1.",
+                         Does(listens="lang", first="Try again. English, press 1.",
                               language=None)),
     "saying Deutsch": (Heard("lang", speech="Deutsch", language=None, prompt=None),
-                       Does(listens="lang", first=f"{NOT_GOT} For English, press 1.",
+                       Does(listens="lang", first="Try again. English, press 1.",
                             language=None)),
     "silence at the menu": (Heard("lang", language=None, prompt=None), Does(
-        listens="lang", first=f"{NOT_HEARD} For English, press 1.", silence=1, language=None)),
+        listens="lang", first="Are you there? English, press 1.", silence=1, language=None)),
     # silence: twice the prompt again, then a person, then goodbye
     "silence": (Heard(), Does(listens="main", first=NOT_HEARD, silence=1)),
     "silence again": (Heard(silence=1), Does(listens="main", first=NOT_HEARD, silence=2)),
@@ -233,7 +233,7 @@ CALLS = {
         ask=voice.HUMAN, metadata={"handoff_reason": "voice_no_input"})),
     "still nothing: goodbye": (Heard(silence=3), Does(ends=(NOT_HEARD, GOODBYE["en"]))),
     "still nothing, Spanish": (Heard(silence=3, language="es"), Does(
-        ends=("Perdone, no le he oído.", GOODBYE["es"]), language="es")),
+        ends=("¿Sigue ahí?", GOODBYE["es"]), language="es")),
     # keys and words anywhere
     "star repeats": (Heard(digits="*"), Does(listens="main", first=KIND_TWIN)),
     "zero for a person": (Heard(digits="0"), Does(ask=voice.HUMAN)),
@@ -245,13 +245,13 @@ CALLS = {
     "saying menu": (Heard(speech="Main menu"), Does(ask=inbound.MENU_PAYLOAD)),
     # keypad numbers, ended with #, read back and confirmed
     "a case number and #": (Heard("reference", digits="40217382#", prompt=REFERENCE_QUESTION),
-                            Does(listens="confirm", first="You typed 4 0 2 1 7 3 8 2. If that "
-                                 "is right, press 1. To type it again, press 2.")),
+                            Does(listens="confirm", first="You typed 4 0 2 1 7 3 8 2. "
+                                 "Press 1: correct. 2: again.")),
     "a date and #": (Heard("date", digits="12031985#", prompt=DATE_QUESTION),
-                     Does(listens="dateok", first="You typed the 12th of March 1985. If that "
-                          "is right, press 1. To try again, press 2.")),
+                     Does(listens="dateok", first="You typed the 12th of March 1985. "
+                          "Press 1: correct. 2: again.")),
     "a date in the future": (Heard("date", digits="01012999#", prompt=DATE_QUESTION), Does(
-        listens="date", first="That is not a date I can use. Please try again.")),
+        listens="date", first="That is not a date I can use.")),
     "yes to the case number": (Heard("confirm", speech="Yes.", prompt=REFERENCE_QUESTION,
                                      pending="40217382"), Does(ask="40217382")),
     "sí to the date": (Heard("dateok", speech="sí", language="es", prompt=DATE_QUESTION,

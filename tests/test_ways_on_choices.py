@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa.shared.core.domain import Domain
 from rasa_sdk.events import ActionExecuted, BotUttered
 
 from actions import call_off
@@ -32,13 +30,6 @@ from tests.support.trackers import details, make_tracker, run, slot_events
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "es", "fr", "ar")
-
-
-@pytest.fixture(scope="module")
-def domain() -> dict[str, Any]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return Domain.load(str(ROOT / "domain")).as_dict()
 
 
 # --- the case-number question, never twice in a turn ---------------------------------------------
