@@ -142,12 +142,13 @@ def test_a_refused_language_is_not_a_request_for_it(text: str, expected: str) ->
     assert lang.decide(None, text).language == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "found by the held-out phrases: a negation more than three words before the language's "
-    "name ('no hablo nada de inglés') is not seen (_NEGATION_WINDOW = 3), so refusing "
-    "English reads as asking for it"))
 def test_a_language_refused_further_back_is_not_a_request_for_it() -> None:
     assert lang.decide("es", "no hablo nada de inglés").language == "es"
+    assert lang.decide("fr", "je ne parle vraiment pas bien anglais").language == "fr"
+
+
+def test_a_negation_refuses_only_the_first_language_named_after_it() -> None:
+    assert lang.decide("es", "no quiero español quiero inglés").language == "en"
 
 
 @pytest.mark.parametrize("text", ["/language", "idioma", "language", "langue", "اللغة",

@@ -237,10 +237,6 @@ def test_someone_elses_contact_asks_again_with_the_share_button(session: Session
     assert not person.phone_verified
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason=(
-    "found by this table: chat.begin takes the first word of a text that is only spaces "
-    "(IndexError; the webhook then answers with the technical-problem apology). Telegram's "
-    "apps never send one, a forged update can. Expected: read as no text, like an SMS."))
 def test_a_text_of_only_spaces_is_no_text(session: Session) -> None:
     user = user_json(telegram_user())
     update = received(telegram_update(telegram_user(), **says("   ")(user, session)))

@@ -58,7 +58,7 @@ EXPLICIT_MAX_WORDS = 6
 # "je ne parle pas anglais", "I don't speak Spanish" ("don't" -> "don", "t").
 _NEGATIONS = frozenset({"no", "not", "t", "dont", "cant", "cannot", "never", "ne", "pas", "n",
                         "nunca", "jamas", "jamais", "لا", "ما", "مش", "مو", "ليس", "لست"})
-_NEGATION_WINDOW = 3
+_NEGATION_WINDOW = 5
 _CLAUSE = re.compile(r"[,.;:!?¡¿،؛؟]+")
 
 
@@ -145,13 +145,19 @@ def _named_languages(text: str) -> tuple[set[str], set[str]]:
     wanted: set[str] = set()
     refused: set[str] = set()
     for clause in _CLAUSE.split(fold(text)):
-        tokens = _WORD.findall(clause)
-        for index, token in enumerate(tokens):
+        negated_at: int | None = None  # the last negation not yet spent on a language name
+        for index, token in enumerate(_WORD.findall(clause)):
+            if token in _NEGATIONS:
+                negated_at = index
+                continue
             code = _NAME_TO_CODE.get(token)
             if code is None:
                 continue
-            before = tokens[max(0, index - _NEGATION_WINDOW):index]
-            (refused if any(t in _NEGATIONS for t in before) else wanted).add(code)
+            # A negation refuses the first language named after it, a few words on ("no hablo
+            # nada de inglés"); the next name is wanted again ("no español, quiero inglés").
+            near = negated_at is not None and index - negated_at <= _NEGATION_WINDOW
+            (refused if near else wanted).add(code)
+            negated_at = None
     return wanted, refused
 
 

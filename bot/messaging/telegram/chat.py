@@ -155,6 +155,8 @@ def begin(session: Session, person: Person, update: Update,
     assert message is not None  # user_of() let only messages and button presses through
     if message.contact is not None:
         return _contact(session, person, message)
+    if message.text is not None and not message.text.strip():  # only spaces: no text
+        return TelegramStep([TelegramMessage(texts.text("utter_text_only", language))])
     if message.text:
         command = message.text.strip().split(maxsplit=1)[0].split("@", 1)[0].lower()
         if command in COMMANDS:
