@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 
 import pytest
 
@@ -27,7 +26,7 @@ from tests.support.clients import Sms, Telegram, channel_hooks
 from tests.support.days import open_weekday
 from tests.support.oracles import MAX_WORDS, heard, in_language, words
 from tests.support.stack import Stack
-from tests.support.stack_data import query, spaced
+from tests.support.stack_data import book_directly, query, spaced
 from tests.support.unique import phone
 
 pytestmark = pytest.mark.stack
@@ -132,26 +131,6 @@ def test_a_caller_picks_their_case_with_one_key(stack: Stack, language: str) -> 
 
 # --- calling off one of two bookings ------------------------------------------------------------
 
-def book(stack: Stack, sender: str, at: dt.datetime, language: str) -> str:
-    """A booking of ``sender``'s (through the code the form uses); its reference."""
-    from bot.config import get_settings
-    from bot.domain import bookings
-    from bot.store.db import dispose_engines
-
-    before = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = stack.database_url
-    get_settings.cache_clear()
-    try:
-        return bookings.book(sender, "id_cards", "city_hall", at, language).reference
-    finally:
-        if before is None:
-            os.environ.pop("DATABASE_URL")
-        else:
-            os.environ["DATABASE_URL"] = before
-        dispose_engines()
-        get_settings.cache_clear()
-
-
 _slots = itertools.count(0)
 
 
@@ -165,7 +144,8 @@ def two_bookings(stack: Stack, number: str, language: str) -> tuple[str, str]:
     minutes = 30 * next(_slots)
     morning = dt.datetime.combine(monday, dt.time(8, 30)) + dt.timedelta(minutes=minutes)
     afternoon = dt.datetime.combine(tuesday, dt.time(13, 0)) + dt.timedelta(minutes=minutes)
-    return book(stack, number, morning, language), book(stack, number, afternoon, language)
+    return (book_directly(stack, number, morning, language),
+            book_directly(stack, number, afternoon, language))
 
 
 def times(stack: Stack, *references: str) -> list[str]:

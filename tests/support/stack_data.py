@@ -123,13 +123,14 @@ def expire_session(stack: Stack, sender: str) -> None:
                 t=event["timestamp"], d=json.dumps(event), i=event_id)
 
 
-def book_directly(stack: Stack, sender: str, at: dt.datetime) -> None:
-    """Someone else took a desk (set-up through the same code the form uses)."""
+def book_directly(stack: Stack, sender: str, at: dt.datetime, language: str = "en") -> str:
+    """A booking of ``sender``'s at City Hall, through the same code the form uses (someone
+    else taking a desk, or a citizen's own earlier booking); its reference."""
     before = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = stack.database_url
     get_settings.cache_clear()
     try:
-        bookings.book(sender, "id_cards", "city_hall", at, "en")
+        return bookings.book(sender, "id_cards", "city_hall", at, language).reference
     finally:
         if before is None:
             os.environ.pop("DATABASE_URL")
