@@ -171,6 +171,7 @@ def test_migration_0009_matches_the_model_and_downgrades(database: str) -> None:
 
 # --- The consumer, killed and started again ----------------------------------------------------
 
+@pytest.mark.slow  # a real consumer process, killed and started again
 def test_the_consumer_killed_mid_stream_counts_every_event_once(database: str,
                                                                  queue: str) -> None:
     senders = [f"+1555020{i:04d}" for i in range(200)]

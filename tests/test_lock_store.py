@@ -185,6 +185,7 @@ def test_a_waiter_is_woken_within_50_ms_of_the_release(prefix: str) -> None:
     assert leftover_keys(prefix) == []
 
 
+@pytest.mark.slow  # waits out a lease, or a process killed
 def test_a_turn_longer_than_its_lease_keeps_the_lock(prefix: str) -> None:
     lease = 0.3
 
@@ -237,6 +238,7 @@ def start_holder(prefix: str) -> subprocess.Popen:
     return process
 
 
+@pytest.mark.slow  # waits out a lease, or a process killed
 def test_a_killed_holder_passes_the_lock_on_after_its_lease(prefix: str) -> None:
     holder = start_holder(prefix)
 
@@ -268,6 +270,7 @@ def test_a_killed_holder_passes_the_lock_on_after_its_lease(prefix: str) -> None
     assert leftover_keys(prefix) == []
 
 
+@pytest.mark.slow  # waits out a lease, or a process killed
 def test_a_killed_holder_leaves_no_key_behind(prefix: str) -> None:
     holder = start_holder(prefix)
     assert leftover_keys(prefix)
