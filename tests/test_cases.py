@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain import cases, people, references
+from bot.domain import case_help, cases, people, references
 from bot.domain.cases import CaseError, Outcome
 from bot.domain.dates import parse_date_of_birth
 from bot.store.db import session_scope
@@ -373,3 +373,60 @@ def test_to_json_has_the_history(session: Session) -> None:
     assert data["date_of_birth_on_file"] is True and "1990" not in str(data)  # never the date
     assert [(h["from"], h["to"], h["note"]) for h in data["history"]] == [
         ("approved", "completed", "Collected")]
+
+
+# --- migration 0010: the detail in a JSON column, the old text carried over ---------------------
+
+def test_migration_0010_moves_the_detail_to_json_and_back(database: str) -> None:
+    """Rows written as text before 0010 (a plain string in the case's language, a JSON object
+    in a string, blank) come out as {language: text}; downgrading gives the text back. Runs on
+    SQLite here and on PostgreSQL in tests/test_postgres.py."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect, text
+
+    from bot.store.db import get_engine
+    from bot.store.migrate import alembic_config
+    from bot.store.models import Base
+
+    with get_engine().connect() as connection:
+        column = next(c for c in inspect(connection).get_columns("cases")
+                      if c["name"] == "detail")
+        assert column["type"]._type_affinity.__name__ == "JSON", column
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if "cases" in repr(d)] == []
+    config = alembic_config(database)
+    command.downgrade(config, "0009")
+    old = {"40217382": "Need help with rent",  # en
+           "55501233": '{"en": "proof of address", "fr": "justificatif de domicile"}',
+           "12345674": "   ",
+           "90000001": "{not json"}
+    with get_engine().begin() as connection:
+        for reference, value in old.items():
+            connection.execute(text("UPDATE cases SET detail = :d WHERE reference = :r"),
+                               {"d": value, "r": reference})
+    command.upgrade(config, "head")
+    with session_scope() as session:
+        found = {c.reference: (c.language, c.detail) for c in session.scalars(
+            select(Case).where(Case.reference.in_(old)))}
+    assert found == {
+        "40217382": ("en", {"en": "Need help with rent"}),
+        "55501233": ("fr", {"en": "proof of address", "fr": "justificatif de domicile"}),
+        "12345674": ("es", None),
+        "90000001": ("ar", {"ar": "{not json"}),
+    }
+    with session_scope() as session:  # what the status check reads, after the migration
+        case = cases.get_by_reference(session, "55501233")
+        case.status = "needs_information"
+        assert case_help.missing_papers(case, "fr") == "justificatif de domicile"
+        session.rollback()
+    command.downgrade(config, "0009")
+    with get_engine().connect() as connection:
+        back = dict(connection.execute(text(
+            "SELECT reference, detail FROM cases WHERE reference IN "
+            "('40217382', '55501233', '12345674', '90000001')")).all())
+    assert back == {"40217382": "Need help with rent",
+                    "55501233": '{"en": "proof of address", "fr": "justificatif de domicile"}',
+                    "12345674": None, "90000001": "{not json"}
+    command.upgrade(config, "head")

@@ -232,7 +232,8 @@ def test_cases_are_valid(seeded: tuple[Session, dict[str, int]]) -> None:
         assert len(reference) == 8 and reference.isdigit(), reference
         assert luhn_valid(reference), reference
         assert case.date_of_birth_hash is not None, reference
-        assert case.detail and case.detail.strip(), reference
+        assert list(case.detail) == [case.language], reference  # {its language: text}
+        assert case.detail[case.language].strip(), reference
         assert case.language in LANGUAGES, reference
         number = phonenumbers.parse(case.phone, None)
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -198,12 +198,12 @@ def test_a_detail_is_a_string_or_per_language() -> None:
     assert case_detail.clean(" proof of address ") == "proof of address"
     assert case_detail.clean({"es": "comprobante", "en": "proof", "fr": " "}) == {
         "en": "proof", "es": "comprobante"}
-    stored = case_detail.encode({"en": "proof", "es": "comprobante"})
-    assert case_detail.decoded(stored) == {"en": "proof", "es": "comprobante"}
+    stored = case_detail.encode({"es": "comprobante", "en": "proof"}, "fr")
+    assert stored == {"en": "proof", "es": "comprobante"}
     assert case_detail.texts(stored, "fr") == {"en": "proof", "es": "comprobante"}
-    assert case_detail.texts("justificatif de domicile", "fr") == {
-        "fr": "justificatif de domicile"}
-    assert case_detail.decoded("{not json") == "{not json"
+    assert case_detail.encode("justificatif de domicile", "fr") == {
+        "fr": "justificatif de domicile"}  # a plain string: the case's language
+    assert case_detail.encode(None, "fr") is None
     assert case_detail.texts(None, "en") == {}
 
 
@@ -235,8 +235,8 @@ def test_missing_papers_are_said_in_the_conversations_language(database: str) ->
         assert case_help.waits_for_papers(plain)
         assert case_help.missing_papers(_case(session, PER_LANGUAGE, status="in_review"),
                                         "en") is None
-        assert cases.to_json(case)["detail"] == PER_LANGUAGE  # as given
-        assert cases.to_json(plain)["detail"] == "Justificatif de domicile."
+        assert cases.to_json(case)["detail"] == PER_LANGUAGE
+        assert cases.to_json(plain)["detail"] == {"fr": "Justificatif de domicile."}
 
 
 @pytest.mark.parametrize(("language", "status_response", "papers", "documents_response"), [

@@ -270,7 +270,7 @@ def test_a_plain_detail_is_still_accepted_and_is_the_cases_language(stack: Stack
     reference = open_case(stack, number, "fr", status="needs_information",
                           detail="justificatif de domicile")
     status_code, body = stack.api("GET", f"/api/cases/{reference}")
-    assert status_code == 200 and body["detail"] == "justificatif de domicile"
+    assert status_code == 200 and body["detail"] == {"fr": "justificatif de domicile"}
     french = Sms(stack, number)
     french("où en est mon dossier")
     assert "justificatif de domicile" in french(reference)

@@ -8,14 +8,13 @@ own ``language``. A conversation in a language the detail does not have is told 
 "we need more papers" and offered a person who can say which; it never reads another
 language's words.
 
-Stored in the existing ``cases.detail`` text column: a per-language detail as a JSON object
-(:func:`encode`), a plain string as itself (:func:`texts` reads both), so no migration and no
-change for rows written before.
+Stored in the ``cases.detail`` JSON column as ``{language: text}`` (:func:`encode`); a plain
+string is stored as ``{case language: text}``, and migration 0010 turned the rows of the old
+text column into that form.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from bot.language.detect import SUPPORTED
@@ -52,30 +51,20 @@ def clean(value: object) -> str | dict[str, str] | None:
     return dict(sorted(kept.items()))
 
 
-def encode(value: str | Mapping[str, str] | None) -> str | None:
-    """What the ``detail`` column holds for a :func:`clean` value."""
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(dict(value), ensure_ascii=False, sort_keys=True)
+def encode(value: str | Mapping[str, str] | None, language: str) -> dict[str, str] | None:
+    """What the ``detail`` column holds for a :func:`clean` value: a plain string is the text in
+    the case's ``language``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return {language or "en": value} if value.strip() else None
+    return dict(sorted(value.items())) or None
 
 
-def decoded(stored: str | None) -> str | dict[str, str] | None:
-    """The column's value as given: the per-language object, or the plain string."""
-    if not stored or not stored.lstrip().startswith("{"):
-        return stored
-    try:
-        value = json.loads(stored)
-    except ValueError:
-        return stored
-    if isinstance(value, dict) and value and all(
-            k in SUPPORTED and isinstance(v, str) for k, v in value.items()):
-        return value
-    return stored
-
-
-def texts(stored: str | None, case_language: str) -> dict[str, str]:
-    """Language code -> text; a plain string is the text in the case's language."""
-    value = decoded(stored)
-    if isinstance(value, dict):
-        return value
-    return {case_language or "en": value} if value and value.strip() else {}
+def texts(stored: Mapping[str, str] | None, case_language: str) -> dict[str, str]:
+    """Language code -> text, as the column holds it (a stray plain string, written around
+    the model, is read as the case's language)."""
+    if isinstance(stored, str):
+        return encode(stored, case_language) or {}
+    return {code: text for code, text in (stored or {}).items()
+            if code in SUPPORTED and isinstance(text, str)}

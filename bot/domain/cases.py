@@ -264,7 +264,7 @@ def create_case(
         phone=phone,
         date_of_birth_hash=dob_hash(date_of_birth) if date_of_birth else None,
         language=language,
-        detail=case_detail.encode(detail),
+        detail=case_detail.encode(detail, language),
         person_id=person.id if person else None,
     )
     case.events.append(CaseEvent(from_status=None, to_status=status, actor=actor))
@@ -304,7 +304,7 @@ def _audit(session: Session, actor: str, action: str, reference: str, **detail: 
 def set_detail(session: Session, case: Case, detail: str | Mapping[str, str] | None, *,
                actor: str) -> None:
     """Replace what the case waits for (None clears it), in every language at once."""
-    case.detail = case_detail.encode(detail)
+    case.detail = case_detail.encode(detail, case.language)
     case.updated_at = utcnow()
     _audit(session, actor, "case.detail", case.reference, cleared=detail is None)
 
@@ -318,7 +318,7 @@ def to_json(case: Case) -> dict:
         "phone": case.phone,
         "date_of_birth_on_file": case.date_of_birth_hash is not None,  # never the date
         "language": case.language,
-        "detail": case_detail.decoded(case.detail),  # as given: a string or per language
+        "detail": case_detail.texts(case.detail, case.language) or None,  # per language
         "created_at": case.created_at.isoformat() + "Z",
         "updated_at": case.updated_at.isoformat() + "Z",
         "history": [

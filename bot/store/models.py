@@ -150,7 +150,8 @@ class Case(Base):
     # date itself is never stored (SPEC §8).
     date_of_birth_hash = Column(String(64), nullable=True)
     language = Column(String(2), nullable=False, default="en")
-    detail = Column(Text, nullable=True)
+    # What the case waits for, {language: text} (bot/domain/case_detail.py; migration 0010).
+    detail = Column(JSON(none_as_null=True), nullable=True)
     person_id = Column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)

@@ -25,6 +25,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain import case_detail
 from bot.domain.cases import dob_hash
 from bot.domain.references import is_valid
 from bot.store.models import (
@@ -284,5 +285,5 @@ def _new_case(item: dict[str, Any], reference: str, services: Mapping[str, Servi
         phone=item.get("phone"),
         date_of_birth_hash=_dob_hash(item.get("date_of_birth")),
         language=item.get("language", "en"),
-        detail=item.get("detail"),
+        detail=case_detail.encode(item.get("detail"), item.get("language", "en")),
     )
