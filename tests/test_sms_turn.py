@@ -37,6 +37,13 @@ STOPPED = {
     "ar": "لن تصلك رسائل من CivicLine بعد الآن. أرسل START لتلقيها مرة أخرى.",
 }
 WELCOME_BACK = "Welcome back. You will get texts from CivicLine again. Reply STOP to stop them."
+WELCOME_BACK_IN = {
+    "es": "Bienvenido de nuevo. Le enviaremos mensajes de CivicLine otra vez. Responda STOP para "
+          "no recibirlos.",
+    "fr": "Bon retour. Vous recevrez de nouveau les SMS de CivicLine. Répondez STOP pour ne plus "
+          "les recevoir.",
+    "ar": "مرحبا بعودتك. ستصلك رسائل CivicLine مرة أخرى. أرسل STOP لإيقافها.",
+}
 HELP = {
     "en": "CivicLine, the city help line. To talk to a person, call +15550109999. Reply MENU "
           "for the menu. Reply STOP to stop texts.",
@@ -104,6 +111,18 @@ CASES = {
     "Twilio answered the START": (Given("START", opt_out_type="START", opted_out=True),
                                   Then()),
     "yes otherwise answers a question": (Given("Yes"), Then(ask="Yes")),
+    "YES! otherwise too": (Given("YES!"), Then(ask="YES!")),
+    "sí answers a question": (Given("sí", language="es"), Then(ask="sí")),
+    "oui answers a question": (Given("Oui", language="fr"), Then(ask="Oui")),
+    "نعم answers a question": (Given("نعم", language="ar"), Then(ask="نعم")),
+    "Twilio's START for a yes that answers": (Given("YES", opt_out_type="START"),
+                                              Then(ask="YES")),
+    "sí after STOP opts back in": (Given("sí", language="es", opted_out=True),
+                                   Then((WELCOME_BACK_IN["es"],))),
+    "oui after STOP opts back in": (Given("oui", language="fr", opted_out=True),
+                                    Then((WELCOME_BACK_IN["fr"],))),
+    "نعم after STOP opts back in": (Given("نعم", language="ar", opted_out=True),
+                                    Then((WELCOME_BACK_IN["ar"],))),
     "UNSTOP when not opted out": (Given("unstop"), Then((WELCOME_BACK,))),
     # HELP
     "HELP": (Given("HELP"), Then((HELP["en"],))),

@@ -8,11 +8,14 @@ from bot.messaging.inbound import bare
 from bot.store.models import Person, utcnow
 
 STOP, START, HELP = "stop", "start", "help"
+# "Yes" in each language (folded): START only for a person who is opted out; from anyone else
+# it answers the question they were asked (bot.messaging.sms.turn.begin).
+YES_WORDS = frozenset({"yes", "si", "oui", "نعم"})
 KEYWORDS: dict[str, frozenset[str]] = {
     # Carriers' and Twilio's English words, then localised ones (folded: no accents).
     STOP: frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke",
                      "optout", "baja", "parar", "arret", "توقف"}),
-    START: frozenset({"start", "unstop", "yes", "alta"}),
+    START: frozenset({"start", "unstop", "alta"}) | YES_WORDS,
     HELP: frozenset({"help", "info"}),
 }
 OPT_OUT_TYPES = {"STOP": STOP, "START": START, "HELP": HELP}  # Twilio's OptOutType values

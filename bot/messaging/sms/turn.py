@@ -55,7 +55,7 @@ def begin(session: Session, person: Person, sms: IncomingSms,
         changed = keywords.set_sms_opt_out(person, True)
         return SmsStep([] if twilio_answered or not changed
                        else [texts.text("utter_sms_opted_out", language)])
-    is_plain_yes = inbound.bare(sms.body) == "yes"
+    is_plain_yes = inbound.bare(sms.body) in keywords.YES_WORDS
     if keyword == keywords.START and (person.sms_opted_out or not is_plain_yes):
         keywords.set_sms_opt_out(person, False)
         return SmsStep([] if twilio_answered else [texts.text("utter_sms_opted_in", language)])
