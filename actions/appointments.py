@@ -17,12 +17,12 @@ from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import Clocked, buttons, inform, language_of
+from actions.common import Clocked, buttons, inform, language_of, said_this_turn
 from actions.form_validation import FormValidation
 from actions.forms import CLEAR
 from bot.domain import bookings, offices, services
 from bot.domain.bookings import DayState, TimeState
-from bot.domain.dates import format_day, parse_day, parse_time
+from bot.domain.dates import day_readings, format_day, parse_time
 from bot.domain.forms import BOOKING_FORM, YES
 from bot.language.i18n import capitalised, pick
 from bot.store.db import session_scope
@@ -101,10 +101,16 @@ class ValidateBookAppointmentForm(Clocked, FormValidation):
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         language = language_of(tracker)
         now = self.now()
-        day = parse_day(str(value or ""), now.date())
-        if day is None:
+        readings = day_readings(str(value or ""), now.date())
+        if not readings:
             dispatcher.utter_message(response="utter_appointment_day_unreadable")
             return {"appointment_day": None}
+        if len(readings) > 1:  # 03/04: read back both, never guessed
+            dispatcher.utter_message(response="utter_appointment_day_which", buttons=buttons(
+                [(format_day(day, language), inform("appointment_day", day.isoformat()))
+                 for day in readings]))
+            return {"appointment_day": None}
+        day = readings[0]
         with session_scope() as session:
             _service, office, _day = _chosen(session, tracker)
             if office is None:
@@ -227,6 +233,8 @@ class ActionAskAppointmentDay(AskAction):
 
     def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, session: Any,
             language: str) -> list[dict[str, Any]]:
+        if "utter_appointment_day_which" in said_this_turn(tracker):
+            return []  # "Which day do you mean?" with the two readings asks already
         _service, office, _day = _chosen(session, tracker)
         days = bookings.free_days(session, office, limit=MAX_DAY_BUTTONS) if office else []
         name = offices.name(office, language) if office else ""

@@ -80,3 +80,16 @@ def inform(entity: str, value: str) -> str:
 def buttons(options: list[tuple[str, str]]) -> list[dict[str, str]]:
     """Rasa buttons from (title, payload) pairs."""
     return [{"title": title, "payload": payload} for title, payload in options]
+
+
+def said_this_turn(tracker: Tracker) -> list[str]:
+    """The responses the bot has said since the person's latest message."""
+    said: list[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            name = (event.get("metadata") or {}).get("utter_action")
+            if name:
+                said.append(name)
+    return said[::-1]

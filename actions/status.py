@@ -15,11 +15,12 @@ from actions.common import (
     language_of,
     latest_text,
     person_session,
+    said_this_turn,
     trusts_phone,
 )
 from bot.domain import case_help, cases, references
 from bot.domain.cases import Outcome
-from bot.domain.dates import parse_date_of_birth
+from bot.domain.dates import format_date, parse_date_of_birth
 from bot.domain.people import verified_phone
 from bot.language.i18n import pick
 from bot.language.vocabulary import PERSON_BUTTON
@@ -72,7 +73,13 @@ class ValidateStatusForm(FormValidationAction):
                                      attempts_left=lookup.attempts_left)
             return {"date_of_birth": None}
         if lookup.outcome is Outcome.ONE_DATE:  # not an attempt: nothing tried or counted
-            dispatcher.utter_message(response="utter_date_of_birth_one_date")
+            # Two readings of one date (03/04/1990) are read back to pick from, the month as
+            # a word; a message with more dates only asks for one.
+            language = language_of(tracker)
+            options = [(format_date(date, language), inform("date_of_birth", date.isoformat()))
+                       for date in candidates] if len(candidates) == 2 else []
+            dispatcher.utter_message(response="utter_date_of_birth_one_date",
+                                     buttons=buttons(options))
             return {"date_of_birth": None}
         return {"date_of_birth": SKIPPED, "status_outcome": lookup.outcome.value}
 
@@ -127,19 +134,6 @@ def tell_status(dispatcher: CollectingDispatcher, case: Case, language: str) -> 
 # question is not said again after them in the same turn.
 ASKS_ALREADY = frozenset({"utter_reference_missing", "utter_reference_invalid",
                           "utter_reference_way_on", "utter_reference_no_open_case"})
-
-
-def said_this_turn(tracker: Tracker) -> list[str]:
-    """The responses the bot has said since the person's latest message."""
-    said: list[str] = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "bot":
-            name = (event.get("metadata") or {}).get("utter_action")
-            if name:
-                said.append(name)
-    return said[::-1]
 
 
 class ActionAskCaseReference(Action):

@@ -102,7 +102,9 @@ def test_days_and_times_are_said_in_full(language: str, written: str, spoken: st
 
 # --- options, four a page --------------------------------------------------------------------
 
-SEVEN = [(f"Option {n}", f"/pick_{n}") for n in range(1, 8)]
+# One word each: four a page fit in 25 words with any intro (longer ones: fewer a page).
+SEVEN = [(name, f"/pick_{n}") for n, name in enumerate(
+    ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf"), 1)]
 
 
 @pytest.mark.parametrize(("options", "page", "digits", "payload"), [
@@ -135,14 +137,14 @@ def test_a_long_menu_reads_four_options_then_nine_for_more(language: str) -> Non
     message = BotMessage("?", tuple(SEVEN))
     first = [s.text for s in _says(render_voice([message], language, ACTION).twiml)]
     second = [s.text for s in _says(render_voice([message], language, ACTION, page=1).twiml)]
-    option = texts.text("utter_voice_option_first", language, digit=1, option="Option 1")
+    option = texts.text("utter_voice_option_first", language, digit=1, option="Alpha")
     assert first[0] == "?" and first[1] == option
-    assert first[2] == texts.text("utter_voice_option", language, digit=2, option="Option 2")
+    assert first[2] == texts.text("utter_voice_option", language, digit=2, option="Bravo")
     assert len(first) == 1 + PAGE_SIZE + 2  # text, 4 options, "9 for more", star / zero
     assert first[-2] == texts.text("utter_voice_more", language, digit=9)
     assert first[-1] == texts.text("utter_voice_keys", language)
     assert second[0] == texts.text("utter_voice_option_first", language, digit=1,
-                                   option="Option 5")
+                                   option="Echo")
     assert len(second) == 3 + 2  # the last 3 options (not the text again), back, star / zero
     assert second[-2] == texts.text("utter_voice_back_to_start", language, digit=9)
     assert on_page(SEVEN, 1) == SEVEN[4:]

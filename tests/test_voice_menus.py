@@ -17,21 +17,33 @@ voice says: "Press 1: your application." is four; a reference read digit by digi
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from rasa_sdk.events import ActionExecuted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
+from actions import call_off
+from actions.status import ActionAskCaseReference, ValidateStatusForm
 from bot.devtools.clients import CallClient, CallTurn
+from bot.domain import bookings, cases, offices, people, services
 from bot.language import texts
+from bot.language.i18n import pick
 from bot.messaging.messages import BotMessage
 from bot.messaging.voice.render import (
+    INTROS,
+    KEYPAD_INTROS,
     PAGE_SIZE,
+    layout_for,
+    on_page,
     page_count,
     render_choice,
     render_language_menu,
@@ -40,10 +52,13 @@ from bot.messaging.voice.render import (
 )
 from bot.messaging.voice.speech import speakable
 from bot.messaging.voice.turn import reprompted
+from bot.store.db import session_scope
+from bot.store.models import Service
 from tests.support.clients import channel_hooks
 from tests.support.oracles import MAX_WORDS, heard, words
 from tests.support.stack import Stack
-from tests.support.stack_data import new_case
+from tests.support.stack_data import book_directly, new_case
+from tests.support.trackers import make_tracker, run
 
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
 LANGUAGES = ("en", "es", "fr", "ar")
@@ -87,15 +102,14 @@ def rendered(name: str, language: str, variation: dict, intro: str | None = None
                          expects=(variation.get("metadata") or {}).get("expects"),
                          response=name, values=values)
     before = [texts.text(intro, language)] if intro else []
+    layout = layout_for([message], language)
     return [said(render_voice(reprompted([message], before), language, ACTION, intro=before,
-                              page=page).twiml)
-            for page in range(page_count(list(buttons)))]
+                              page=page, layout=layout).twiml)
+            for page in range(page_count(list(buttons), layout))]
 
 
 # What a call may say before a prompt it repeats: a key or words it did not get, silence, and
 # for keypad questions what was wrong with the digits.
-INTROS = ("utter_voice_not_understood", "utter_voice_no_input")
-KEYPAD_INTROS = {"reference": "utter_voice_reference_wrong", "date": "utter_voice_date_wrong"}
 
 
 PROMPTS = sorted((name, language) for name, language, _ in prompts())
@@ -168,6 +182,109 @@ def test_the_main_menu_is_short_in_every_language() -> None:
         assert len(words(first)) <= MAX_WORDS and len(words(second)) <= MAX_WORDS
 
 
+# --- lists made from data: a caller's cases, the bookings to call off ---------------------------
+
+def said_pages(dispatched: list[dict], language: str) -> list[tuple[str | None, int, str]]:
+    """What a call says for an action's messages, each page, as first said and again after
+    each intro ((intro, page, words said))."""
+    domain_meta = {name: (lang, v) for name, lang, v in prompts()}
+    messages = []
+    for item in dispatched:
+        values = {k: v for k, v in item.items() if k not in {"response", "buttons", "text",
+                                                              "image", "custom", "template",
+                                                              "attachment", "elements",
+                                                              "json_message"}}
+        variation = domain_meta.get(item["response"], (None, {}))[1]
+        messages.append(BotMessage(
+            texts.text(item["response"], language, **values),
+            tuple((b["title"], b["payload"]) for b in item.get("buttons") or []),
+            expects=(variation.get("metadata") or {}).get("expects"),
+            response=item["response"], values=values))
+    layout = layout_for(messages, language)
+    options = [o for m in messages for o in m.buttons]
+    assert [o for p in range(page_count(options, layout))
+            for o in on_page(options, p, layout)] == options  # every option on some page
+    expects = next((m.expects for m in messages if m.expects), None)
+    intros = (None, *INTROS, *([KEYPAD_INTROS[expects]] if expects in KEYPAD_INTROS else []))
+    found = []
+    for intro in intros:
+        before = [texts.text(intro, language)] if intro else []
+        for page in range(page_count(options, layout)):
+            text = said(render_voice(reprompted(messages, before), language, ACTION,
+                                     intro=before, page=page, layout=layout).twiml)
+            found.append((intro, page, text))
+    return found
+
+
+def longest_named(session: Any, language: str, slugs: list[str], count: int) -> list[str]:
+    """The ``count`` services of ``slugs`` whose names are longest in ``language``."""
+    named = [(len(words(pick(services.get(session, slug).names, language))), slug)
+             for slug in slugs]
+    return [slug for _, slug in sorted(named, reverse=True)[:count]]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_callers_open_cases_are_said_in_prompts_of_25_words(database: str, domain: dict,
+                                                              language: str) -> None:
+    """Three open cases of the longest services, "needs papers" (the longest status), from a
+    proven phone: paged so that every prompt is at most 25 words, every case on a page."""
+    number = f"+1555043{next(_numbers):04d}"
+    with session_scope() as session:
+        slugs = longest_named(session, language,
+                              [s.slug for s in session.query(Service).all()], 3)
+        for slug in slugs:
+            cases.create_case(session, service_slug=slug, status="needs_information",
+                              phone=number, language=language)
+    text = {"en": "I don't have it", "es": "no la tengo", "fr": "je ne l'ai pas",
+            "ar": "ليس عندي الرقم"}[language]
+    tracker = make_tracker(domain, number, text, channel="voice", active_loop="status_form",
+                           slots={"language": language, "requested_slot": "case_reference",
+                                  "case_reference": text},
+                           after=[SlotSet("requested_slot", "case_reference"),
+                                  ActionExecuted("status_form"), SlotSet("case_reference", text)])
+    listed, _ = run(ValidateStatusForm(), domain, tracker)
+    assert [m["response"] for m in listed] == ["utter_reference_pick_case"]
+    assert len(listed[0]["buttons"]) == 4  # three cases and a person
+    asked = make_tracker(domain, number, text, channel="voice", active_loop="status_form",
+                         slots={"language": language},
+                         after=[{"event": "bot", "text": "", "metadata": {
+                             "utter_action": "utter_reference_pick_case"}}])
+    question, _ = run(ActionAskCaseReference(), domain, asked)
+    pages = said_pages([*listed, *question], language)
+    longest = max(pages, key=lambda found: len(words(found[2])))
+    assert len(words(longest[2])) <= MAX_WORDS, longest
+    assert all(text.endswith(texts.text("utter_voice_keys", language)) and not heard(text)
+               for _, _, text in pages), pages
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_bookings_to_call_off_are_said_in_prompts_of_25_words(database: str,
+                                                                  language: str) -> None:
+    """Three bookings for the three longest-named services, at times said in full ("9:30 in
+    the morning"): paged so that every prompt is at most 25 words, every booking on a page."""
+    sender = f"+1555044{next(_numbers):04d}"
+    day = dt.date.today() + dt.timedelta(days=30)
+    with session_scope() as session:
+        offered = {o.slug: [s.slug for s in o.services] for o in offices.all_offices(session)}
+    office = max(offered, key=lambda slug: len(offered[slug]))
+    with session_scope() as session:
+        slugs = longest_named(session, language, offered[office], 3)
+    for hour, slug in zip((9, 10, 11), slugs, strict=True):
+        bookings.book(sender, slug, office, dt.datetime.combine(day, dt.time(hour, 30)),
+                      language)
+    dispatcher = CollectingDispatcher()
+    with session_scope() as session:
+        person = people.get_or_create(session, sender)
+        call_off.offer_call_off(dispatcher, session, person, language)
+    [listed] = dispatcher.messages
+    assert listed["response"] == "utter_pick_booking_to_call_off" and len(listed["buttons"]) == 4
+    pages = said_pages(dispatcher.messages, language)
+    longest = max(pages, key=lambda found: len(words(found[2])))
+    assert len(words(longest[2])) <= MAX_WORDS, longest
+    assert any(texts.text("utter_voice_more", language, digit=9) in text
+               for _, _, text in pages)  # paged: "9: more"
+
+
 # --- through the real voice webhook ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -232,6 +349,55 @@ def test_every_prompt_a_caller_meets_from_the_main_menu_is_at_most_25_words(
     prompt("case number read back", call.press(reference))
     prompt("date of birth question", call.press("1"))
     prompt("date read back", call.press("15061975"))
+
+
+NO_NUMBER = {"en": "I don't have it", "es": "no la tengo", "fr": "je ne l'ai pas",
+             "ar": "ليس عندي الرقم"}
+CALL_OFF = {"en": "I need to cancel my appointment", "es": "quiero anular la cita",
+            "fr": "je veux annuler le rendez-vous", "ar": "ألغِ الموعد من فضلك"}
+
+
+def every_page(table: list, language: str, where: str, first: CallTurn,
+               call: CallClient) -> list[CallTurn]:
+    """A list prompt and each page "9" leads to, until it comes back to the first."""
+    pages = [heard_prompt(table, language, where, first)]
+    while len(pages) < 6:
+        page = heard_prompt(table, language, f"{where}, page {len(pages) + 1}", call.press("9"))
+        if page.text == pages[0].text or page.says[0].text == pages[0].says[0].text:
+            break
+        pages.append(page)
+    return pages
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_callers_cases_and_bookings_are_said_in_prompts_of_25_words(
+        stack: Stack, language: str, measured: list) -> None:
+    """The lists made from a caller's own data, through the real webhook: their open cases
+    when they do not have the number, and their bookings when they call one off. Each page at
+    most 25 words, the keys on each, every item on some page."""
+    number = f"+1555045{next(_numbers):04d}"
+    for service in ("housing_support", "id_cards"):
+        new_case(stack, number, status="needs_information", language=language,
+                 service=service)
+    day = dt.date.today() + dt.timedelta(days=40)
+    for at in (dt.datetime.combine(day, dt.time(9, 30)),
+               dt.datetime.combine(day + dt.timedelta(days=1), dt.time(11, 0))):
+        book_directly(stack, number, at, language)
+    call = CallClient(channel_hooks(stack), number)
+    call.start()
+    call.press(LANGUAGE_KEYS[language])
+    heard_prompt(measured, language, "case number question", call.press("1"))
+    listed = call.say(NO_NUMBER[language])
+    assert listed.gather is not None and "stage=reference" in listed.gather["action"], listed.raw
+    cases = every_page(measured, language, "your open cases", listed, call)
+    assert len(cases) > 1, [c.text for c in cases]  # three cases and a person: paged
+    assert texts.text("utter_voice_more", language, digit=9) in cases[0].text
+    heard_prompt(measured, language, "leaving the status check", call.say(STOP[language]))
+    offer = call.say(CALL_OFF[language])
+    bookings = every_page(measured, language, "bookings to call off", offer, call)
+    assert texts.text("utter_pick_booking_to_call_off__voice", language) in bookings[0].text
+    assert len(bookings) > 1, [b.text for b in bookings]
 
 
 # --- days and times in full, in the booking prompts too ---------------------------------------

@@ -27,7 +27,9 @@ from tests.support.unique import phone
 from tests.support.wire import form_params, sanic_request, twilio_call_form
 
 LANGUAGES = ("en", "es", "fr", "ar")
-SEVEN = [(f"Option {n}", f"/pick_{n}") for n in range(1, 8)]
+# One word each: four a page fit in 25 words with any intro (longer ones: fewer a page).
+SEVEN = [(name, f"/pick_{n}") for n, name in enumerate(
+    ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf"), 1)]
 WEBHOOK = "https://civicline.example/webhooks/voice/webhook"
 KIND_QUESTION = BotMessage("What is the problem? Pick one.", tuple(SEVEN),
                            response="utter_ask_problem_kind")
@@ -65,11 +67,11 @@ def _listening(twiml: str | None) -> tuple[str, list[str]]:
     # the menu: four a page, 9 for more, from the last page back to the first
     (KIND_QUESTION, "main", "2", 0, "/pick_2", None, None),
     (KIND_QUESTION, "main", "2", 1, "/pick_6", None, None),
-    (KIND_QUESTION, "main", "9", 0, None, "main", "Press 1: Option 5."),
+    (KIND_QUESTION, "main", "9", 0, None, "main", "Press 1: Echo."),
     (KIND_QUESTION, "main", "9", 1, None, "main", "What is the problem?"),  # its voice twin
     (KIND_QUESTION, "main", "5", 0, None, "main", "Sorry, try again."),
     (KIND_QUESTION, "main", "4", 1, None, "main", "Sorry, try again."),
-    (KIND_QUESTION, "main", "*", 1, None, "main", "Press 1: Option 5."),
+    (KIND_QUESTION, "main", "*", 1, None, "main", "Press 1: Echo."),
     (KIND_QUESTION, "main", "0", 0, voice.HUMAN, None, None),
     # keypad case numbers: 8 digits or a retry
     (REFERENCE_QUESTION, "reference", "123", 0, None, "reference",

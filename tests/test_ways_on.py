@@ -76,12 +76,22 @@ def test_the_scan_would_catch_the_old_cancel_option() -> None:
 @pytest.mark.parametrize("text", [
     "I don't have it", "i dont know it", "I lost it", "no idea", "no sé cuál es",
     "No lo tengo", "je ne l'ai pas", "je sais pas", "ما عندي الرقم", "لا أعرف", "نسيت الرقم",
+    # issue 9: read as a wrong number before
+    "no la tengo", "No la tengo.", "ما عنديش الرقم", "ليس عندي الرقم",
+    # close variants
+    "I haven't got it", "I don’t have the number", "I never got it", "can't find it", "dunno",
+    "no lo tengo aquí", "no me lo sé", "la perdí", "se me olvidó", "no la encuentro",
+    "no tengo el número", "je l’ai pas", "j'ai pas", "je ne le trouve pas", "je l'ai perdu",
+    "je ne l'ai plus", "aucune idée", "ماعنديش", "ليس لدي رقم", "ضاع مني", "ما كاينش",
+    "مش معايا", "لا أعرف الرقم",
 ])
 def test_says_no_reference(text: str) -> None:
     assert case_help.says_no_reference(text)
 
 
-@pytest.mark.parametrize("text", ["4021 7382", "hello", "my case", "sí", "oui", "نعم", ""])
+@pytest.mark.parametrize("text", ["4021 7382", "hello", "my case", "sí", "oui", "نعم", "",
+                                  "ya lo tengo", "je l'ai", "I have it", "عندي الرقم", "no",
+                                  "non", "لا", "tengo el número 40217382", "un momento"])
 def test_other_answers_are_not_a_missing_reference(text: str) -> None:
     assert not case_help.says_no_reference(text)
 

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,27 +28,56 @@ OPEN_STATUSES = ("received", "in_review", "needs_information")
 MAX_LISTED = 3  # with "Talk to a person", four options: one text, one voice menu page
 MAX_DETAIL_SHOWN = 80
 
-# Whole phrases, folded (no accents, lower case), that say "I do not have / know / find it".
-_NO_REFERENCE_PHRASES = (
-    "i don't have", "i dont have", "i do not have", "don't have it", "dont have it",
-    "i don't know", "i dont know", "i do not know", "dont know", "don't know", "no idea",
-    "lost it", "i lost", "can't find", "cant find", "cannot find", "not sure", "no number",
-    "forgot", "no reference", "don't remember", "dont remember",
-    "no lo tengo", "no tengo", "no se", "no lo se", "ni idea", "lo perdi", "no lo encuentro",
-    "no encuentro", "no me acuerdo", "no recuerdo", "olvide",
-    "je ne l'ai pas", "je l'ai pas", "je ne sais pas", "je sais pas", "sais pas",
-    "aucune idee", "je l'ai perdu", "perdu", "je ne trouve pas", "je trouve pas",
-    "je ne m'en souviens pas", "oublie", "pas de numero",
-    "ما عندي", "ماعندي", "ليس لدي", "ما عندي رقم", "لا اعرف", "لا أعرف", "ما بعرف", "مانعرفش",
-    "ما نعرفش", "معرفتش", "ما اعرف", "نسيت", "ضيعت", "ضاع", "فقدت", "مش عارف", "ما عرفتش",
+# "I do not have / know / find it" at the reference question, per language: whole words of the
+# folded message (no accents, lower case, apostrophes as spaces: "je ne l'ai pas" is
+# "je ne l ai pas"). Phrases first, then patterns for the many ways a negation, an object
+# pronoun and a verb combine ("no la tengo", "no me lo sé", "j'ai plus", "ما عنديش").
+_NO_REFERENCE_PHRASES = {
+    "en": ("i don't have", "i dont have", "i do not have", "don't have it", "dont have it",
+           "i haven't got", "i havent got", "i have not got", "haven't got it", "havent got it",
+           "i have no number", "i have no reference", "i don't know", "i dont know",
+           "i do not know", "dont know", "don't know", "dunno", "idk", "no idea", "no clue",
+           "lost it", "i lost", "can't find", "cant find", "cannot find", "not sure",
+           "no number", "forgot", "no reference", "don't remember", "dont remember",
+           "not with me", "don't have the number", "no case number"),
+    "es": ("no se", "ni idea", "lo perdi", "la perdi", "olvide", "se me olvido", "no recuerdo",
+           "no me acuerdo", "no tengo numero", "no tengo el numero", "sin numero",
+           "no lo tengo", "no la tengo", "no tengo"),
+    "fr": ("je ne l'ai pas", "je l'ai pas", "je ne sais pas", "je sais pas", "sais pas",
+           "aucune idee", "je l'ai perdu", "je l'ai perdue", "perdu", "perdue",
+           "je ne m'en souviens pas", "je m'en souviens pas", "oublie", "j'ai oublie",
+           "pas de numero", "je n'ai pas", "j'ai pas", "je n'ai plus", "j'ai plus",
+           "je ne l'ai plus", "je l'ai plus", "pas le numero"),
+    "ar": ("ما عندي", "ماعندي", "ما عنديش", "ماعنديش", "معنديش", "ما عندكش", "ما عنديهش",
+           "ليس عندي", "ليس لدي", "ليس معي", "ما معي", "ما معايا", "مش معايا", "مش عندي",
+           "لا أملك", "لا املك", "لا يوجد عندي", "لا يوجد لدي", "ما كاينش", "ماكاينش",
+           "ما عندي رقم", "لا اعرف", "لا أعرف", "ما بعرف", "مانعرفش", "ما نعرفش", "معرفتش",
+           "ما اعرف", "ما أعرف", "ما عرفتش", "مش عارف", "مش عارفة", "لا أدري", "لا ادري",
+           "نسيت", "نسيته", "نسيتو", "ضيعت", "ضيعته", "ضاع", "ضاع مني", "فقدت", "فقدته",
+           "لا أتذكر", "لا اتذكر", "ما عندي فكرة", "ماعرفتش"),
+}
+_PHRASES = tuple(" ".join(words(p)) for phrases in _NO_REFERENCE_PHRASES.values()
+                 for p in phrases)
+_NO_REFERENCE_PATTERNS = (
+    # Spanish: "no (me) (lo|la) (tengo|sé|encuentro|recuerdo|traigo)", "no sé cuál es".
+    re.compile(r"\bno (?:me |te )?(?:lo |la |le |los )?(?:tengo|se|encuentro|recuerdo|"
+               r"acuerdo|traigo|conozco)\b"),
+    # French: "je (ne) (l'/le/la) (ai|sais|trouve|retrouve|connais) (pas|plus|point)".
+    re.compile(r"\b(?:je |j )?(?:ne |n )?(?:l |le |la |en )?(?:ai|sais|trouve|retrouve|"
+               r"connais|rappelle|souviens) (?:pas|plus|point)\b"),
+    # English: "(I) (do not|don't|can't|cannot) (have|know|find|remember) (it|the number)".
+    re.compile(r"\b(?:do not|don t|dont|doesn t|can t|cant|cannot|didn t|never) "
+               r"(?:have|know|find|remember|got|get|see)\b"),
 )
-_PHRASES = tuple(" ".join(words(p)) for p in _NO_REFERENCE_PHRASES)
 
 
 def says_no_reference(text: str) -> bool:
-    """True when the answer to "what is your case number?" says the person does not have it."""
+    """True when the answer to "what is your case number?" says the person does not have it
+    ("I don't have it", "no la tengo", "je ne l'ai pas", "ما عنديش الرقم", "ليس عندي الرقم")."""
     said = f" {' '.join(words(text))} "
-    return any(f" {phrase} " in said for phrase in _PHRASES if phrase)
+    if any(f" {phrase} " in said for phrase in _PHRASES if phrase):
+        return True
+    return any(pattern.search(said) for pattern in _NO_REFERENCE_PATTERNS)
 
 
 def open_cases(session: Session, phone: str | None) -> list[Case]:

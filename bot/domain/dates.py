@@ -1,8 +1,16 @@
-"""Reading dates the way people type them, in the four languages.
+"""Reading dates and times the way people write them, in the four languages (issue 13 §4).
 
-"12/03/1985", "1985-03-12", "3 March 1980", "3 de marzo de 1980", "le 3 mars 1980",
-"٣ مارس ١٩٨٠". A numeric date whose day and month could be swapped gives both readings; the
-caller decides (a date of birth matches if either reading matches the one on file).
+Dates: "12/03/1985", "12 03 1985", "1985-03-12", "3 March 1980", "12th of March, 1985",
+"March 12th, 85", "3 de marzo de 1980", "el 3 de marzo del 1980", "le 1er mars 1980",
+"3 mars 80", "٣ مارس ١٩٨٠", "3 من مارس 1980". Ordinal days ("12th", "1er", "1º") and
+two-digit years: a date of birth's century is the latest that is not in the future ("80" is
+1980, "05" is 2005); a booking's is this century. A numeric date whose day and month could
+be swapped (03/04) gives both readings and is never guessed: a date of birth with two
+readings is not tried, the person picks one of them read back with the month as a word
+(actions/status.py); a booking day the same way (actions/appointments.py, :func:`day_readings`).
+
+Times: "10:30", "10h30", "3pm", "a las 10", "10 y media", "half past ten", "10 et demie",
+"quarter to 11", "11 moins le quart", "العاشرة والنصف", "noon", "midi", "mediodía", "الظهر".
 """
 
 from __future__ import annotations
@@ -35,11 +43,18 @@ for _number, _names in _MONTH_WORDS.items():
         if _name not in {"كانون", "تشرين", "الثاني", "الأول"}:
             MONTHS.setdefault(fold(_name), _number)
 
-_NUMERIC = re.compile(r"\b(\d{1,4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})\b")
+_YEAR = r"(\d{4}|\d{2})(?!\d)"
+_NUMERIC = re.compile(r"(?<![\d:])(\d{1,4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})(?![\d:])")
+# "12 03 1985", "12 3 85": three numbers with spaces, the year last (never a reference or a
+# phone number: those have no 1-2 digit groups before a year).
+_SPACED = re.compile(r"(?<![\d:/.\-])(\d{1,2})\s+(\d{1,2})\s+(\d{4}|\d{2})(?![\d:/.\-])")
+_ORDINAL = r"(?:st|nd|rd|th|er|ere|re|eme|o|a|º|ª|°|ro)?"
 _WORDY = re.compile(
-    r"(\d{1,2})(?:st|nd|rd|th|er|º|°)?\s+(?:de\s+|of\s+)?([^\W\d_]+)\.?\s+(?:de\s+)?(\d{4})"
-)
-_MONTH_FIRST = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+    r"(\d{1,2})" + _ORDINAL + r"\s+(?:de\s+|of\s+|من\s+)?(?:the\s+)?([^\W\d_]+)\.?,?\s+"
+    r"(?:de\s+|del\s+|of\s+|en\s+)?(?:l\s+an\s+|ano\s+|عام\s+|سنة\s+)?" + _YEAR)
+_MONTH_FIRST = re.compile(r"([^\W\d_]+)\.?\s+(?:the\s+)?(\d{1,2})" + _ORDINAL + r",?\s+" + _YEAR)
+# Day names in words that mean the first ("premier", "primero"): the rest are written as digits.
+_FIRST_DAY = re.compile(r"\b(?:premier|primero|first)\b")
 
 
 def full_year(value: int, today: dt.date | None = None) -> int:
@@ -58,30 +73,48 @@ def _safe(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def candidate_dates(text: str, today: dt.date | None = None) -> list[dt.date]:
+def _dated(year: str, month: int, day: int, today: dt.date, past: bool) -> dt.date | None:
+    """The date for a year as written: four digits as they are; two digits in the latest
+    century that puts the date on or before ``today`` (``past``: a date of birth), else in
+    this century (a booking)."""
+    value = int(year)
+    if len(year) > 2:
+        return _safe(value, month, day)
+    century = today.year // 100 * 100
+    date = _safe(century + value, month, day)
+    if past and date is not None and date > today:
+        return _safe(century - 100 + value, month, day)
+    return date
+
+
+def candidate_dates(text: str, today: dt.date | None = None,
+                    past: bool = True) -> list[dt.date]:
     """Every date the text can reasonably mean: usually one, two for 03/04/1990, and every
     date of a message that lists several (a date of birth check tries only a message that
-    means exactly one, bot.domain.cases.check_date_of_birth)."""
-    folded = fold(normalise_digits(text))
-    found: list[dt.date] = []
-    for match in _NUMERIC.finditer(folded):  # every date in the message counts (§5.1)
-        first, second, third = (int(g) for g in match.groups())
-        if len(match.group(1)) == 4:  # ISO: year-month-day
-            found.append(_safe(first, second, third))
-        else:
-            year = full_year(third, today)
-            found.append(_safe(year, second, first))  # day first: most of the world
-            if first != second:
-                found.append(_safe(year, first, second))  # month first: US
+    means exactly one, bot.domain.cases.check_date_of_birth). ``past``: two-digit years are
+    read as not in the future (dates of birth); otherwise this century's."""
+    today = today or dt.date.today()
+    folded = _FIRST_DAY.sub("1", fold(normalise_digits(text)).replace("'", " ").replace(
+        "’", " "))
+    found: list[dt.date | None] = []
+    for pattern in (_NUMERIC, _SPACED):
+        for match in pattern.finditer(folded):  # every date in the message counts (§5.1)
+            first, second, year = match.group(1), int(match.group(2)), match.group(3)
+            if len(first) == 4:  # ISO: year-month-day
+                found.append(_safe(int(first), second, int(year)))
+                continue
+            if len(first) == 3:
+                continue
+            found.append(_dated(year, second, int(first), today, past))  # day first
+            if int(first) != second:
+                found.append(_dated(year, int(first), second, today, past))  # month first
     for pattern, order in ((_WORDY, "dmy"), (_MONTH_FIRST, "mdy")):
         for groups in pattern.findall(folded):
-            if order == "dmy":
-                day, month_name, year = groups
-            else:
-                month_name, day, year = groups
+            day, month_name, year = groups if order == "dmy" else (groups[1], groups[0],
+                                                                    groups[2])
             month = MONTHS.get(month_name)
             if month:
-                found.append(_safe(int(year), month, int(day)))
+                found.append(_dated(year, month, int(day), today, past))
     unique: list[dt.date] = []
     for date in found:
         if date and date not in unique:
@@ -140,8 +173,9 @@ _NEXT_WORDS = frozenset({"next", "prochain", "prochaine", "proximo", "proxima", 
 _DAY_AFTER_TOMORROW = ("day after tomorrow", "pasado manana", "apres demain", "بعد غد",
                        "بعد الغد", "بعد بكرة", "بعد بكره")
 _DAY_MONTH = re.compile(r"(?<![\d/.\-])(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?![\d/.\-:])")
-_DAY_MONTH_NAME = re.compile(r"(\d{1,2})(?:st|nd|rd|th|er|º|°)?\s+(?:de\s+|of\s+)?([^\W\d_]+)")
-_MONTH_NAME_DAY = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
+_DAY_MONTH_NAME = re.compile(r"(\d{1,2})" + _ORDINAL + r"\s+(?:de\s+|of\s+|من\s+)?(?:the\s+)?"
+                             r"([^\W\d_]+)")
+_MONTH_NAME_DAY = re.compile(r"([^\W\d_]+)\.?\s+(?:the\s+)?(\d{1,2})" + _ORDINAL + r"\b")
 # How far back a date without a year may be and still mean this year ("that day has passed").
 PAST_WINDOW_DAYS = 90
 
@@ -156,17 +190,35 @@ def _this_or_next_year(month: int, day: int, today: dt.date) -> dt.date | None:
     return date
 
 
+def day_readings(text: str, today: dt.date | None = None) -> list[dt.date]:
+    """Every day a booking message can mean: one, or two when day and month could be swapped
+    ("03/04", "03/04/2027"), day first first. Two are read back, never guessed."""
+    today = today or dt.date.today()
+    dated = candidate_dates(text, today, past=False)
+    if dated:
+        return dated[:2]
+    match = _DAY_MONTH.search(fold(normalise_digits(text or "")))
+    if match:
+        first, second = int(match.group(1)), int(match.group(2))
+        readings = [_this_or_next_year(second, first, today),
+                    _this_or_next_year(first, second, today) if first != second else None]
+        return [day for day in readings if day is not None]
+    day = parse_day(text, today)
+    return [day] if day else []
+
+
 def parse_day(text: str, today: dt.date | None = None) -> dt.date | None:
     """The day a person means, for booking: dates with or without a year, or named days.
 
-    "17/05", "٢٠/٥", "2026-05-17", "17 mai", "3 de marzo", "May 17", "mañana", "lundi
-    prochain", "el próximo lunes", "الاثنين القادم", "pasado mañana". Numbers are read day
-    first (as most of the world writes them), month first only when day first is impossible.
-    A date may be in the past: the caller explains that it has passed.
+    "17/05", "٢٠/٥", "2026-05-17", "17 mai", "3 de marzo", "May 17", "the 3rd of May",
+    "mañana", "lundi prochain", "el próximo lunes", "الاثنين القادم", "pasado mañana". Numbers
+    are read day first (as most of the world writes them), month first only when day first is
+    impossible; when both are possible the caller asks which (:func:`day_readings`). A date
+    may be in the past: the caller explains that it has passed.
     """
     today = today or dt.date.today()
-    folded = fold(normalise_digits(text)).replace("-", " ") if text else ""
-    dated = candidate_dates(text)
+    folded = _FIRST_DAY.sub("1", fold(normalise_digits(text)).replace("-", " ")) if text else ""
+    dated = candidate_dates(text, today, past=False)
     if dated:
         return dated[0]
     match = _DAY_MONTH.search(fold(normalise_digits(text)))
@@ -190,29 +242,106 @@ def parse_day(text: str, today: dt.date | None = None) -> dt.date | None:
 
 
 _CLOCK = re.compile(r"(?<!\d)(\d{1,2})\s*(?::|h|\.)\s*(\d{2})(?!\d)")
-_HOUR_ONLY = re.compile(r"(?<![\d/.:])(\d{1,2})\s*(?:h|heures?|hrs?|o'?clock)?(?![\d:./])")
+_HOUR_ONLY = re.compile(r"(?<![\d/.:])(\d{1,2})\s*(?:h|heures?|hrs?|o'?clock|horas?)?(?![\d:./])")
 _AFTERNOON = ("pm", "p.m", "tarde", "apres midi", "soir", "مساء", "مساءا", "مساءً", "ظهرا",
               "العصر", "afternoon", "evening")
 _MORNING = ("am", "a.m", "manana", "matin", "صباحا", "صباحاً", "الصبح", "morning")
 # A bare hour below this is read as afternoon ("at 3" -> 15:00): offices open by day.
 AFTERNOON_BEFORE = 7
+NOON = dt.time(12, 0)
+# Noon in words, folded (a whole word or phrase of the message).
+_NOON_WORDS = ("noon", "midday", "midi", "mediodia", "medio dia", "الظهر", "الضهر", "ظهرا",
+               "منتصف النهار", "twelve noon")
+# Hours in words, folded: "ten", "diez", "dix", "عشرة", "العاشرة" (Arabic says the hour as
+# an ordinal: "the tenth").
+_HOUR_WORDS = {
+    1: "one una uno une un واحدة الواحدة",
+    2: "two dos deux اثنتين اثنين الثانية",
+    3: "three tres trois ثلاثة الثالثة",
+    4: "four cuatro quatre اربعة أربعة الرابعة",
+    5: "five cinco cinq خمسة الخامسة",
+    6: "six seis ستة السادسة",
+    7: "seven siete sept سبعة السابعة",
+    8: "eight ocho huit ثمانية الثامنة",
+    9: "nine nueve neuf تسعة التاسعة",
+    10: "ten diez dix عشرة العاشرة",
+    11: "eleven once onze الحادية",
+    12: "twelve doce douze الثانية عشرة",
+}
+HOUR_WORDS = {fold(word): hour for hour, names in _HOUR_WORDS.items()
+              for word in names.split()}
+_HOUR = r"(\d{1,2}|" + "|".join(sorted(map(re.escape, HOUR_WORDS), key=len, reverse=True)) + ")"
+_OCLOCK = r"(?:\s*(?:h|heures?|horas?|o ?clock))?"
+# Minutes after or before the hour in words, each pattern with the hour as its group 1.
+_PAST = (  # (pattern, minutes)
+    (re.compile(r"half past " + _HOUR), 30), (re.compile(r"(?:a )?quarter past " + _HOUR), 15),
+    (re.compile(_HOUR + _OCLOCK + r"\s+(?:y|et)\s+(?:media|demie|demi)"), 30),
+    (re.compile(_HOUR + _OCLOCK + r"\s+(?:y|et)\s+(?:cuarto|quart|le quart)"), 15),
+    (re.compile(_HOUR + r"\s*(?:و\s*)?(?:ونص|والنصف|و النصف|ونصف|و نص|و نصف)"), 30),
+    (re.compile(_HOUR + r"\s*(?:وربع|والربع|و ربع|و الربع)"), 15),
+    (re.compile(_HOUR + r"\s*(?:وثلث|والثلث|و ثلث)"), 20),
+)
+_TO = (
+    re.compile(r"(?:a )?quarter to " + _HOUR),
+    re.compile(_HOUR + _OCLOCK + r"\s+(?:menos|moins)\s+(?:cuarto|quart|le quart)"),
+    re.compile(_HOUR + r"\s*(?:الا|إلا|غير)\s*(?:ربع|الربع)"),
+)
+
+
+def _hour(word: str) -> int:
+    return int(word) if word.isdigit() else HOUR_WORDS[word]
+
+
+def _in_words(folded: str) -> tuple[int, int] | None:
+    """(hour, minute) for "half past ten", "10 y media", "onze moins le quart", "العاشرة
+    والنصف", or None."""
+    for pattern, minutes in _PAST:
+        match = pattern.search(folded)
+        if match:
+            return _hour(match.group(1)), minutes
+    for pattern in _TO:
+        match = pattern.search(folded)
+        if match:
+            return (_hour(match.group(1)) - 1) % 24, 45
+    return None
 
 
 def parse_time(text: str) -> dt.time | None:
     """The time of day a person means: "10:30", "10h30", "10.30", "3pm", "15h", "a las 10",
-    "١٠:٣٠". A bare small hour ("at 3") is read as the afternoon, when offices are open."""
-    folded = fold(normalise_digits(text or "")).replace("-", " ")
+    "١٠:٣٠", "10 y media", "half past ten", "10 et demie", "quarter to 11", "العاشرة والنصف",
+    "noon", "midi", "mediodía", "الظهر". A bare small hour ("at 3") is read as the
+    afternoon, when offices are open."""
+    folded = fold(normalise_digits(text or "")).replace("-", " ").replace("'", " ")
+    folded = " ".join(folded.split())
     words_ = set(re.findall(r"[^\W\d_]+(?:\.[^\W\d_]+)?", folded))
+    padded = f" {folded} "
     pm = any(w in folded for w in _AFTERNOON if " " in w) or bool(words_ & set(_AFTERNOON))
     am = bool(words_ & set(_MORNING))
     match = _CLOCK.search(folded)
+    worded = None if match else _in_words(folded)
     if match:
         hour, minute = int(match.group(1)), int(match.group(2))
+    elif worded:
+        (hour, minute), am = worded, am or False
+        if not (pm or am) and 0 < hour < AFTERNOON_BEFORE:
+            hour += 12
     else:
+        if any(f" {fold(word)} " in padded for word in _NOON_WORDS) and not re.search(
+                r"\d", folded.replace("12", "")) and "apres midi" not in folded:
+            return NOON
         match = _HOUR_ONLY.search(folded)
         if not match:
-            return None
-        hour, minute = int(match.group(1)), 0
+            named = next((HOUR_WORDS[w] for w in re.findall(r"[^\W\d_]+", folded)
+                          if w in HOUR_WORDS and (f" a las {w} " in padded or f" a {w} "
+                                                  in padded or f" at {w} " in padded
+                                                  or f" {w} heures " in padded
+                                                  or f" {w} o clock " in padded
+                                                  or f" الساعة {w} " in padded)), None)
+            if named is None:
+                return None
+            hour, minute = named, 0
+        else:
+            hour, minute = int(match.group(1)), 0
         if not (pm or am) and 0 < hour < AFTERNOON_BEFORE:
             hour += 12
     if pm and hour < 12:
@@ -237,3 +366,16 @@ def format_day(day: dt.date, language: str, short: bool = False) -> str:
     if code == "es":
         return f"{weekday} {day.day} de {month}"
     return f"{weekday} {day.day} {month}"
+
+
+def format_date(date: dt.date, language: str) -> str:
+    """A date with the month as a word, as it is written back for confirmation: "3 April
+    1990", "3 de abril de 1990", "3 avril 1990", "3 أبريل 1990"."""
+    from bot.language.i18n import normalise
+
+    code = normalise(language)
+    month = MONTH_NAMES[code][date.month - 1]
+    if code == "es":
+        return f"{date.day} de {month} de {date.year}"
+    return f"{date.day} {month} {date.year}"
+

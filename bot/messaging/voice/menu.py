@@ -11,7 +11,9 @@ keeps four options in mind, not four sentences.
   payload (:func:`title_key`: ``/find_office`` -> ``find_office``,
   ``/inform{"form_choice": "new"}`` -> ``form_choice_new``). So "Is a service working?", a good
   button, is "services" to the ear, in every menu that offers it. Titles made from data (a
-  case, a booking, an office) have no voice title and are read as written.
+  case, a booking, an office) have no voice title and are read as written, without a closing
+  aside in brackets: "Friday 1 January, 09:30 (ID cards)" is "Friday 1 January, 9:30 in the
+  morning" to the ear (what is picked is said in full next, in the question that follows).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ Option = tuple[str, str]  # (title, payload), as bot.messaging.render.Option
 VOICE_TITLE = "utter_voice_title_"
 _NOT_A_NAME = re.compile(r"[^a-z0-9]+")
 _ASIDE = " ?!.؟¿¡"  # a question's marks are not read: "¿Funciona un servicio?" -> "Funciona…"
+_BRACKETED = re.compile(r"\s*\([^()]*\)\s*$")  # "… (ID cards)": an aside for the eye
 
 
 def title_key(payload: str) -> str | None:
@@ -56,7 +59,7 @@ def spoken_title(title: str, payload: str, language: str) -> str:
             said = ""
         if said:
             return said
-    return title.strip(_ASIDE)
+    return _BRACKETED.sub("", title).strip(_ASIDE) or title.strip(_ASIDE)
 
 
 def option_lines(options: Sequence[Option], language: str) -> list[str]:

@@ -14,6 +14,7 @@ waiting for the end of a menu.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,14 @@ MAX_HINTS = 100
 # For the ear (SPEC §6.3): at most PAGE_SIZE options read per prompt, 9 for the next ones
 # (on the last page, 9 goes back to the first), star repeats the prompt, zero is a person.
 PAGE_SIZE = 4
+MAX_WORDS = 25  # the longest prompt a caller hears, whatever it reads (issue 9)
 MORE_KEY, REPEAT_KEY, PERSON_KEY = "9", "*", "0"
+# What a call may say before a prompt it repeats (bot.messaging.voice.turn): a key or words it
+# did not get, silence, and for keypad questions what was wrong with the digits.
+INTROS = ("utter_voice_not_understood", "utter_voice_no_input")
+KEYPAD_INTROS = {EXPECTS_REFERENCE: "utter_voice_reference_wrong",
+                 EXPECTS_DATE: "utter_voice_date_wrong"}
+_WORD = re.compile(r"\w")
 
 
 def say(parent: VoiceResponse | Gather, text: str, language: str) -> None:
@@ -76,26 +84,99 @@ def say_keys(listener: Gather, language: str) -> None:
     say(listener, texts.text("utter_voice_keys", language), language)
 
 
-def page_count(options: Sequence[Option]) -> int:
-    return max(1, -(-len(options) // PAGE_SIZE))
+Layout = tuple[int, ...]  # how many options each page reads, in order
 
 
-def on_page(options: Sequence[Option], page: int) -> list[Option]:
-    """The options read on ``page`` (0-based): numbered 1 to PAGE_SIZE there."""
-    return list(options[page * PAGE_SIZE:(page + 1) * PAGE_SIZE])
+def _layout(options: Sequence[Option], layout: Layout | None) -> Layout:
+    if layout:
+        return layout
+    count = len(options)
+    return tuple(min(PAGE_SIZE, count - start) for start in range(0, count, PAGE_SIZE)) or (0,)
 
 
-def next_page(options: Sequence[Option], page: int) -> int:
+def page_count(options: Sequence[Option], layout: Layout | None = None) -> int:
+    return len(_layout(options, layout))
+
+
+def on_page(options: Sequence[Option], page: int, layout: Layout | None = None) -> list[Option]:
+    """The options read on ``page`` (0-based): numbered 1 to its size there."""
+    sizes = _layout(options, layout)
+    if not 0 <= page < len(sizes):
+        return []
+    start = sum(sizes[:page])
+    return list(options[start:start + sizes[page]])
+
+
+def next_page(options: Sequence[Option], page: int, layout: Layout | None = None) -> int:
     """Where 9 leads: the next page, or back to the first from the last one."""
-    return page + 1 if page + 1 < page_count(options) else 0
+    return page + 1 if page + 1 < page_count(options, layout) else 0
 
 
-def pick_on_page(digits: str, options: Sequence[Option], page: int) -> str | None:
+def pick_on_page(digits: str, options: Sequence[Option], page: int,
+                 layout: Layout | None = None) -> str | None:
     """The payload a key picks on ``page`` ("2" is the page's second option), or None."""
-    shown = on_page(options, page)
+    shown = on_page(options, page, layout)
     if len(digits) == 1 and digits.isdigit() and 1 <= int(digits) <= len(shown):
         return shown[int(digits) - 1][1]
     return None
+
+
+def spoken_words(lines: Iterable[str], language: str) -> int:
+    """How many words a call says for ``lines`` ("1:" is one word; a reference read digit by
+    digit is eight; a time said in full is several)."""
+    return sum(1 for line in lines for token in speakable(line, language).split()
+               if _WORD.search(token))
+
+
+def _prompt_lines(texts_: Sequence[str], options: Sequence[Option], language: str,
+                  more: str | None, expects: str | None) -> list[str]:
+    """One prompt as said, in order: its texts, the page's options, "9: more", the keypad
+    instruction (not when options are read: a key picks one), the keys."""
+    lines = [*texts_, *option_lines(options, language)]
+    if more:
+        lines.append(more)
+    if expects == EXPECTS_REFERENCE and not options:
+        lines.append(texts.text("utter_voice_reference_keys", language))
+    elif expects == EXPECTS_DATE:
+        lines.append(texts.text("utter_voice_date_keys", language))
+    lines.append(texts.text("utter_voice_keys", language))
+    return lines
+
+
+def layout_for(messages: Sequence[BotMessage], language: str) -> Layout:
+    """How many of the turn's options each page reads so that every page, as first said or
+    said again after any intro (:data:`INTROS`, which replace a menu's text:
+    bot.messaging.voice.turn.reprompted), is at most :data:`MAX_WORDS` words: up to
+    :data:`PAGE_SIZE` short menu options a page, fewer long ones made from data (a case, a
+    booking). The same messages give the same layout when a key is pressed later."""
+    options = turn_options(messages)
+    if not options:
+        return (0,)
+    expects = turn_expects(messages)
+    intros = [texts.text(name, language)
+              for name in (*INTROS, *([KEYPAD_INTROS[expects]] if expects in KEYPAD_INTROS
+                                      else []))]
+    spoken = [voice_text(m, language) for m in messages if m.text]
+    mores = [texts.text(name, language, digit=MORE_KEY)
+             for name in ("utter_voice_more", "utter_voice_back_to_start")]
+
+    def fits(chunk: Sequence[Option], first: bool, more: str | None) -> bool:
+        leads = [spoken, *([i] for i in intros)] if first else [[], *([i] for i in intros)]
+        return all(spoken_words(_prompt_lines(lead, chunk, language, more, expects), language)
+                   <= MAX_WORDS for lead in leads)
+
+    if len(options) <= PAGE_SIZE and fits(options, True, None):
+        return (len(options),)
+    more, back = mores  # "9: more" on each page but the last, "9: back to the start" there
+    sizes: list[int] = []
+    start = 0
+    while start < len(options):
+        size = next((k for k in range(min(PAGE_SIZE, len(options) - start), 0, -1)
+                     if fits(options[start:start + k], not sizes,
+                             back if start + k == len(options) else more)), 1)
+        sizes.append(size)
+        start += size
+    return tuple(sizes)
 
 
 @dataclass(frozen=True)
@@ -118,11 +199,14 @@ def _end_call(response: VoiceResponse, language: str, dial: str | None) -> None:
 
 
 def render_voice(messages: Sequence[BotMessage], language: str, action: str,
-                 intro: Sequence[str] = (), page: int = 0) -> VoiceTurn:
+                 intro: Sequence[str] = (), page: int = 0,
+                 layout: Layout | None = None) -> VoiceTurn:
     """A bot turn as TwiML: the prompt in a ``<Gather>``, or a transfer, or a goodbye.
 
     ``intro`` is said first (e.g. "Sorry, I did not hear you." before a repeated prompt).
-    ``page`` > 0 reads only that page of the options (the caller pressed 9 for more).
+    ``page`` > 0 reads only that page of the options (the caller pressed 9 for more), as
+    ``layout`` cuts them (default: :func:`layout_for` the messages; a prompt said again passes
+    the layout of the prompt as first said).
     """
     response = VoiceResponse()
     dial = next((m.dial for m in messages if m.dial), None)
@@ -136,27 +220,20 @@ def render_voice(messages: Sequence[BotMessage], language: str, action: str,
         return VoiceTurn(str(response), [], None, ends_call=True)
     options = turn_options(messages)
     expects = turn_expects(messages)
-    page = page if 0 <= page < page_count(options) else 0
+    layout = layout or layout_for(messages, language)
+    page = page if 0 <= page < page_count(options, layout) else 0
     listener = gather(response, action, language, keys=expects is not None,
                       single_key=bool(options),
                       hints=[h for t, p in options for h in (t, spoken_title(t, p, language))])
-    for line in intro:
+    spoken = [voice_text(m, language) for m in messages if m.text] if page == 0 else []
+    more = None
+    if page_count(options, layout) > 1:
+        last = next_page(options, page, layout) == 0
+        more = texts.text("utter_voice_back_to_start" if last else "utter_voice_more",
+                          language, digit=MORE_KEY)
+    for line in [*intro, *_prompt_lines(spoken, on_page(options, page, layout), language, more,
+                                        expects)]:
         say(listener, line, language)
-    if page == 0:
-        for message in messages:
-            if message.text:
-                say(listener, voice_text(message, language), language)
-    for line in option_lines(on_page(options, page), language):
-        say(listener, line, language)
-    if page_count(options) > 1:
-        last = next_page(options, page) == 0
-        say(listener, texts.text("utter_voice_back_to_start" if last else "utter_voice_more",
-                                 language, digit=MORE_KEY), language)
-    if expects == EXPECTS_REFERENCE:
-        say(listener, texts.text("utter_voice_reference_keys", language), language)
-    elif expects == EXPECTS_DATE:
-        say(listener, texts.text("utter_voice_date_keys", language), language)
-    say_keys(listener, language)
     return VoiceTurn(str(response), options, expects)
 
 

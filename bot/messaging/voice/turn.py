@@ -10,8 +10,9 @@ Stages:
 * ``resume``: a call that opens in the middle of a form says where the caller was: 1 goes on
   (the form's question again), 2 starts over (the form is left, the menu read);
 * ``main``: anything; keypad digits pick the options the last prompt read out, at most
-  :data:`~bot.messaging.voice.render.PAGE_SIZE` a page, 9 for the next page (from the last,
-  back to the first);
+  :data:`~bot.messaging.voice.render.PAGE_SIZE` a page (fewer when long ones would make the
+  prompt over 25 words: :func:`~bot.messaging.voice.render.layout_for`), 9 for the next page
+  (from the last, back to the first);
 * ``reference`` / ``date``: keypad digits ending with ``#``: a case number (8 digits), a date
   of birth as DDMMYYYY (:func:`keyed_date`); anything else is refused with a retry. A
   reference prompt that also reads options (a caller's open cases) takes one key as a pick;
@@ -53,10 +54,12 @@ from bot.messaging.messages import (
 )
 from bot.messaging.voice.render import (
     MORE_KEY,
-    PAGE_SIZE,
     PERSON_KEY,
     REPEAT_KEY,
+    Layout,
+    layout_for,
     next_page,
+    page_count,
     pick_on_page,
     render_choice,
     render_goodbye,
@@ -248,10 +251,11 @@ def _menu_key(session: Session, person: Person, call: CallInput) -> VoiceStep:
     offered = inbound.options(session, person, inbound.VOICE)
     if not offered:  # a question without options: the digits are the answer (a house number)
         return VoiceStep(ask=call.digits)
-    if call.digits == MORE_KEY and len(offered) > PAGE_SIZE:
+    layout = _prompt_layout(session, person)
+    if call.digits == MORE_KEY and page_count(offered, layout) > 1:
         return VoiceStep(_prompt(session, person, call, [],
-                                 page=next_page(offered, call.page)))
-    picked = pick_on_page(call.digits, offered, call.page)
+                                 page=next_page(offered, call.page, layout)))
+    picked = pick_on_page(call.digits, offered, call.page, layout)
     if picked is None:
         return VoiceStep(_prompt(session, person, call, [_not_understood(person)],
                                  page=call.page))
@@ -265,10 +269,11 @@ def _keyed_reference(session: Session, person: Person, call: CallInput) -> Voice
     language = _language(person)
     offered = inbound.options(session, person, inbound.VOICE)
     if offered and len(call.digits) == 1:
-        if call.digits == MORE_KEY and len(offered) > PAGE_SIZE:
+        layout = _prompt_layout(session, person)
+        if call.digits == MORE_KEY and page_count(offered, layout) > 1:
             return VoiceStep(_prompt(session, person, call, [],
-                                     page=next_page(offered, call.page)))
-        picked = pick_on_page(call.digits, offered, call.page)
+                                     page=next_page(offered, call.page, layout)))
+        picked = pick_on_page(call.digits, offered, call.page, layout)
         if picked is not None:
             return VoiceStep(ask=picked)
     if len(call.digits) != REFERENCE_LENGTH or not call.digits.isdigit():
@@ -333,14 +338,24 @@ def _prompt(session: Session, person: Person, call: CallInput, intro: list[str],
             silence: int = 0, page: int = 0) -> str:
     """The last prompt again (after silence, a star, a wrong key, or when Rasa said
     nothing), or the ``page`` of its options that 9 leads to."""
-    state = inbound.state(session, person, inbound.VOICE)
-    messages = [BotMessage.from_json(m) for m in state.prompt or []]
+    messages = _stored_prompt(session, person)
     if not messages:
         messages = [BotMessage(texts.text("utter_voice_welcome", _language(person)))]
     stage = turn_expects(messages) or STAGE_MAIN
-    messages = reprompted(messages, intro)
-    return render_voice(messages, _language(person), call.action(stage, silence, page),
-                        intro=intro, page=page).twiml
+    layout = layout_for(messages, _language(person))  # as first said: the same pages
+    return render_voice(reprompted(messages, intro), _language(person),
+                        call.action(stage, silence, page), intro=intro, page=page,
+                        layout=layout).twiml
+
+
+def _stored_prompt(session: Session, person: Person) -> list[BotMessage]:
+    state = inbound.state(session, person, inbound.VOICE)
+    return [BotMessage.from_json(m) for m in state.prompt or []]
+
+
+def _prompt_layout(session: Session, person: Person) -> Layout:
+    """How the last prompt's options were cut into pages (what a key on a page picks)."""
+    return layout_for(_stored_prompt(session, person), _language(person))
 
 
 def reprompted(messages: Sequence[BotMessage], intro: Sequence[str]) -> list[BotMessage]:
