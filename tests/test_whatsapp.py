@@ -12,17 +12,21 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import update
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, update
 
-from bot.domain import notifications, people
+from bot.domain import notifications, people, retention
 from bot.language.detect import detect
 from bot.messaging import inbound, outbound, receipts
 from bot.messaging.delivery import OutboundMessage
 from bot.messaging.messages import BotMessage
 from bot.messaging.sms.render import twiml_messages
 from bot.messaging.whatsapp.render import MAX_CHARS, render_whatsapp
-from bot.store.db import session_scope
-from bot.store.models import InboundMessage, utcnow
+from bot.store.db import get_engine, session_scope
+from bot.store.migrate import alembic_config
+from bot.store.models import Base, DeliveryReceipt, InboundMessage, utcnow
 from server import api
 from tests.support.providers import Providers
 
@@ -149,3 +153,31 @@ def test_receipts_never_move_backwards(database: str) -> None:
         assert str(receipts.summary(session, ["SMr1", "SMr2"])) == "sent"  # the least along
         assert str(receipts.summary(session, ["SMr1", "SMr3"])) == "undelivered (error 30003)"
         assert receipts.summary(session, ["SMnothing"]) is None
+
+
+def test_old_receipts_are_purged(database: str) -> None:
+    receipts.sent("SMold", "sms", "queued")
+    receipts.sent("SMnew", "whatsapp", "queued")
+    with session_scope() as session:
+        session.execute(update(DeliveryReceipt).where(DeliveryReceipt.provider_id == "SMold")
+                        .values(updated_at=utcnow() - dt.timedelta(days=100)))
+    with session_scope() as session:
+        counts = retention.purge(session, dt.timedelta(days=90), actor="test")
+        assert counts["delivery receipts"] == 1
+        assert receipts.summary(session, ["SMold"]) is None
+        assert str(receipts.summary(session, ["SMnew"])) == "queued"
+
+
+def test_migration_0011_matches_the_model_and_downgrades(database: str) -> None:
+    with get_engine().connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if "delivery_receipts" in repr(d) or "provider_id" in repr(d)] == []
+    config = alembic_config(database)
+    command.downgrade(config, "0009")
+    with get_engine().connect() as connection:
+        assert not inspect(connection).has_table("delivery_receipts")
+        assert "provider_id" not in {c["name"] for c in inspect(connection)
+                                     .get_columns("handoff_notes")}
+    command.upgrade(config, "head")
+    with get_engine().connect() as connection:
+        assert inspect(connection).has_table("delivery_receipts")
