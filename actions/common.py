@@ -16,8 +16,9 @@ from bot.language.i18n import normalise
 from bot.store.db import session_scope
 from bot.store.models import Person
 
-# Channels whose sender id is a phone number the provider has proven (a text or a call from it).
-PHONE_CHANNELS = frozenset({"sms", "voice"})
+# Channels whose sender id is a phone number the provider has proven (a text, a WhatsApp
+# message or a call from it: WhatsApp registers a number by a code sent to it).
+PHONE_CHANNELS = frozenset({"sms", "voice", "whatsapp"})
 
 
 class Clocked:

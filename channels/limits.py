@@ -48,15 +48,17 @@ def _throttled(channel: str, sender: str, external_id: str,
     with session_scope() as session:
         person = people.get_or_create(session, sender)
         inbound.record(session, channel, external_id, person=person)
-        silent = channel == inbound.SMS and person.sms_opted_out
+        silent = channel in (inbound.SMS, inbound.WHATSAPP) and person.sms_opted_out
         return True, person.language, admission.notify and not silent
 
 
-async def sms(phone: str, sid: str, body: str, opt_out_type: str | None) -> list[str] | None:
-    """The bodies for a sender over the limit (the notice, or none), or None: go on."""
+async def sms(phone: str, sid: str, body: str, opt_out_type: str | None,
+              channel: str = inbound.SMS) -> list[str] | None:
+    """The bodies for a sender over the limit (the notice, or none), or None: go on.
+    ``channel``: SMS or WhatsApp (the same webhook, the same keywords)."""
     if keywords.sms_keyword(body, opt_out_type) is not None:
         return None
-    over, language, tell = await to_thread(_throttled, inbound.SMS, phone, sid)
+    over, language, tell = await to_thread(_throttled, channel, phone, sid)
     if not over:
         return None
     return [_notice(language)] if tell else []

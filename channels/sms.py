@@ -1,4 +1,10 @@
-"""SMS through Twilio: ``POST /webhooks/sms/webhook`` (SPEC §6.1).
+"""SMS and WhatsApp through Twilio: ``POST /webhooks/sms/webhook`` (SPEC §6.1, §6.4), and
+Twilio's delivery status callbacks: ``POST /webhooks/sms/status`` (SPEC §6.6).
+
+A WhatsApp message comes to the same webhook with ``From=whatsapp:+…``: the same person as
+that phone's SMS (the Rasa conversation is the phone's), recorded and handed to Rasa as the
+``whatsapp`` channel, decided by bot.messaging.whatsapp.turn and answered in TwiML, which
+Twilio sends back on WhatsApp.
 
 Signature first (403, nothing processed), then the MessageSid claim (a retry of an answered
 message gets the same TwiML again, one being answered an empty TwiML, one whose turn failed
@@ -20,10 +26,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.domain.phones import mask, to_e164
-from bot.messaging import inbound
+from bot.messaging import inbound, receipts
 from bot.messaging.media import NOT_WAITING
 from bot.messaging.sms import turn as sms
-from bot.messaging.sms.render import twiml_messages
+from bot.messaging.sms.client import WHATSAPP_PREFIX
+from bot.messaging.sms.render import Outgoing, twiml_messages
+from bot.messaging.whatsapp import turn as whatsapp
 from channels import limits
 from channels.common import (
     Turn,
@@ -54,6 +62,29 @@ def media_of(params: Any) -> list[dict[str, str]]:
             for i in range(total) if field(params, f"MediaUrl{i}")]
 
 
+def medium_of(sender: str) -> str:
+    """``whatsapp`` for a ``whatsapp:+…`` sender, else ``sms``."""
+    return inbound.WHATSAPP if sender.strip().lower().startswith(WHATSAPP_PREFIX) \
+        else inbound.SMS
+
+
+def receipt(params: Any) -> response.HTTPResponse:
+    """A delivery status callback (SPEC §6.6): the message's state moves on, never back.
+    An unknown MessageSid is recorded too (a TwiML reply, or a callback that overtook the
+    send's own record); a status Twilio does not have is refused (422)."""
+    sid = field(params, "MessageSid") or field(params, "SmsSid")
+    status = (field(params, "MessageStatus") or field(params, "SmsStatus")).strip().lower()
+    if not sid:
+        return refuse(422, "MessageSid is required")
+    if not receipts.known(status):
+        return refuse(422, f"unknown MessageStatus {status[:24]!r}")
+    outcome = receipts.callback(sid, status, field(params, "ErrorCode").strip()[:16] or None)
+    logger.info("sms: status %s for %s%s%s", status, sid[:10],
+                "" if outcome.known else " (not sent by this server)",
+                "" if outcome.changed else " (kept the later state)")
+    return response.json({"status": "ok", "known": outcome.known, "changed": outcome.changed})
+
+
 class SmsInput(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -68,50 +99,62 @@ class SmsInput(InputChannel):
             if isinstance(params, response.HTTPResponse):
                 return params
             sid = field(params, "MessageSid") or field(params, "SmsSid")
-            phone = to_e164(field(params, "From"))
+            if field(params, "MessageStatus") not in ("", "received"):
+                await to_thread(receipt, params)  # a status callback sent here: recorded
+                return xml(twiml_messages([]))
+            phone = to_e164(field(params, "From").strip().removeprefix(WHATSAPP_PREFIX))
             if not sid:
                 return refuse(422, "MessageSid is required")
             if phone is None:
                 return refuse(422, "From must be a phone number")
-            if field(params, "MessageStatus") not in ("", "received"):
-                return xml(twiml_messages([]))  # a delivery status callback: nothing to say
+            channel = medium_of(field(params, "From"))
             media = media_of(params)
             incoming = sms.IncomingSms(field(params, "Body"), field(params, "OptOutType") or None,
                                        media)
             turn = Turn()
             handled = await once(
-                inbound.SMS, sid,
-                lambda: self.turn(on_new_message, request, phone, sid, incoming, turn),
+                channel, sid,
+                lambda: self.turn(on_new_message, request, phone, sid, incoming, turn, channel),
                 twiml_messages, media)
             if handled.claim is not None and handled.claim.outcome == inbound.ANSWERED:
-                logger.info("sms: %s from %s already answered", sid, mask(phone))
+                logger.info("%s: %s from %s already answered", channel, sid, mask(phone))
                 return xml(handled.claim.reply or twiml_messages([]))
             if handled.claim is not None and handled.claim.outcome == inbound.BUSY:
-                logger.info("sms: %s from %s is being answered", sid, mask(phone))
+                logger.info("%s: %s from %s is being answered", channel, sid, mask(phone))
                 return xml(twiml_messages([]))
             bodies = [technical_problem(turn.language)] if handled.failed else handled.result
-            logger.info("sms: %s from %s answered with %d message(s)", sid, mask(phone),
-                        len(bodies or []))
+            logger.info("%s: %s from %s answered with %d message(s)", channel, sid,
+                        mask(phone), len(bodies or []))
             return xml(twiml_messages(bodies or []))
+
+        @bp.post("/status")
+        async def status(request: Request) -> response.HTTPResponse:
+            params = signed_twilio_form(request)
+            if isinstance(params, response.HTTPResponse):
+                return params
+            return await to_thread(receipt, params)
 
         return bp
 
     @staticmethod
     async def turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], request: Request,
-                   phone: str, sid: str, incoming: sms.IncomingSms, turn: Turn) -> list[str]:
-        """Handle one SMS; the bodies to answer with. Failures propagate (see ``once``)."""
-        throttled = await limits.sms(phone, sid, incoming.body, incoming.opt_out_type)
+                   phone: str, sid: str, incoming: sms.IncomingSms, turn: Turn,
+                   channel: str = inbound.SMS) -> list[str | Outgoing]:
+        """Handle one SMS or WhatsApp message (``channel``); the bodies to answer with.
+        Failures propagate (see ``once``)."""
+        medium = whatsapp if channel == inbound.WHATSAPP else sms
+        throttled = await limits.sms(phone, sid, incoming.body, incoming.opt_out_type, channel)
         if throttled is not None:
             turn.throttled = True
-            return throttled
+            return list(throttled)
         waiting = await form_waiting(request, phone) if incoming.media else NOT_WAITING
-        step, turn.language = await to_thread(begin_turn, inbound.SMS, phone, sid, sms.begin,
+        step, turn.language = await to_thread(begin_turn, channel, phone, sid, medium.begin,
                                               incoming, waiting)
-        bodies = list(step.bodies)
+        bodies: list[str | Outgoing] = list(step.bodies)
         if step.ask:
-            messages = await run_turn(on_new_message, inbound.SMS, phone, step.ask,
+            messages = await run_turn(on_new_message, channel, phone, step.ask,
                                       message_id=sid, metadata=media_metadata(step.media))
-            bodies += await to_thread(answer_turn, phone, sms.answer, messages)
+            bodies += await to_thread(answer_turn, phone, medium.answer, messages)
         elif step.repeat:
-            bodies += await to_thread(answer_turn, phone, sms.answer, step.repeat)
+            bodies += await to_thread(answer_turn, phone, medium.answer, step.repeat)
         return bodies

@@ -63,6 +63,7 @@ class Delivery:
 
     delivered: bool = True
     errors: list[str] = field(default_factory=list)
+    provider_ids: list[str] = field(default_factory=list)  # for the delivery receipts
 
 
 class StoreUnavailable(InputError):
@@ -131,9 +132,10 @@ def deliver(sender_id: str, channel: str | None, messages: list[dict[str, Any]],
         try:
             with session_scope() as session:
                 person = people.get_or_create(session, sender_id)
-                outbound.send_to_person(session, person,
-                                        OutboundMessage(text, language, buttons),
-                                        channel=channel)
+                sent = outbound.send_to_person(session, person,
+                                               OutboundMessage(text, language, buttons),
+                                               channel=channel)
+            result.provider_ids += sent.provider_ids
         except DeliveryError as exc:
             result.delivered = False
             result.errors.append(str(exc) or "the provider refused the message")
@@ -201,7 +203,8 @@ def _record_reply(handoff_id: int, actor: str, text: str) -> int:
 def _reply_outcome(note_id: int, actor: str, delivery: Delivery) -> None:
     with session_scope() as session:
         note = session.get(handoffs.HandoffNote, note_id)
-        handoffs.reply_outcome(session, note, delivery.delivered, delivery.errors, actor=actor)
+        handoffs.reply_outcome(session, note, delivery.delivered, delivery.errors, actor=actor,
+                               provider_ids=delivery.provider_ids)
 
 
 def _close(handoff_id: int, actor: str, resolution: str) -> Snapshot:

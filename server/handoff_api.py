@@ -58,7 +58,8 @@ def _one(handoff_id: int) -> dict[str, Any]:
         if handoff is None:
             raise InputError(f"no hand-off {handoff_id}", status=404)
         notes = list(handoff.notes)
-        return {**handoffs.to_json(handoff), "_notes": notes}
+        return {**handoffs.to_json(handoff), "_notes": notes,
+                "_states": handoffs.reply_states(session, handoff)}
 
 
 # --- handlers ----------------------------------------------------------------------------------
@@ -72,10 +73,10 @@ async def list_handoffs(request: Request) -> response.HTTPResponse:
 @require_token
 async def get_handoff(_request: Request, handoff_id: int) -> response.HTTPResponse:
     found = await in_thread(_one, handoff_id)
-    notes = found.pop("_notes")
+    notes, states = found.pop("_notes"), found.pop("_states")
     events = await conversations.transcript_events(found["sender_id"])
     found["transcript"] = [{**asdict(entry), "at": handoffs.iso(entry.at)}
-                           for entry in transcript.entries(events, notes)]
+                           for entry in transcript.entries(events, notes, states)]
     return response.json(found)
 
 

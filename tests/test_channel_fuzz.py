@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.devtools.clients import CallClient, SmsClient, TelegramClient
-from bot.devtools.webhooks import post, twilio_signature
+from bot.devtools.webhooks import post, twilio_post, twilio_signature
 from bot.language import texts
 from bot.language.detect import SUPPORTED
 from tests.support.clients import channel_hooks
@@ -112,7 +112,8 @@ likely_values = st.sampled_from(["STOP", "START", "HELP", "1", "2", "MENU", "0",
 values = st.one_of(likely_values, st.text(max_size=300))
 extra_fields = st.dictionaries(st.one_of(st.sampled_from(TWILIO_FIELDS),
                                          st.text(min_size=1, max_size=20)), values, max_size=8)
-phones = st.one_of(st.builds(fresh_phone), st.builds(fresh_phone), st.text(max_size=20))
+phones = st.one_of(st.builds(fresh_phone), st.builds(fresh_phone), st.text(max_size=20),
+                   st.builds(lambda: "whatsapp:" + fresh_phone()))  # WhatsApp, via Twilio
 
 
 def sids(prefix: str) -> st.SearchStrategy[str]:
@@ -130,6 +131,11 @@ def with_extras(required: dict[str, st.SearchStrategy], optional: list[str]
 
 sms_forms = with_extras({"From": phones, "MessageSid": sids("SM")},
                         ["Body", "NumMedia", "MediaUrl0", "MediaContentType0", "OptOutType"])
+status_forms = with_extras(
+    {"MessageSid": sids("SM"),
+     "MessageStatus": st.one_of(st.sampled_from(["queued", "sent", "delivered", "read",
+                                                 "undelivered", "failed"]), values)},
+    ["ErrorCode", "SmsStatus", "To", "From"])
 call_forms = with_extras({"From": phones, "CallSid": sids("CA")},
                          ["Digits", "SpeechResult", "CallStatus"])
 queries = st.fixed_dictionaries(
@@ -190,6 +196,19 @@ def test_sms_webhook_answers_any_signed_form(stack: Stack, form: dict[str, str])
 
 
 @BOUNDED
+@given(form=status_forms)
+def test_status_callbacks_answer_any_signed_form(stack: Stack, form: dict[str, str]) -> None:
+    watch = Watch(stack)
+    status, raw = twilio_post(channel_hooks(stack), stack.url + "/webhooks/sms/status", form)
+    assert status in SIGNED_ALLOWED, (status, raw, form)
+    if status == 200:
+        assert json.loads(raw)["status"] == "ok", raw
+    else:
+        check_refusal(status, raw, form)
+    watch.clean(raw)
+
+
+@BOUNDED
 @given(form=call_forms, query=queries)
 def test_voice_webhook_answers_any_signed_request(stack: Stack, form: dict[str, str],
                                                   query: dict[str, str]) -> None:
@@ -218,7 +237,7 @@ def test_telegram_webhook_answers_any_json_with_the_secret(stack: Stack, body: A
 def test_bodies_that_are_not_even_forms_or_json_get_a_4xx(stack: Stack) -> None:
     watch = Watch(stack)
     hooks = channel_hooks(stack)
-    for path in ("/webhooks/sms/webhook", "/webhooks/voice/webhook"):
+    for path in ("/webhooks/sms/webhook", "/webhooks/sms/status", "/webhooks/voice/webhook"):
         garbage = b"\xff\xfe not utf-8 %zz&&=="
         signature = twilio_signature(hooks.twilio_auth_token, stack.url + path, {})
         status, answer = post(stack.url + path, garbage,

@@ -21,7 +21,9 @@ from tests.support.clients import channel_hooks
 from tests.support.environment import TELEGRAM_SECRET, TWILIO_AUTH_TOKEN
 from tests.support.providers import Providers
 from tests.support.stack import Stack
-from tests.support.stack_data import new_case, spaced
+from tests.support.stack_data import new_case, query, spaced
+from tests.support.unique import phone
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.stack
 
@@ -67,6 +69,41 @@ def test_the_sms_simulator_shows_later_messages_sent_through_twilios_rest_api(da
     assert sid.startswith("SM") and inbox.received == 2
     assert len(shown) == 1 and "Votre dossier 5550 1233 est accepté." in shown[0]
     assert "sent later" in shown[0] and "1 segment(s)" in shown[0]
+
+
+def test_the_whatsapp_simulator_writes_as_twilio_posts_whatsapp(developer: Stack) -> None:
+    number = phone("+3461200")
+    shown = simulate("whatsapp", number, ["hola, buenos días", "1"])
+    assert re.search(r"\[WhatsApp, \d+ chars\]", shown) and "GSM-7" not in shown
+    assert "1. Mi solicitud" in shown and "número de caso" in shown
+    assert query(developer, "SELECT DISTINCT channel FROM inbound_messages WHERE person_id = "
+                            "(SELECT id FROM people WHERE phone = :p)", p=number) == [
+        ("whatsapp",)]
+
+
+def test_the_inbox_shows_whatsapp_and_templates_and_reports_them_delivered(
+        database: str, developer: Stack) -> None:
+    """Messages sent later on WhatsApp reach the simulated phone, a template with its words;
+    the inbox reports each to the server's status callback as Twilio would (signed)."""
+    shown: list[str] = []
+    number = phone("+3461200")
+    with TwilioInbox(0, number, shown.append, channel_hooks(developer)) as inbox:
+        sender = TwilioSmsSender(dataclasses.replace(get_settings(),
+                                                     twilio_api_base_url=inbox.url))
+        [text] = sender.send_bodies(number, ["Su caso 1234 5674 está aprobado."],
+                                    whatsapp=True)
+        template = sender.send_template(number, "HX" + "c" * 32, {"1": "Caso aprobado."},
+                                        "Caso aprobado.")
+
+        def reported() -> list[tuple]:
+            return query(developer, "SELECT provider_id, status FROM delivery_receipts WHERE "
+                                    "provider_id IN (:a, :b) ORDER BY provider_id",
+                         a=text, b=template)
+
+        assert eventually(lambda: reported() == sorted([(text, "read"), (template, "read")]),
+                          "sent, delivered and read reported")
+    assert "[WhatsApp from CivicLine, sent later]" in shown[0] and "1234 5674" in shown[0]
+    assert "[WhatsApp template HX" in shown[1] and "Caso aprobado." in shown[1]
 
 
 def test_the_voice_simulator_shows_what_is_said_and_which_keys_to_press(

@@ -103,7 +103,8 @@ CASES = {
                                        Then(ask="stop sending the menu")),
     # silence until START
     "anything while opted out": (Given("hello?", opted_out=True), Then(opted_out=True)),
-    "HELP while opted out": (Given("HELP", opted_out=True), Then(opted_out=True)),
+    # HELP is answered even while opted out, as carriers require (SPEC §6.1)
+    "HELP while opted out": (Given("HELP", opted_out=True), Then((HELP["en"],), opted_out=True)),
     "a photo while opted out": (Given("", photos=1, opted_out=True, waiting=PHOTO_QUESTION),
                                 Then(opted_out=True)),
     "START": (Given("START", opted_out=True), Then((WELCOME_BACK,))),
@@ -206,5 +207,5 @@ def test_an_opt_out_holds_until_start_across_messages(session: Session) -> None:
     person = person_texting(session, Given("hi"))
     said = [sms.begin(session, person, incoming(twilio_sms_form(person.phone, body))).bodies
             for body in ("STOP", "hello", "STOP", "HELP", "START", "hello")]
-    assert said == [[STOPPED["en"]], [], [], [], [WELCOME_BACK], []]
+    assert said == [[STOPPED["en"]], [], [], [HELP["en"]], [WELCOME_BACK], []]
     assert not person.sms_opted_out and person.sms_opted_out_at is None

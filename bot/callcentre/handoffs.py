@@ -30,6 +30,7 @@ from bot.callcentre import staff, staffed_hours
 from bot.domain import audit, people
 from bot.language.detect import DEFAULT, SUPPORTED
 from bot.language.i18n import normalise
+from bot.messaging import receipts
 from bot.store.models import (
     HANDOFF_REASONS,
     HANDOFF_STATUSES,
@@ -50,7 +51,8 @@ ASSISTANT = "assistant"  # who the action server's changes are audited as
 
 # Where a reply to a hand-off goes: a voice caller gets an SMS on the same phone; the REST
 # channel (development) lets the outbound module pick from what it knows about the person.
-DELIVERY_CHANNELS = {"sms": "sms", "telegram": "telegram", "voice": "sms"}
+DELIVERY_CHANNELS = {"sms": "sms", "telegram": "telegram", "voice": "sms",
+                     "whatsapp": "whatsapp"}
 
 
 class HandoffError(ValueError):
@@ -282,11 +284,24 @@ def record_reply(session: Session, handoff: Handoff, text: str, *, actor: str) -
 
 
 def reply_outcome(session: Session, note: HandoffNote, delivered: bool, errors: list[str], *,
-                  actor: str) -> None:
+                  actor: str, provider_ids: list[str] | None = None) -> None:
     note.delivered = delivered
     note.error = "; ".join(errors) or None
+    note.provider_id = ",".join(provider_ids or [])[:255] or None
     audit.record(session, actor, "handoff.reply", str(note.handoff_id), delivered=delivered,
                  error=note.error)
+
+
+def reply_states(session: Session, handoff: Handoff) -> dict[int, str]:
+    """Each delivered reply's delivery state by note id ("delivered", "failed (error 30008)"),
+    from the provider's status callbacks (SPEC §6.6); replies without receipts are left out."""
+    states = {}
+    for note in handoff.notes:
+        state = receipts.summary(session, receipts.ids(note.provider_id)) \
+            if note.kind == "reply" and note.delivered else None
+        if state is not None:
+            states[note.id] = str(state)
+    return states
 
 
 def send_to_bot(session: Session, phone: str, task: str, language: str | None, *,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.store.models import HandoffNote
@@ -32,6 +33,7 @@ class Entry:
     who: str = ""
     channel: str = ""
     error: str = ""  # a reply that was not delivered: why
+    state: str = ""  # an agent's reply: its delivery state ("delivered", "read"...)
 
     @property
     def key(self) -> str:
@@ -68,8 +70,27 @@ def _external_intent(event: dict[str, Any]) -> str | None:
     return str(intent or "a task")
 
 
-def entries(events: list[dict[str, Any]], notes: list[HandoffNote] = ()) -> list[Entry]:
-    """Citizen and bot turns, agent replies, form answers, language and channel, and notes.
+def _with_states(lines: list[Entry], notes: Sequence[HandoffNote],
+                 states: Mapping[int, str]) -> list[Entry]:
+    """Each agent reply line with its delivery state: the delivered reply notes, in order, are
+    matched to the agent lines of the same author and text."""
+    waiting: dict[tuple[str, str], list[int]] = {}
+    for note in notes:
+        if note.kind == "reply" and note.delivered:
+            waiting.setdefault((note.author, note.text), []).append(note.id)
+    shown = []
+    for line in lines:
+        queue = waiting.get((line.who, line.text)) if line.kind == "agent" else None
+        if queue:
+            line = replace(line, state=states.get(queue.pop(0), ""))
+        shown.append(line)
+    return shown
+
+
+def entries(events: list[dict[str, Any]], notes: Sequence[HandoffNote] = (),
+            states: Mapping[int, str] | None = None) -> list[Entry]:
+    """Citizen and bot turns, agent replies (with ``states``, their delivery state by note
+    id), form answers, language and channel, and notes.
 
     ``events`` are Rasa tracker events as dicts (``event.as_dict()``), oldest first.
     """
@@ -110,4 +131,4 @@ def entries(events: list[dict[str, Any]], notes: list[HandoffNote] = ()) -> list
             lines.append(Entry(note.created_at, "failed", note.text, who=note.author,
                                error=note.error or ""))
     epoch = dt.datetime.min
-    return sorted(lines, key=lambda entry: entry.at or epoch)
+    return sorted(_with_states(lines, notes, states or {}), key=lambda entry: entry.at or epoch)

@@ -1,7 +1,9 @@
 """Commands for notifications and forms: `python -m bot outbox|dispatch|drafts` (SPEC §5.7).
 
-* ``outbox`` lists notifications, newest first (``--status failed`` for the ones that need an
-  operator), and ``--retry ID`` / ``--retry-failed`` puts failed ones back in the queue.
+* ``outbox`` lists notifications, newest first, with what Twilio last said of each (delivered,
+  read, undelivered with its error code...: the status callbacks, SPEC §6.6) (``--status
+  failed`` for the ones that need an operator), and ``--retry ID`` / ``--retry-failed`` puts
+  failed ones back in the queue.
 * ``outbox`` also counts the SMS held back by the hourly budget or the country allow-list
   (``--held`` lists them; bot/domain/ratelimit.py).
 * ``dispatch`` runs the dispatcher alone (``--once``: what is due now, then exit); the Rasa
@@ -36,7 +38,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             print(json.dumps(line, ensure_ascii=False) if args.json else
                   f"#{row.id:<5} {row.status:8} tries {row.attempts:<2} "
                   f"case {line['reference'] or '-':8} -> {line['case_status'] or '-':18} "
-                  f"{row.channel or '-':8} {row.last_error or ''}")
+                  f"{row.channel or '-':8} {line['delivery'] or '-':12} "
+                  f"{row.last_error or ''}")
         if not rows and not args.json:
             print("outbox: nothing" + (f" {args.status}" if args.status else ""))
         if not args.json:

@@ -24,21 +24,35 @@ class SmsReply:
     status: int
     bodies: list[str]
     raw: str
+    media: list[str] = field(default_factory=list)  # the reply's <Media> URLs (WhatsApp, MMS)
 
 
 def parse_messages(twiml: str) -> list[str]:
-    return [m.text or "" for m in ET.fromstring(twiml).iter("Message")]
+    """Each ``<Message>``'s text: its own, or its ``<Body>``'s when it has media."""
+    return [m.findtext("Body") if m.find("Body") is not None else m.text or ""
+            for m in ET.fromstring(twiml).iter("Message")]
+
+
+def parse_media(twiml: str) -> list[str]:
+    return [media.text or "" for media in ET.fromstring(twiml).iter("Media")]
 
 
 class SmsClient:
-    """A phone texting the SMS webhook."""
+    """A phone texting the SMS webhook; ``whatsapp``: writing on WhatsApp instead, as Twilio
+    posts it to the same webhook (``From=whatsapp:+…``, ``ProfileName``, ``WaId``)."""
 
     path = "/webhooks/sms/webhook"
 
-    def __init__(self, hooks: Webhooks, phone: str) -> None:
-        self.hooks, self.phone = hooks, phone
+    def __init__(self, hooks: Webhooks, phone: str, whatsapp: bool = False) -> None:
+        self.hooks, self.phone, self.whatsapp = hooks, phone, whatsapp
 
     def params(self, body: str, **extra: str) -> dict[str, str]:
+        if self.whatsapp:
+            return {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": ACCOUNT_SID,
+                    "From": f"whatsapp:{self.phone}", "To": f"whatsapp:{TWILIO_NUMBER}",
+                    "Body": body, "NumMedia": "0", "ProfileName": "Simulated",
+                    "WaId": self.phone.lstrip("+"), "SmsStatus": "received",
+                    "ApiVersion": "2010-04-01", **extra}
         return {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": ACCOUNT_SID,
                 "From": self.phone, "To": TWILIO_NUMBER, "Body": body, "NumMedia": "0",
                 "FromCity": "", "FromState": "", "FromCountry": "", **extra}
@@ -46,8 +60,9 @@ class SmsClient:
     def post(self, params: dict[str, str], signature: str | None = None) -> SmsReply:
         status, text = twilio_post(self.hooks, self.hooks.public_base_url + self.path, params,
                                    signature)
-        bodies = parse_messages(text) if status == 200 else []
-        return SmsReply(status, bodies, text)
+        if status != 200:
+            return SmsReply(status, [], text)
+        return SmsReply(status, parse_messages(text), text, parse_media(text))
 
     def send(self, body: str, **extra: str) -> SmsReply:
         return self.post(self.params(body, **extra))

@@ -1,10 +1,12 @@
-"""Talk to CivicLine's SMS, Telegram and voice webhooks without Twilio or Telegram.
+"""Talk to CivicLine's SMS, WhatsApp, Telegram and voice webhooks without Twilio or Telegram.
 
-``python -m bot simulate sms|telegram|voice [--from +PHONE] [--url http://localhost:5005]``
+``python -m bot simulate sms|whatsapp|telegram|voice [--from +PHONE] [--url …]``
 sends what the providers would send, over HTTP, to the running server (the clients of
 :mod:`bot.devtools.clients`, signed as in :mod:`bot.devtools.webhooks`). It shows each SMS with
-its encoding and segment count, Telegram's buttons, and what a caller hears and may press; with
-``--inbox-port``, SMS sent later reach the simulated phone too (:mod:`bot.devtools.inbox`).
+its encoding and segment count, a WhatsApp message with its media, Telegram's buttons, and what
+a caller hears and may press; with ``--inbox-port``, SMS and WhatsApp messages sent later reach
+the simulated phone too (:mod:`bot.devtools.inbox`), which reports them delivered and read as
+Twilio's status callbacks would.
 
 Only HTTP: nothing here imports the channels.
 """
@@ -22,14 +24,17 @@ from bot.devtools.webhooks import ACCOUNT_SID, Webhooks
 from bot.messaging.sms.encoding import encoding, segments
 
 
-def _show_sms(reply: SmsReply, out: Callable[[str], None]) -> None:
+def _show_sms(reply: SmsReply, out: Callable[[str], None], whatsapp: bool = False) -> None:
     if reply.status != 200:
         out(f"  [HTTP {reply.status}] {reply.raw}")
     if reply.status == 200 and not reply.bodies:
         out("  (no reply)")
     for body in reply.bodies:
-        out(f"  [{encoding(body)}, {segments(body)} segment(s), {len(body)} chars]")
+        out(f"  [WhatsApp, {len(body)} chars]" if whatsapp else
+            f"  [{encoding(body)}, {segments(body)} segment(s), {len(body)} chars]")
         out("  " + body.replace("\n", "\n  "))
+    for url in reply.media:
+        out(f"  [media] {url}")
 
 
 def _show_call(turn: CallTurn, out: Callable[[str], None]) -> None:
@@ -68,6 +73,7 @@ def _show_telegram(status: int, body: Any, out: Callable[[str], None]) -> list[l
 SAMPLE_PHOTO_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM0/Media/ME0"
 HELP = {
     "sms": "Type a text message ('/photo' sends an MMS photo). 'quit' to stop.",
+    "whatsapp": "Type a WhatsApp message ('/photo' sends a photo). 'quit' to stop.",
     "telegram": ("Type a message or a command (/start, /help, /language). '/press N' presses "
                  "button N, '/contact' shares your phone, '/photo' sends a photo. 'quit' ends."),
     "voice": ("Type keys to press (digits, end references with #) or words to say them. "
@@ -75,9 +81,10 @@ HELP = {
 }
 
 
-def _open_inbox(port: int, phone: str, out: Callable[[str], None]) -> TwilioInbox | None:
+def _open_inbox(port: int, phone: str, out: Callable[[str], None],
+                hooks: Webhooks) -> TwilioInbox | None:
     try:
-        inbox = TwilioInbox(port, phone, out)
+        inbox = TwilioInbox(port, phone, out, hooks)
     except OSError as exc:
         out(f"(later messages not shown: port {port} is taken: {exc.strerror})")
         return None
@@ -93,11 +100,12 @@ def run(channel: str, phone: str, url: str | None = None,
     messages to ``phone`` are shown too (:class:`TwilioInbox`)."""
     hooks = Webhooks.from_settings(url)
     out(f"CivicLine {channel} simulator -> {hooks.url} (as {phone}). {HELP[channel]}")
-    inbox = _open_inbox(inbox_port, phone, out) if channel == "sms" and inbox_port else None
+    texting = channel in ("sms", "whatsapp")
+    inbox = _open_inbox(inbox_port, phone, out, hooks) if texting and inbox_port else None
     try:
-        if channel == "sms":
+        if texting:
             with inbox or contextlib.nullcontext():
-                _sms_loop(SmsClient(hooks, phone), read, out)
+                _sms_loop(SmsClient(hooks, phone, whatsapp=channel == "whatsapp"), read, out)
         elif channel == "voice":
             _voice_loop(CallClient(hooks, phone), read, out)
         else:
@@ -114,12 +122,12 @@ def run(channel: str, phone: str, url: str | None = None,
 def _sms_loop(client: SmsClient, read: Callable[[str], str], out: Callable[[str], None]
               ) -> None:
     while (line := read("you> ")).strip().lower() != "quit":
-        if line.strip().lower().startswith("/photo"):  # an MMS, with any words after /photo
+        if line.strip().lower().startswith("/photo"):  # a photo, with any words after /photo
             words = line.strip()[len("/photo"):].strip()
             _show_sms(client.send(words, NumMedia="1", MediaUrl0=SAMPLE_PHOTO_URL,
-                                  MediaContentType0="image/jpeg"), out)
+                                  MediaContentType0="image/jpeg"), out, client.whatsapp)
             continue
-        _show_sms(client.send(line), out)
+        _show_sms(client.send(line), out, client.whatsapp)
 
 
 def _voice_loop(call: CallClient, read: Callable[[str], str], out: Callable[[str], None]

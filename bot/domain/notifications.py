@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bot.config import tunable
 from bot.domain import people, references
@@ -237,7 +237,18 @@ def to_json(row: OutboxMessage) -> dict[str, Any]:
         "created_at": when(row.created_at),
         "next_attempt_at": when(row.next_attempt_at) if row.status == "pending" else None,
         "sent_at": when(row.sent_at),
+        "delivery": delivery_state(row),
     }
+
+
+def delivery_state(row: OutboxMessage) -> str | None:
+    """What the provider last said about a sent notification ("delivered", "undelivered
+    (error 30003)"; SPEC §6.6), from its status callbacks; None before any receipt."""
+    from bot.messaging import receipts
+
+    session = object_session(row)
+    state = receipts.summary(session, receipts.ids(row.provider_id)) if session else None
+    return str(state) if state else None
 
 
 def for_case(session: Session, case: Case) -> list[dict[str, Any]]:

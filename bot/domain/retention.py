@@ -37,6 +37,7 @@ from bot.store.models import (
     CaseEvent,
     ChannelState,
     ConversationEvent,
+    DeliveryReceipt,
     FormDraft,
     Handoff,
     HandoffNote,
@@ -119,6 +120,8 @@ def _purge(session: Session, older_than: dt.timedelta) -> dict[str, int]:
         TelegramCallback.created_at < cutoff))
     counts["held-back SMS"] = _delete(session, delete(HeldMessage).where(
         HeldMessage.at < cutoff))
+    counts["delivery receipts"] = _delete(session, delete(DeliveryReceipt).where(
+        DeliveryReceipt.updated_at < cutoff))
     return counts
 
 

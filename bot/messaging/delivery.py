@@ -44,14 +44,16 @@ class OptedOut(DeliveryError):
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """What to send: text, optional buttons as (title, payload), and the language it is in."""
+    """What to send: text, optional buttons as (title, payload), the language it is in, and
+    an image (a URL: media on WhatsApp, a link in an SMS)."""
 
     text: str
     language: str = "en"
     buttons: list[tuple[str, str]] = field(default_factory=list)
+    image: str | None = None
 
     def as_bot_message(self) -> BotMessage:
-        return BotMessage(text=self.text, buttons=tuple(self.buttons))
+        return BotMessage(text=self.text, buttons=tuple(self.buttons), image=self.image)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from bot.store.db import session_scope
 from bot.store.models import ChannelState, InboundMessage, Person, utcnow
 
 logger = logging.getLogger(__name__)
-SMS, TELEGRAM, VOICE = "sms", "telegram", "voice"
+SMS, TELEGRAM, VOICE, WHATSAPP = "sms", "telegram", "voice", "whatsapp"
 MAX_TEXT = 2000
 
 # --- dedupe ----------------------------------------------------------------------------------
@@ -149,6 +149,14 @@ def last_channel(session: Session, person: Person) -> str | None:
     return session.scalar(select(InboundMessage.channel)
                           .where(InboundMessage.person_id == person.id)
                           .order_by(InboundMessage.id.desc()).limit(1))
+
+
+def last_received(session: Session, person: Person, channel: str) -> dt.datetime | None:
+    """When this person's last message on ``channel`` arrived (None: never)."""
+    return session.scalar(select(InboundMessage.received_at)
+                          .where(InboundMessage.person_id == person.id,
+                                 InboundMessage.channel == channel)
+                          .order_by(InboundMessage.received_at.desc()).limit(1))
 
 
 # --- MENU, on every medium (SPEC §4, §5.4) ----------------------------------------------------

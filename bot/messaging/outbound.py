@@ -2,7 +2,8 @@
 
 One interface for every channel (SPEC §5.6, §5.7). A webhook answers in its own response (TwiML
 for SMS); everything sent later goes through :func:`send_to_person`, which picks the person's
-channel (the one they last wrote on, a call counting as SMS; else Telegram if linked, else SMS),
+channel (the one they last wrote on, a call counting as SMS, WhatsApp within its rules:
+:mod:`bot.messaging.whatsapp.send`; else Telegram if linked, else SMS),
 never texts someone who opted out (:class:`~bot.messaging.delivery.OptedOut`), renders for the
 medium and remembers numbered options, so that a reply "1" to a notification works like a reply
 to the bot. The provider clients are the media's own: :mod:`bot.messaging.sms.client` (Twilio's
@@ -16,11 +17,10 @@ from sqlalchemy.orm import Session
 
 from bot.messaging import inbound
 from bot.messaging.delivery import Delivery, DeliveryError, OptedOut, OutboundMessage
-from bot.messaging.sms.client import TwilioSmsSender
-from bot.messaging.sms.render import render_sms
 from bot.messaging.telegram.callbacks import callback_key
 from bot.messaging.telegram.client import TelegramSender
 from bot.messaging.telegram.render import render_telegram
+from bot.messaging.whatsapp.send import send_sms, send_whatsapp
 from bot.store.models import Person
 
 
@@ -30,6 +30,8 @@ def channel_for(session: Session, person: Person) -> str:
     last = inbound.last_channel(session, person)
     if last == inbound.TELEGRAM and person.telegram_user_id:
         return inbound.TELEGRAM
+    if last == inbound.WHATSAPP and person.phone:
+        return inbound.WHATSAPP
     if last in (inbound.SMS, inbound.VOICE) and person.phone:
         return inbound.SMS
     if person.telegram_user_id:
@@ -55,10 +57,9 @@ def send_to_person(session: Session, person: Person, message: OutboundMessage,
             raise DeliveryError("the person has no phone number", retryable=False)
         if person.sms_opted_out:
             raise OptedOut()
-        reply = render_sms([message.as_bot_message()])
-        ids = TwilioSmsSender().send_bodies(person.phone, reply.bodies, session)
-        inbound.remember(session, person, inbound.SMS, reply.options)
-        return Delivery(channel, ids)
+        return send_sms(session, person, message)
+    if channel == inbound.WHATSAPP:
+        return send_whatsapp(session, person, message)
     if channel == inbound.TELEGRAM:
         if not person.telegram_user_id:
             raise DeliveryError("the person has no Telegram", retryable=False)

@@ -327,6 +327,8 @@ class HandoffNote(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     delivered = Column(Boolean, nullable=True)  # replies only
     error = Column(Text, nullable=True)
+    # the provider's message id(s) of a delivered reply, comma-joined (its delivery receipts)
+    provider_id = Column(String(255), nullable=True)
     handoff = relationship("Handoff", back_populates="notes")
 
 
@@ -520,6 +522,22 @@ class OutboxMessage(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime, nullable=True)
     case = relationship("Case", lazy="joined")
+
+
+class DeliveryReceipt(Base):
+    """What the provider last said about one outbound message (SPEC §6.6): Twilio's status
+    callbacks, never moving backwards (bot/messaging/receipts.py). Keyed by the provider's id
+    (a Twilio MessageSid); the outbox row or agent reply that sent it holds that id."""
+
+    __tablename__ = "delivery_receipts"
+
+    id = Column(Integer, primary_key=True)
+    provider_id = Column(String(64), unique=True, nullable=False)
+    channel = Column(String(16), nullable=True)  # "sms" or "whatsapp"; None: only a callback
+    status = Column(String(24), nullable=False)  # queued, sent, delivered, read, failed...
+    error_code = Column(String(16), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 
 # --- Retention and erasure (SPEC §8) -----------------------------------------------------------

@@ -61,6 +61,7 @@ def _conversation_data(handoff_id: int, viewer: str | None) -> dict[str, Any] | 
         if handoff is None:
             return None
         return {"handoff": handoffs.to_json(handoff), "notes": list(handoff.notes),
+                "states": handoffs.reply_states(session, handoff),
                 "canned": handoffs.canned_replies(session, handoff.language),
                 "person": _person_data(session, handoff)}
 
@@ -89,7 +90,7 @@ async def conversation_page(request: Request, handoff_id: int, status: int = 200
         return page("forbidden.html", 404, viewer=viewer,
                     message=f"There is no conversation {handoff_id}.")
     events = await operations.transcript_events(data["handoff"]["sender_id"])
-    entries = transcript.entries(events, data.pop("notes"))
+    entries = transcript.entries(events, data.pop("notes"), data.pop("states"))
     return page(template, status, viewer=viewer, entries=entries, notice=notice(request),
                 error=error, draft=draft, note_draft=note_draft, **data)
 

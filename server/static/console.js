@@ -12,10 +12,13 @@
     var holder = document.createElement("template");
     holder.innerHTML = html;
     var seen = {};
-    Array.prototype.forEach.call(list.children, function (item) { seen[item.dataset.key] = true; });
+    Array.prototype.forEach.call(list.children, function (item) { seen[item.dataset.key] = item; });
     var added = false;
     Array.prototype.forEach.call(holder.content.children, function (item) {
-      if (!seen[item.dataset.key]) {
+      var old = seen[item.dataset.key];
+      if (old && old.dataset && old.dataset.state !== item.dataset.state) {
+        list.replaceChild(item.cloneNode(true), old);  // a reply's delivery state moved on
+      } else if (!old) {
         if (seen.empty) { list.innerHTML = ""; seen = {}; }
         list.appendChild(item.cloneNode(true));
         added = true;

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.devtools.clients import SmsClient, TelegramClient
-from bot.devtools.webhooks import Webhooks
+from bot.devtools.webhooks import Webhooks, twilio_post
 from bot.messaging.sms.encoding import MAX_SEGMENTS, segments
 from tests.support.environment import TELEGRAM_SECRET, TWILIO_AUTH_TOKEN
 from tests.support.stack import Stack
@@ -22,6 +22,25 @@ def channel_hooks(stack: Stack) -> Webhooks:
 def texting(stack: Stack, number: str | None = None) -> SmsClient:
     """A phone (a new number unless given) texting the stack's SMS webhook."""
     return SmsClient(channel_hooks(stack), number or phone())
+
+
+def on_whatsapp(stack: Stack, number: str | None = None) -> SmsClient:
+    """A phone (a new number unless given) writing on WhatsApp: Twilio posts it to the SMS
+    webhook with ``From=whatsapp:+…``."""
+    return SmsClient(channel_hooks(stack), number or phone(), whatsapp=True)
+
+
+STATUS_PATH = "/webhooks/sms/status"
+
+
+def status_callback(stack: Stack, sid: str, status: str, error_code: str | None = None,
+                    signature: str | None = None) -> tuple[int, str]:
+    """Twilio's delivery status callback for ``sid``, signed as Twilio signs it (unless
+    ``signature`` is given)."""
+    params = {"MessageSid": sid, "MessageStatus": status, "SmsSid": sid, "SmsStatus": status,
+              "AccountSid": "AC" + "1" * 32, "From": "+15005550006", "To": "+15550300000",
+              "ApiVersion": "2010-04-01", **({"ErrorCode": error_code} if error_code else {})}
+    return twilio_post(channel_hooks(stack), stack.url + STATUS_PATH, params, signature)
 
 
 class Sms:

@@ -55,6 +55,7 @@ class Providers:
         self._lock = threading.Lock()
         self._ids = iter(range(1, 10**9))
         self._outages: dict[str, int] = {}  # recipient -> how many more 503s
+        self._sids: list[tuple[str, dict[str, Any]]] = []  # each accepted message's MessageSid
 
     def start(self) -> Providers:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in test output
@@ -88,6 +89,12 @@ class Providers:
         with self._lock:
             return [s.params for s in self.sent if s.method == method and all(
                 str(s.params.get(k)) == str(v) for k, v in where.items())]
+
+    def message_sids(self, **where: Any) -> list[str]:
+        """The MessageSid Twilio answered for each accepted message matching ``where``."""
+        with self._lock:
+            return [sid for sid, params in self._sids if all(
+                str(params.get(k)) == str(v) for k, v in where.items())]
 
     def sms_to(self, phone: str) -> list[str]:
         """Bodies of the SMS sent to ``phone`` through Twilio's REST API, oldest first."""
@@ -123,8 +130,12 @@ class Providers:
                      "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}
             return Response(json.dumps(error), status=400, content_type="application/json")
         sid = f"SM{number:032x}"
+        with self._lock:
+            self._sids.append((sid, params))
         body = {"sid": sid, "account_sid": TWILIO_ACCOUNT_SID, "to": params.get("To"),
-                "from": params.get("From"), "body": params.get("Body"), "status": "queued",
+                "from": params.get("From"), "body": params.get("Body"),
+                # through a Messaging Service Twilio first accepts, then queues
+                "status": "accepted" if params.get("MessagingServiceSid") else "queued",
                 "num_segments": "1", "num_media": "0", "direction": "outbound-api",
                 "api_version": "2010-04-01", "price": None, "error_code": None,
                 "date_created": "Mon, 01 Dec 2025 10:00:00 +0000",

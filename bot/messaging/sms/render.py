@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from twilio.twiml.messaging_response import MessagingResponse
@@ -75,22 +75,23 @@ def _by_characters(text: str) -> list[Piece]:
 _FINER = (_by_sentences, _by_words, _by_characters)
 
 
-def _pack(pieces: Sequence[Piece], level: int = 0) -> list[str]:
-    """Greedily join pieces into bodies that fit the budget; a piece that never fits is cut
-    at the next finer boundary (sentences, then words, then characters)."""
+def pack(pieces: Sequence[Piece], level: int = 0,
+         fits: Callable[[str], bool] = _fits) -> list[str]:
+    """Greedily join pieces into bodies that ``fits`` (default: the SMS segment budget); a
+    piece that never fits is cut at the next finer boundary (sentences, words, characters)."""
     bodies: list[str] = []
     current = ""
     for separator, piece in pieces:
         candidate = current + separator + piece if current else piece
-        if _fits(candidate):
+        if fits(candidate):
             current = candidate
             continue
         if current:
             bodies.append(current)
-        if _fits(piece):
+        if fits(piece):
             current = piece
         else:
-            *full, current = _pack(_FINER[min(level, len(_FINER) - 1)](piece), level + 1)
+            *full, current = pack(_FINER[min(level, len(_FINER) - 1)](piece), level + 1, fits)
             bodies.extend(full)
     if current:
         bodies.append(current)
@@ -99,7 +100,7 @@ def _pack(pieces: Sequence[Piece], level: int = 0) -> list[str]:
 
 def split_sms(text: str) -> list[str]:
     """``text`` as SMS bodies of at most MAX_SEGMENTS segments each, cut at boundaries."""
-    return _pack([("", text)]) if text else []
+    return pack([("", text)]) if text else []
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def render_sms(messages: Sequence[BotMessage]) -> SmsReply:
         block = sms_block(shown)
         if block:
             blocks.append(block)
-    bodies = _pack([("\n" if i else "", block) for i, block in enumerate(blocks)])
+    bodies = pack([("\n" if i else "", block) for i, block in enumerate(blocks)])
     if len(bodies) > MAX_TURN_MESSAGES:
         logger.warning("an SMS turn of %d bodies was cut to %d", len(bodies),
                        MAX_TURN_MESSAGES)
@@ -131,9 +132,24 @@ def render_sms(messages: Sequence[BotMessage]) -> SmsReply:
     return SmsReply(bodies=bodies, options=last_options(messages))
 
 
-def twiml_messages(bodies: Iterable[str]) -> str:
-    """A TwiML ``<Response>`` with one ``<Message>`` per body (none: an empty response)."""
+@dataclass(frozen=True)
+class Outgoing:
+    """A message body with media (URLs Twilio fetches and sends with it: WhatsApp, MMS)."""
+
+    body: str
+    media: tuple[str, ...] = ()
+
+
+def twiml_messages(bodies: Iterable[str | Outgoing]) -> str:
+    """A TwiML ``<Response>`` with one ``<Message>`` per body (none: an empty response); a
+    body with media as ``<Body>`` and ``<Media>`` inside its ``<Message>``."""
     response = MessagingResponse()
-    for body in bodies:
-        response.message(body)
+    for item in bodies:
+        if isinstance(item, Outgoing) and item.media:
+            message = response.message()
+            message.body(item.body)
+            for url in item.media:
+                message.media(url)
+        else:
+            response.message(item.body if isinstance(item, Outgoing) else item)
     return str(response)

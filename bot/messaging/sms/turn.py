@@ -2,7 +2,8 @@
 parses, checks the signature, dedupes and calls Rasa; the decisions are here.
 
 Order matters: keywords first (carriers treat a bare STOP as an opt-out, never as a form
-cancel), then the opt-out silence, then media (taken only when a form asks for a photo),
+cancel; HELP is answered even while opted out, as carriers require), then the opt-out
+silence, then media (taken only when a form asks for a photo),
 MENU, a numbered choice, and finally the text.
 When Twilio sends ``OptOutType`` (Advanced Opt-Out), Twilio has already sent its own
 confirmation, so only the state is recorded and the reply is empty: one confirmation, not two.
@@ -45,9 +46,10 @@ class SmsStep:
 
 
 def begin(session: Session, person: Person, sms: IncomingSms,
-          waiting: Waiting = NOT_WAITING) -> SmsStep:
+          waiting: Waiting = NOT_WAITING, channel: str = inbound.SMS) -> SmsStep:
     """What to do with one SMS before Rasa sees it; ``waiting``: what a form waits for (read
-    from Rasa's tracker when the SMS carries media)."""
+    from Rasa's tracker when the SMS carries media). ``channel``: whose numbered options a
+    reply "1" picks (WhatsApp, through the same Twilio webhook, has its own)."""
     language = person.language
     keyword = keywords.sms_keyword(sms.body, sms.opt_out_type)
     twilio_answered = bool(sms.opt_out_type)
@@ -59,11 +61,11 @@ def begin(session: Session, person: Person, sms: IncomingSms,
     if keyword == keywords.START and (person.sms_opted_out or not is_plain_yes):
         keywords.set_sms_opt_out(person, False)
         return SmsStep([] if twilio_answered else [texts.text("utter_sms_opted_in", language)])
-    if person.sms_opted_out:
-        return SmsStep()  # nothing is answered until START (SPEC §6.1)
-    if keyword == keywords.HELP:
+    if keyword == keywords.HELP:  # also while opted out (SPEC §6.1)
         return SmsStep([] if twilio_answered else [texts.text(
             "utter_sms_help", language, call_centre=get_settings().call_centre_number)])
+    if person.sms_opted_out:
+        return SmsStep()  # nothing else is answered until START (SPEC §6.1)
     text = inbound.user_text(sms.body)
     if sms.media:
         step = waiting.on_media(sms.media, text)
@@ -71,7 +73,7 @@ def begin(session: Session, person: Person, sms: IncomingSms,
         return SmsStep(declined, ask=step.ask, media=step.media, repeat=step.repeat)
     if inbound.is_menu(sms.body):
         return SmsStep(ask=inbound.MENU_PAYLOAD)
-    payload = pick_option(sms.body, inbound.options(session, person, inbound.SMS))
+    payload = pick_option(sms.body, inbound.options(session, person, channel))
     if payload:
         return SmsStep(ask=payload)
     if not text:
