@@ -173,7 +173,7 @@ def test_migration_0011_matches_the_model_and_downgrades(database: str) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert [d for d in diff if "delivery_receipts" in repr(d) or "provider_id" in repr(d)] == []
     config = alembic_config(database)
-    command.downgrade(config, "0009")
+    command.downgrade(config, "0010")
     with get_engine().connect() as connection:
         assert not inspect(connection).has_table("delivery_receipts")
         assert "provider_id" not in {c["name"] for c in inspect(connection)
