@@ -267,9 +267,7 @@ def console(stack: Stack) -> Iterator[tuple[Browser, int, str]]:
     assert browser.login(make_staff(stack, "fuzz-agent"))[0] == 303
     phone = fresh_phone()
     stack.texts(phone, "I need to speak to a person please")
-    status, body = stack.api("GET", "/api/handoffs?status=waiting&limit=100")
-    assert status == 200, body
-    items = body["items"] if isinstance(body, dict) else body
+    items = stack.api_items("/api/handoffs?status=waiting&limit=200")
     handoff_id = next(item["id"] for item in items if item["sender_id"] == phone)
     status, page, _ = browser.get(f"/console/handoffs/{handoff_id}")
     assert status == 200
@@ -351,9 +349,7 @@ def check_api(stack: Stack, watch: Watch, method: str, path: str, body: Any) -> 
 @pytest.fixture(scope="module")
 def services_restored(stack: Stack) -> Iterator[None]:
     """Whatever the fuzz does to service statuses is undone for the tests that follow."""
-    status, before = stack.api("GET", "/api/services?limit=100")
-    assert status == 200, before
-    items = before["items"] if isinstance(before, dict) else before
+    items = stack.api_items("/api/services?limit=200")
     yield
     for item in items:
         body = {"status": item["status"]}
