@@ -209,8 +209,25 @@ def export(session: Session) -> str:
     """The whole catalogue as canonical YAML (entries in the order they were created)."""
     document = {section: [ENTRIES[section](row) for row in session.scalars(
         select(MODELS[section]).order_by(MODELS[section].id))] for section in SECTIONS}
-    return HEADER + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100,
-                                   default_flow_style=None)
+    return HEADER + yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                              width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Mappings in block style, one text a line; lists of words or times in flow style."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list) -> yaml.Node:
+    flow = all(not isinstance(item, dict | list) for item in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, value: dict) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=False)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(dict, _represent_dict)
 
 
 # --- one entry (API, console) --------------------------------------------------------------

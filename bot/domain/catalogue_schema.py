@@ -42,7 +42,8 @@ class Problem:
             if isinstance(part, int):
                 text += f"[{part}]"
             else:
-                text += ("." if text else "") + (part if SLUG.fullmatch(part) else f'"{part}"')
+                plain = SLUG.fullmatch(part) and not part.isdigit()
+                text += ("." if text else "") + (part if plain else f'"{part}"')
         return text or "the file"
 
 
