@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, literal, or_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -81,9 +81,10 @@ def decode(cursor: str, scope: str, order: Order) -> list[Any]:
 def _after(order: Order, key: list[Any]) -> ColumnElement:
     """Rows after ``key`` in ``order``: (c1 > v1) or (c1 = v1 and c2 > v2) or ..."""
     alternatives = []
+    values = [literal(v, column.type) for (column, _), v in zip(order, key, strict=True)]
     for index, (column, ascending) in enumerate(order):
-        equal = [c == v for (c, _), v in zip(order[:index], key[:index], strict=True)]
-        beyond = column > key[index] if ascending else column < key[index]
+        equal = [c == v for (c, _), v in zip(order[:index], values[:index], strict=True)]
+        beyond = column > values[index] if ascending else column < values[index]
         alternatives.append(and_(*equal, beyond))
     return or_(*alternatives)
 

@@ -1,0 +1,116 @@
+"""The parts of the API for other systems, on a real database without the server: keyset
+pages and their cursors, named clients' tokens, and stored idempotent answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain import api_clients, idempotency
+from bot.store import pages
+from bot.store.models import ApiClient, Handoff, IdempotencyKey, Service, utcnow
+
+BY_SLUG = [(Service.slug, True)]
+
+
+def test_pages_walk_everything_once_in_order(session: Session) -> None:
+    everything = list(session.scalars(select(Service.slug).order_by(Service.slug)))
+    walked, cursor = [], None
+    while True:
+        page = pages.page(session, select(Service), BY_SLUG, "services", 4, cursor)
+        walked += [s.slug for s in page.rows]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert walked == everything and len(everything) >= 9
+
+
+def test_a_mixed_order_cursor_with_times_and_booleans(session: Session) -> None:
+    base = dt.datetime(2026, 12, 1, 9, 0)
+    for minute, urgent in [(3, False), (1, True), (2, False), (0, False), (4, True)]:
+        session.add(Handoff(sender_id=f"s{minute}", urgent=urgent, status="waiting",
+                            created_at=base + dt.timedelta(minutes=minute)))
+    session.flush()
+    order = [(Handoff.urgent, False), (Handoff.created_at, True), (Handoff.id, True)]
+    query = select(Handoff).where(Handoff.sender_id.like("s%"))
+    walked, cursor = [], None
+    while True:
+        page = pages.page(session, query, order, "q", 2, cursor)
+        walked += [h.sender_id for h in page.rows]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert walked == ["s1", "s4", "s0", "s2", "s3"]  # urgent first, then oldest
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "e30", "eyJzIjoic2VydmljZXMiLCJrIjpbMV19",
+                                    "eyJzIjoic2VydmljZXMiLCJrIjpbXX0", "%%%", "😀"])
+def test_a_cursor_that_is_not_ours_is_refused(session: Session, cursor: str) -> None:
+    with pytest.raises(pages.CursorError):
+        pages.page(session, select(Service), BY_SLUG, "services", 2, cursor)
+
+
+def test_a_cursor_of_another_scope_is_refused(session: Session) -> None:
+    cursor = pages.page(session, select(Service), BY_SLUG, "services", 2, None).next_cursor
+    assert cursor
+    with pytest.raises(pages.CursorError, match="another list"):
+        pages.page(session, select(Service), BY_SLUG, "offices", 2, cursor)
+
+
+def test_a_client_token_is_shown_once_and_stored_hashed(session: Session) -> None:
+    _, token = api_clients.create(session, "case-system", "cli")
+    stored = session.scalar(select(ApiClient).where(ApiClient.name == "case-system"))
+    assert stored.token_hash == api_clients.token_hash(token) != token
+    assert api_clients.authenticate(session, token) == "api:case-system"
+    assert api_clients.authenticate(session, token + "x") is None
+    assert api_clients.authenticate(session, "not-a-client-token") is None
+    api_clients.revoke(session, "case-system", "cli")
+    assert api_clients.authenticate(session, token) is None
+    with pytest.raises(api_clients.ClientError, match="exists already"):
+        api_clients.create(session, "case-system", "cli")
+    for bad in ("A", "Has Space", "x" * 41, "-dash", ""):
+        with pytest.raises(api_clients.ClientError):
+            api_clients.create(session, bad, "cli")
+
+
+def test_last_used_is_written_at_most_once_a_minute(session: Session) -> None:
+    client, token = api_clients.create(session, "website", "cli")
+    api_clients.authenticate(session, token)
+    session.refresh(client)
+    first = client.last_used_at
+    assert first is not None
+    api_clients.authenticate(session, token)
+    session.refresh(client)
+    assert client.last_used_at == first
+
+
+def test_an_answer_is_given_again_for_the_same_request_only(session: Session) -> None:
+    same = idempotency.fingerprint("POST", "/api/cases", {"a": 1, "b": [2]})
+    assert same == idempotency.fingerprint("post", "/api/cases", {"b": [2], "a": 1})
+    assert idempotency.recall(session, "api", "k1", same) is None
+    idempotency.remember(session, "api", "k1", same, 201, {"reference": "40217382"})
+    assert idempotency.recall(session, "api", "k1", same) == idempotency.Stored(
+        201, {"reference": "40217382"})
+    assert idempotency.recall(session, "api:other", "k1", same) is None  # per client
+    other = idempotency.fingerprint("POST", "/api/cases", {"a": 2})
+    with pytest.raises(idempotency.KeyReused):
+        idempotency.recall(session, "api", "k1", other)
+
+
+def test_a_key_is_forgotten_after_a_day(session: Session) -> None:
+    print_ = idempotency.fingerprint("POST", "/api/offices", {})
+    idempotency.remember(session, "api", "old", print_, 201, {})
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "old"))
+    row.created_at = utcnow() - idempotency.KEPT - dt.timedelta(minutes=1)
+    session.flush()
+    assert idempotency.recall(session, "api", "old", "anything else") is None
+
+
+@pytest.mark.parametrize(("key", "valid"), [("abc-123", True), ("x" * 255, True), ("", False),
+                                            ("x" * 256, False), ("naïve", False),
+                                            ("tab\there", False)])
+def test_what_a_key_may_be(key: str, valid: bool) -> None:
+    assert idempotency.valid_key(key) is valid
