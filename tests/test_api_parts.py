@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from bot.domain import api_clients, idempotency
 from bot.store import pages
-from bot.store.models import ApiClient, Handoff, IdempotencyKey, Service, utcnow
+from bot.store.db import get_engine
+from bot.store.migrate import alembic_config
+from bot.store.models import ApiClient, Base, Handoff, IdempotencyKey, Service, utcnow
 
 BY_SLUG = [(Service.slug, True)]
 
@@ -114,3 +119,18 @@ def test_a_key_is_forgotten_after_a_day(session: Session) -> None:
                                             ("tab\there", False)])
 def test_what_a_key_may_be(key: str, valid: bool) -> None:
     assert idempotency.valid_key(key) is valid
+
+
+def test_migration_0014_matches_the_model_and_downgrades(database: str) -> None:
+    ours = ("api_clients", "idempotency_keys", "desks")
+    with get_engine().connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if any(name in repr(d) for name in ours)] == []
+    config = alembic_config(database)
+    command.downgrade(config, "0009")
+    with get_engine().connect() as connection:
+        assert not inspect(connection).has_table("api_clients")
+        assert "desks" not in {c["name"] for c in inspect(connection).get_columns("offices")}
+    command.upgrade(config, "head")
+    with get_engine().connect() as connection:
+        assert inspect(connection).has_table("idempotency_keys")
