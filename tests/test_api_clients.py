@@ -14,7 +14,7 @@ from tests.support.stack_data import api_client, api_command, execute, query
 from tests.support.unique import phone as new_phone
 from tests.support.web import http
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("kept_catalogue")]
 
 
 def audit_of(stack: Stack, target: str) -> list[tuple[str, str]]:

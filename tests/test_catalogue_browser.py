@@ -15,7 +15,7 @@ from tests.support.console_browser import chromium, log_in, tab
 from tests.support.stack import Stack
 from tests.support.stack_data import make_staff, query
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("kept_catalogue")]
 
 
 @pytest.fixture(scope="module")

@@ -434,7 +434,7 @@ FUZZ_NAMES = {"en": "Fuzz", "es": "Fuzz", "fr": "Fuzz", "ar": "فز"}
 
 
 @pytest.fixture(scope="module")
-def fuzz_entries(stack: Stack) -> None:
+def fuzz_entries(stack: Stack, kept_catalogue: None) -> None:
     """Catalogue entries of the fuzz's own, so its changes touch no other test's data."""
     for path, body in (("/api/services", {"slug": "fuzz_service", "names": FUZZ_NAMES}),
                        ("/api/offices", {"slug": "fuzz_office", "names": FUZZ_NAMES,

@@ -15,7 +15,7 @@ from tests.support.stack_data import waiting_handoff
 from tests.support.unique import phone as new_phone
 from tests.support.web import http
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("kept_catalogue")]
 
 
 @pytest.fixture(scope="module")

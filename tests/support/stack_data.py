@@ -170,3 +170,31 @@ def api_client(stack: Stack, name: str) -> str:
     done = api_command(stack, "token", "create", name)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
+
+
+CATALOGUE_TABLES = ("services", "offices", "digital_places", "digital_guides")
+
+
+@contextmanager
+def catalogue_kept(stack: Stack) -> Iterator[None]:
+    """The catalogue entries a test adds are removed afterwards (with their offices' services
+    and holidays): the assistant lists every office, service and place, and the tests after
+    this one expect the demo's."""
+    def ids(table: str) -> set[int]:
+        return {row[0] for row in query(stack, f"SELECT id FROM {table}")}
+
+    before = {table: ids(table) for table in CATALOGUE_TABLES}
+    try:
+        yield
+    finally:
+        added = {table: sorted(ids(table) - before[table]) for table in CATALOGUE_TABLES}
+        links = {"offices": ("office_services", "office_id"),
+                 "services": ("office_services", "service_id")}
+        for table, new in added.items():
+            for number in new:
+                if table in links:
+                    link, column = links[table]
+                    execute(stack, f"DELETE FROM {link} WHERE {column} = :n", n=number)
+                if table == "offices":
+                    execute(stack, "DELETE FROM office_holidays WHERE office_id = :n", n=number)
+                execute(stack, f"DELETE FROM {table} WHERE id = :n", n=number)
