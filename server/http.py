@@ -147,11 +147,7 @@ def page_args(request: Request) -> tuple[int, str | None]:
             raise InputError(f"'limit' must be a whole number from 1 to {pages.MAX_LIMIT}",
                              fields={"limit": "invalid"})
         limit = int(raw)
-    cursor = request.args.get("cursor")
-    if cursor is not None and not cursor:
-        raise InputError("'cursor' is empty: leave it out for the first page",
-                         fields={"cursor": "invalid"})
-    return limit, cursor
+    return limit, request.args.get("cursor") or None  # an empty cursor: the first page
 
 
 def paged(session: Session, query: Any, order: pages.Order, scope: str, limit: int,

@@ -125,7 +125,7 @@ def test_more_than_200_rows_are_all_there_on_two_pages(stack: Stack) -> None:
 
 @pytest.mark.parametrize(("query_string", "field"), [
     ("limit=0", "limit"), ("limit=201", "limit"), ("limit=ten", "limit"), ("limit=-1", "limit"),
-    ("cursor=", "cursor"), ("cursor=not-a-cursor", "cursor"), ("cursor=e30", "cursor"),
+    ("cursor=not-a-cursor", "cursor"), ("cursor=e30", "cursor"),
     ("cursor=%E2%9C%93", "cursor"),
 ])
 def test_a_bad_limit_or_cursor_is_422_with_the_reason(stack: Stack, query_string: str,
