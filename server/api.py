@@ -26,6 +26,7 @@ from bot.store.db import session_scope
 from bot.store.models import CASE_STATUSES, SERVICE_STATUSES, Service
 from server import readiness
 from server.http import (
+    API_ACTOR,
     InputError,
     Route,
     agent_of,
@@ -134,7 +135,7 @@ def _get_case(raw: str) -> tuple[int, dict]:
         return 200, _case_json(session, case)
 
 
-def _patch_case(raw: str, body: dict, actor: str) -> tuple[int, dict]:
+def _patch_case(raw: str, body: dict, actor: str = API_ACTOR) -> tuple[int, dict]:
     reference = _reference(raw)
     status = _choice(body, "status", CASE_STATUSES, required=True)
     note = _string(body, "note", max_length=MAX_DETAIL)

@@ -134,3 +134,43 @@ def test_migration_0014_matches_the_model_and_downgrades(database: str) -> None:
     command.upgrade(config, "head")
     with get_engine().connect() as connection:
         assert inspect(connection).has_table("idempotency_keys")
+
+
+@pytest.mark.parametrize("backend", ["database", "postgres_database"])
+def test_one_key_from_eight_threads_creates_once(backend: str,
+                                                 request: pytest.FixtureRequest) -> None:
+    """Eight requests with one key at once (as from eight replicas): one case, one answer, on
+    SQLite and on PostgreSQL (the unique key makes the losers find the winner's answer)."""
+    import threading
+
+    from bot.domain import cases
+    from bot.store.db import session_scope
+    from bot.store.models import Case
+    from server.http import _create_once
+
+    request.getfixturevalue(backend)
+    phone = "+15550177001"
+
+    def work(session: Session, body: dict, actor: str) -> tuple[int, dict]:
+        case = cases.create_case(session, service_slug="id_cards", status="received",
+                                 phone=body["phone"], actor=actor)
+        return 201, cases.to_json(case)
+
+    answers: list[dict] = []
+    start = threading.Barrier(8)
+
+    def send() -> None:
+        start.wait()
+        answers.append(_create_once(work, {"phone": phone}, "api", "burst",
+                                    idempotency.fingerprint("POST", "/api/cases", {})))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 8 and {status for status, _, _ in answers} == {201}
+    assert len({body["reference"] for _, body, _ in answers}) == 1
+    assert sum(replayed for _, _, replayed in answers) == 7
+    with session_scope() as session:
+        assert session.query(Case).filter(Case.phone == phone).count() == 1
