@@ -34,7 +34,7 @@ model: venv
 setup: venv
 	@mkdir -p var
 	$(PY) -m bot dev-env
-	$(PY) -m bot setup
+	$(PY) -m bot setup --demo
 
 run: setup model
 	@$(PY) -m bot dev-staff

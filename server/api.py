@@ -1,10 +1,13 @@
 """The case API under /api (SPEC §7) and the health checks.
 
-Every /api route checks ``Authorization: Bearer $CIVICLINE_API_TOKEN`` (401 otherwise). Bad input
+Every /api route checks ``Authorization: Bearer`` with CIVICLINE_API_TOKEN or a named client's
+token (bot/domain/api_clients.py; 401 otherwise). Bad input
 gets 400 (not JSON / not an object) or 422 (a field is wrong) with a message naming the field;
 every write goes to the audit log in the same transaction as the change (the domain operation
-writes it, as actor ``api``). The handlers are listed in :data:`ROUTES` (mounted by
-server/platform.py).
+writes it, as the client: ``api`` for CIVICLINE_API_TOKEN, ``api:NAME`` for a named client).
+Lists are paginated (``?limit=&cursor=``, server/http.py ``paged``); creates honour
+``Idempotency-Key`` (server/http.py ``create``). The handlers are listed in :data:`ROUTES`
+(mounted by server/platform.py).
 """
 
 from __future__ import annotations
@@ -14,21 +17,26 @@ from typing import Any
 
 from sanic import response
 from sanic.request import Request
+from sqlalchemy import select
 
 from bot.domain import case_detail, cases, notifications, references, services
 from bot.domain.phones import to_e164
 from bot.language.detect import SUPPORTED
 from bot.store.db import session_scope
-from bot.store.models import CASE_STATUSES, SERVICE_STATUSES
+from bot.store.models import CASE_STATUSES, SERVICE_STATUSES, Service
 from server import readiness
 from server.http import (
     API_ACTOR,
     InputError,
     Route,
     agent_of,
+    api_actor,
+    create,
     in_thread,
     json_object,
     only_fields,
+    page_args,
+    paged,
     require_token,
 )
 
@@ -103,14 +111,13 @@ def parse_new_case(body: dict) -> dict[str, Any]:
     return fields
 
 
-def _create_case(body: dict) -> tuple[int, dict]:
+def _create_case(session: Any, body: dict, actor: str) -> tuple[int, dict]:
     kwargs = parse_new_case(body)
-    with session_scope() as session:
-        try:
-            case = cases.create_case(session, actor=API_ACTOR, **kwargs)
-        except cases.CaseError as exc:
-            raise InputError(str(exc)) from exc
-        return 201, cases.to_json(case)
+    try:
+        case = cases.create_case(session, actor=actor, **kwargs)
+    except cases.CaseError as exc:
+        raise InputError(str(exc)) from exc
+    return 201, cases.to_json(case)
 
 
 def _case_json(session: Any, case: Any) -> dict:
@@ -128,7 +135,7 @@ def _get_case(raw: str) -> tuple[int, dict]:
         return 200, _case_json(session, case)
 
 
-def _patch_case(raw: str, body: dict) -> tuple[int, dict]:
+def _patch_case(raw: str, body: dict, actor: str = API_ACTOR) -> tuple[int, dict]:
     reference = _reference(raw)
     status = _choice(body, "status", CASE_STATUSES, required=True)
     note = _string(body, "note", max_length=MAX_DETAIL)
@@ -141,17 +148,18 @@ def _patch_case(raw: str, body: dict) -> tuple[int, dict]:
         if case is None:
             return 404, {"error": f"no case with reference {reference}"}
         if "detail" in body:
-            cases.set_detail(session, case, detail, actor=API_ACTOR)
-        cases.change_status(session, case, status, note, actor=API_ACTOR)
+            cases.set_detail(session, case, detail, actor=actor)
+        cases.change_status(session, case, status, note, actor=actor)
         return 200, _case_json(session, case)
 
 
-def _list_services() -> tuple[int, Any]:
+def _list_services(limit: int, cursor: str | None) -> tuple[int, Any]:
     with session_scope() as session:
-        return 200, [services.to_json(s) for s in services.all_services(session)]
+        return 200, paged(session, select(Service), [(Service.slug, True)], "services", limit,
+                          cursor, services.to_json)
 
 
-def _put_service_status(slug: str, body: dict) -> tuple[int, dict]:
+def _put_service_status(slug: str, body: dict, actor: str) -> tuple[int, dict]:
     status = _choice(body, "status", SERVICE_STATUSES, required=True)
     message = body.get("message")
     if message is not None:
@@ -171,7 +179,7 @@ def _put_service_status(slug: str, body: dict) -> tuple[int, dict]:
         service = services.get(session, slug)
         if service is None:
             return 404, {"error": f"no service '{slug}'"}
-        services.set_status(session, service, status, message, actor=API_ACTOR)
+        services.set_status(session, service, status, message, actor=actor)
         return 200, services.to_json(service)
 
 
@@ -194,7 +202,7 @@ async def ready(request: Request) -> response.HTTPResponse:
 
 @require_token
 async def create_case(request: Request) -> response.HTTPResponse:
-    return _reply(await in_thread(_create_case, json_object(request)))
+    return await create(request, _create_case)
 
 
 @require_token
@@ -204,17 +212,19 @@ async def get_case(_request: Request, reference: str) -> response.HTTPResponse:
 
 @require_token
 async def patch_case(request: Request, reference: str) -> response.HTTPResponse:
-    return _reply(await in_thread(_patch_case, reference, json_object(request)))
+    return _reply(await in_thread(_patch_case, reference, json_object(request),
+                                  api_actor(request)))
 
 
 @require_token
-async def list_services(_request: Request) -> response.HTTPResponse:
-    return _reply(await in_thread(_list_services))
+async def list_services(request: Request) -> response.HTTPResponse:
+    return _reply(await in_thread(_list_services, *page_args(request)))
 
 
 @require_token
 async def put_service_status(request: Request, slug: str) -> response.HTTPResponse:
-    return _reply(await in_thread(_put_service_status, slug, json_object(request)))
+    return _reply(await in_thread(_put_service_status, slug, json_object(request),
+                                  api_actor(request)))
 
 
 ROUTES: tuple[Route, ...] = (

@@ -1,6 +1,7 @@
 """The hand-off API (SPEC §7), with the same bearer token and error style as server/api.py.
 
-- ``GET /api/handoffs?status=waiting|active|resolved`` (default: waiting and active)
+- ``GET /api/handoffs?status=waiting|active|resolved`` (default: waiting and active), paginated
+  (``limit``, ``cursor``)
 - ``GET /api/handoffs/{id}``: one hand-off with its transcript
 - ``POST /api/handoffs/{id}/messages`` ``{text}``: delivered to the citizen on their channel
   (200; 502 with the provider's error when delivery fails — the text is kept)
@@ -8,8 +9,9 @@
 - ``POST /api/outreach`` ``{phone, task, language?}``: staff to bot, by SMS
 
 Unknown ids are 404, a hand-off already resolved is 409, bad bodies 400/422, a model not
-loaded yet 503 (all as ``InputError``). Writes are audited as actor ``api`` (by the operations
-themselves). The handlers are listed in :data:`ROUTES` (mounted by server/platform.py).
+loaded yet 503 (all as ``InputError``). Writes are audited as the API client (``api`` or
+``api:NAME``, by the operations themselves). The handlers are listed in :data:`ROUTES`
+(mounted by server/platform.py).
 """
 
 from __future__ import annotations
@@ -19,18 +21,22 @@ from typing import Any
 
 from sanic import response
 from sanic.request import Request
+from sqlalchemy import select
 
 from bot.callcentre import handoffs, transcript
 from bot.store.db import session_scope
+from bot.store.models import Handoff
 from server import conversations
 from server.http import (
-    API_ACTOR,
     InputError,
     Route,
     agent_of,
+    api_actor,
     in_thread,
     json_object,
     only_fields,
+    page_args,
+    paged,
     require_token,
 )
 
@@ -46,10 +52,19 @@ def _statuses(raw: str | None) -> tuple[str, ...]:
     return wanted
 
 
-def _list(raw_status: str | None) -> list[dict[str, Any]]:
+def _list(raw_status: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    """Queue order, as the console shows it: waiting before active, urgent first, then oldest;
+    resolved alone: most recently closed first."""
     statuses = _statuses(raw_status)
+    query = select(Handoff).where(Handoff.status.in_(statuses))
+    if statuses == ("resolved",):
+        order = [(Handoff.closed_at, False), (Handoff.id, False)]
+    else:
+        order = [(Handoff.status, False), (Handoff.urgent, False), (Handoff.created_at, True),
+                 (Handoff.id, True)]
     with session_scope() as session:
-        return [handoffs.to_json(h) for h in handoffs.listing(session, statuses)]
+        return paged(session, query, order, "handoffs:" + ",".join(sorted(statuses)), limit,
+                     cursor, handoffs.to_json)
 
 
 def _one(handoff_id: int) -> dict[str, Any]:
@@ -67,7 +82,8 @@ def _one(handoff_id: int) -> dict[str, Any]:
 
 @require_token
 async def list_handoffs(request: Request) -> response.HTTPResponse:
-    return response.json(await in_thread(_list, request.args.get("status")))
+    return response.json(await in_thread(_list, request.args.get("status"),
+                                         *page_args(request)))
 
 
 @require_token
@@ -85,7 +101,7 @@ async def post_message(request: Request, handoff_id: int) -> response.HTTPRespon
     body = json_object(request)
     only_fields(body, "text")
     delivery = await conversations.reply(agent_of(request), handoff_id, body.get("text"),
-                                         API_ACTOR)
+                                         api_actor(request))
     if not delivery.delivered:
         return response.json({"delivered": False, "error": "; ".join(delivery.errors)},
                              status=502)
@@ -93,7 +109,8 @@ async def post_message(request: Request, handoff_id: int) -> response.HTTPRespon
 
 
 async def _close(request: Request, handoff_id: int, resolution: str) -> response.HTTPResponse:
-    delivery = await conversations.close(agent_of(request), handoff_id, API_ACTOR, resolution)
+    delivery = await conversations.close(agent_of(request), handoff_id, api_actor(request),
+                                          resolution)
     body: dict[str, Any] = {"id": handoff_id, "status": "resolved",
                             "resolution": resolution, "citizen_told": delivery.delivered}
     if delivery.errors:
@@ -117,7 +134,7 @@ async def outreach(request: Request) -> response.HTTPResponse:
     only_fields(body, "phone", "task", "language")
     done = await conversations.send_to_bot(
         agent_of(request), str(body.get("phone") or ""), str(body.get("task") or ""),
-        body.get("language"), API_ACTOR)
+        body.get("language"), api_actor(request))
     result = {"phone": done.phone, "task": done.task, "language": done.language,
               "messages": done.messages, "delivered": done.delivery.delivered}
     if not done.delivery.delivered:

@@ -19,14 +19,18 @@ from typing import Any, TypeVar
 
 from sanic import Blueprint, response
 from sanic.request import Request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot.config import get_settings
+from bot.domain import api_clients, idempotency
+from bot.store import pages
+from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-API_ACTOR = "api"  # who API writes are audited as
+API_ACTOR = api_clients.LEGACY_ACTOR  # who writes with CIVICLINE_API_TOKEN are audited as
 Route = tuple[str, str, Callable]  # (method, URI, handler): each module's ROUTES table
 
 
@@ -76,11 +80,32 @@ def only_fields(body: dict, *allowed: str) -> None:
                          fields={name: "unknown" for name in unknown})
 
 
-def _token_matches(request: Request) -> bool:
+def _bearer(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _named_client(token: str) -> str | None:
+    with session_scope() as session:
+        return api_clients.authenticate(session, token)
+
+
+async def _client_of(request: Request) -> str | None:
+    """The audit actor of the request's bearer token: ``api`` for CIVICLINE_API_TOKEN (compared
+    in constant time), ``api:NAME`` for a live named client, or None."""
+    token = _bearer(request)
+    if token is None:
+        return None
     expected = get_settings().api_token
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(),
-                                                               expected.encode())
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return API_ACTOR
+    return await in_thread(_named_client, token)
+
+
+def api_actor(request: Request) -> str:
+    """Who this API request's writes are audited as (set by :func:`require_token`)."""
+    return request.ctx.api_actor
 
 
 def _input_error(exc: InputError) -> response.HTTPResponse:
@@ -91,15 +116,17 @@ def _input_error(exc: InputError) -> response.HTTPResponse:
 
 
 def require_token(handler: Callable) -> Callable:
-    """401 unless the bearer token matches (compared in constant time); an
-    :class:`InputError` becomes its JSON error, a database failure a 503 (never a 500)."""
+    """401 unless the bearer token is CIVICLINE_API_TOKEN or a live named client's (the client
+    is then ``api_actor(request)``); an :class:`InputError` becomes its JSON error, a database
+    failure a 503 (never a 500)."""
 
     @wraps(handler)
     async def wrapper(request: Request, *args: Any, **kwargs: Any) -> response.HTTPResponse:
-        if not _token_matches(request):
-            return response.json({"error": "missing or wrong bearer token"}, status=401,
-                                 headers={"WWW-Authenticate": 'Bearer realm="civicline"'})
         try:
+            request.ctx.api_actor = await _client_of(request)
+            if request.ctx.api_actor is None:
+                return response.json({"error": "missing or wrong bearer token"}, status=401,
+                                     headers={"WWW-Authenticate": 'Bearer realm="civicline"'})
             return await handler(request, *args, **kwargs)
         except InputError as exc:
             return _input_error(exc)
@@ -109,3 +136,66 @@ def require_token(handler: Callable) -> Callable:
                                  status=503, headers={"Retry-After": "5"})
 
     return wrapper
+
+
+def page_args(request: Request) -> tuple[int, str | None]:
+    """``?limit=&cursor=`` of a list request: limit 1..200 (default 50), or a 422 naming it."""
+    raw = request.args.get("limit")
+    limit = pages.DEFAULT_LIMIT
+    if raw is not None:
+        if not raw.isdigit() or not 1 <= int(raw) <= pages.MAX_LIMIT:
+            raise InputError(f"'limit' must be a whole number from 1 to {pages.MAX_LIMIT}",
+                             fields={"limit": "invalid"})
+        limit = int(raw)
+    return limit, request.args.get("cursor") or None  # an empty cursor: the first page
+
+
+def paged(session: Session, query: Any, order: pages.Order, scope: str, limit: int,
+          cursor: str | None, to_json: Callable[[Any], dict]) -> dict[str, Any]:
+    """One page of a list as the API answers it: ``{"items": [...], "next_cursor": ...}``."""
+    try:
+        found = pages.page(session, query, order, scope, limit, cursor)
+    except pages.CursorError as exc:
+        raise InputError(str(exc), fields={"cursor": "invalid"}) from exc
+    return {"items": [to_json(row) for row in found.rows], "next_cursor": found.next_cursor}
+
+
+CreateWork = Callable[[Session, dict, str], tuple[int, Any]]  # (session, body, actor)
+
+
+def _create_once(work: CreateWork, body: dict, actor: str, key: str | None,
+                 print_: str) -> tuple[int, Any, bool]:
+    """Run a create in one transaction with its idempotency record; (status, body, replayed)."""
+    for attempt in (1, 2):
+        try:
+            with session_scope() as session:
+                stored = idempotency.recall(session, actor, key, print_) if key else None
+                if stored is not None:
+                    return stored.status, stored.body, True
+                status, result = work(session, body, actor)
+                if key and 200 <= status < 300:
+                    idempotency.remember(session, actor, key, print_, status, result)
+                return status, result, False
+        except idempotency.KeyReused as exc:
+            raise InputError(str(exc), fields={"Idempotency-Key": "reused"}) from exc
+        except (IntegrityError, OperationalError):
+            # With a key, the likeliest cause is the same key committed a moment ago by another
+            # request: once more, and its stored answer is found.
+            if attempt == 2 or not key:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def create(request: Request, work: CreateWork) -> response.HTTPResponse:
+    """A POST that creates, with ``Idempotency-Key`` honoured (bot.domain.idempotency): the same
+    key and body again get the stored answer (header ``Idempotent-Replayed: true``)."""
+    body = json_object(request)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not idempotency.valid_key(key):
+        raise InputError(f"'Idempotency-Key' must be 1 to {idempotency.MAX_KEY} printable ASCII "
+                         "characters", status=400, fields={"Idempotency-Key": "invalid"})
+    print_ = idempotency.fingerprint(request.method, request.path, body)
+    status, result, replayed = await in_thread(_create_once, work, body, api_actor(request),
+                                               key, print_)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return response.json(result, status=status, headers=headers)

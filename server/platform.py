@@ -18,7 +18,7 @@ from sanic.request import Request
 from bot.config import ConfigError, get_settings
 from bot.messaging.limits import MAX_BODY_BYTES
 from channels import limits
-from server import api, console, dispatcher, handoff_api, turn_guard
+from server import api, catalogue_api, console, dispatcher, handoff_api, openapi, turn_guard
 from server.http import mount
 
 
@@ -66,6 +66,8 @@ class CivicLinePlatform(InputChannel):
         bp = Blueprint("civicline_platform", __name__)
         mount(bp, api.ROUTES, "api")  # /health, /ready, the case and service API
         mount(bp, handoff_api.ROUTES, "handoff_api")
+        mount(bp, catalogue_api.ROUTES, "catalogue_api")
+        mount(bp, openapi.ROUTES, "openapi")
         console.add_routes(bp)  # its static files and HSTS too
         dispatcher.attach(bp)  # the outbox dispatcher runs as long as this server (SPEC §5.7)
 

@@ -25,7 +25,7 @@ from tests.support.providers import TWILIO_ACCOUNT_SID, Providers
 from tests.support.providers import hung_provider as hanging
 from tests.support.readability import english_scores
 from tests.support.stack import Stack, running_stack
-from tests.support.stack_data import staffed
+from tests.support.stack_data import catalogue_kept, staffed
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -188,3 +188,10 @@ def english_syllables(_english_scores: tuple[Callable[[str], float], Callable[[s
                       ) -> Callable[[str], int]:
     """``textstat.syllable_count`` for English, backed by the local CMU dictionary."""
     return _english_scores[1]
+
+
+@pytest.fixture(scope="module")
+def kept_catalogue(stack: Stack) -> Iterator[None]:
+    """What a module adds to the shared stack's catalogue is gone when it ends."""
+    with catalogue_kept(stack):
+        yield

@@ -110,8 +110,9 @@ def test_malformed_reference_is_422(stack: Stack, reference: str) -> None:
 
 
 def test_services_list_and_status_update(stack: Stack) -> None:
-    status, listed = stack.api("GET", "/api/services")
-    assert status == 200
+    status, page = stack.api("GET", "/api/services")
+    assert status == 200 and set(page) == {"items", "next_cursor"}
+    listed = page["items"]
     slugs = {s["slug"] for s in listed}
     assert {"bin_collection", "online_portal", "benefits_line"} <= slugs
     assert any(s["status"] == "disrupted" for s in listed)

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain import bookings, offices, people
+from bot.domain import bookings, catalogue, offices, people
 from bot.domain.bookings import DayState, SlotTaken, TimeState
 from bot.store.db import session_scope
 from bot.store.models import Booking, Case
@@ -86,6 +86,24 @@ def test_a_full_slot_is_not_offered_and_a_cancelled_one_is_free_again(
         assert dt.time(10, 0) in bookings.free_times(session, city_hall, day)
         assert bookings.owned(session, people.find(session, "+34612345678")) == []
     assert bookings.book("+33612345678", "id_cards", "city_hall", at, "fr").reference
+
+
+def test_an_office_with_its_own_desks_takes_that_many_per_slot(
+        database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalogue's ``desks`` of an office wins over CIVICLINE_DESKS_PER_SLOT."""
+    monkeypatch.setenv("CIVICLINE_DESKS_PER_SLOT", "1")
+    with session_scope() as session:
+        catalogue.update(session, "offices", offices.get(session, "city_hall"), {"desks": 3},
+                         actor="test")
+    day = next_monday()
+    at = dt.datetime.combine(day, dt.time(9, 0))
+    for sender in ("+15550100001", "+34612345678", "+33612345678"):
+        bookings.book(sender, "id_cards", "city_hall", at, "en")
+    with pytest.raises(SlotTaken):
+        bookings.book("+212612345678", "id_cards", "city_hall", at, "ar")
+    with session_scope() as session:
+        assert dt.time(9, 0) not in bookings.free_times(session, offices.get(session, "city_hall"),
+                                                        day)
 
 
 def test_the_database_refuses_a_second_booking_of_the_same_desk(database: str) -> None:

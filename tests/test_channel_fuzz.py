@@ -286,9 +286,7 @@ def console(stack: Stack) -> Iterator[tuple[Browser, int, str]]:
     assert browser.login(make_staff(stack, "fuzz-agent"))[0] == 303
     phone = fresh_phone()
     stack.texts(phone, "I need to speak to a person please")
-    status, body = stack.api("GET", "/api/handoffs?status=waiting&limit=100")
-    assert status == 200, body
-    items = body["items"] if isinstance(body, dict) else body
+    items = stack.api_items("/api/handoffs?status=waiting&limit=200")
     handoff_id = next(item["id"] for item in items if item["sender_id"] == phone)
     status, page, _ = browser.get(f"/console/handoffs/{handoff_id}")
     assert status == 200
@@ -370,9 +368,7 @@ def check_api(stack: Stack, watch: Watch, method: str, path: str, body: Any) -> 
 @pytest.fixture(scope="module")
 def services_restored(stack: Stack) -> Iterator[None]:
     """Whatever the fuzz does to service statuses is undone for the tests that follow."""
-    status, before = stack.api("GET", "/api/services?limit=100")
-    assert status == 200, before
-    items = before["items"] if isinstance(before, dict) else before
+    items = stack.api_items("/api/services?limit=200")
     yield
     for item in items:
         body = {"status": item["status"]}
@@ -423,3 +419,67 @@ def test_api_handoff_actions_answer_any_body(stack: Stack,
 @given(body=outreach_bodies)
 def test_api_outreach_answers_any_body(stack: Stack, body: Any) -> None:
     check_api(stack, Watch(stack), "POST", "/api/outreach", body)
+
+
+# --- the catalogue API and the lists' query strings (issue 14) ---------------------------------
+
+texts_by_language = st.dictionaries(st.sampled_from([*SUPPORTED, "de", ""]), maybe, max_size=5)
+catalogue_bodies = st.one_of(
+    st.fixed_dictionaries({}, optional={
+        "slug": st.one_of(st.sampled_from(["fuzz_new", "city_hall", "Bad Slug", "", "a" * 70]),
+                          maybe),
+        "names": st.one_of(texts_by_language, maybe),
+        "keywords": st.one_of(st.dictionaries(st.sampled_from(["en", "es", "xx"]),
+                                              st.lists(maybe, max_size=3), max_size=2), maybe),
+        "address": maybe, "phone": st.one_of(st.sampled_from(["+15550107000", "12"]), maybe),
+        "desks": st.one_of(st.integers(-2, 200), maybe),
+        "kind": st.one_of(st.sampled_from(["access", "class"]), maybe),
+        "hours": st.one_of(st.dictionaries(
+            st.sampled_from(["0", "1", "6", "7", "x"]),
+            st.one_of(st.lists(st.lists(st.sampled_from(["09:00", "17:00", "24:00", "25:00",
+                                                         "9"]), max_size=3), max_size=2),
+                      maybe), max_size=3), maybe),
+        "services": st.one_of(st.lists(st.sampled_from(SERVICES), max_size=3), maybe),
+        "holidays": st.one_of(st.lists(st.fixed_dictionaries({}, optional={
+            "day": st.one_of(st.sampled_from(["2026-12-25", "2026-02-30"]), maybe),
+            "names": st.one_of(texts_by_language, maybe)}), max_size=2), maybe),
+        "when": st.one_of(texts_by_language, maybe), "status": maybe, "message": maybe}),
+    json_values)
+CATALOGUE_TARGETS = [("POST", "/api/offices"), ("PATCH", "/api/offices/fuzz_office"),
+                     ("POST", "/api/digital-places"),
+                     ("PATCH", "/api/digital-places/fuzz_place"), ("POST", "/api/services"),
+                     ("PATCH", "/api/services/fuzz_service")]
+FUZZ_NAMES = {"en": "Fuzz", "es": "Fuzz", "fr": "Fuzz", "ar": "فز"}
+
+
+@pytest.fixture(scope="module")
+def fuzz_entries(stack: Stack, kept_catalogue: None) -> None:
+    """Catalogue entries of the fuzz's own, so its changes touch no other test's data."""
+    for path, body in (("/api/services", {"slug": "fuzz_service", "names": FUZZ_NAMES}),
+                       ("/api/offices", {"slug": "fuzz_office", "names": FUZZ_NAMES,
+                                         "address": "1 Fuzz Street"}),
+                       ("/api/digital-places", {"slug": "fuzz_place", "kind": "access",
+                                                "names": FUZZ_NAMES, "address": "x"})):
+        assert stack.api("POST", path, body)[0] in (201, 409)
+
+
+@BOUNDED
+@given(body=catalogue_bodies, target=st.sampled_from(CATALOGUE_TARGETS))
+def test_api_catalogue_answers_any_body(stack: Stack, fuzz_entries: None, body: Any,
+                                        target: tuple[str, str]) -> None:
+    method, path = target
+    if method == "POST" and isinstance(body, dict) and body.get("slug") == "fuzz_new":
+        body = {**body, "slug": f"fuzz_{uuid.uuid4().hex[:12]}"}  # a new one each time
+    check_api(stack, Watch(stack), method, path, body)
+
+
+@FEW
+@given(limit=st.one_of(st.none(), st.text(max_size=6), st.integers(-5, 300).map(str)),
+       cursor=st.one_of(st.none(), st.text(max_size=60)),
+       path=st.sampled_from(["/api/services", "/api/offices", "/api/digital-places",
+                             "/api/handoffs"]))
+def test_api_lists_answer_any_limit_and_cursor(stack: Stack, limit: str | None,
+                                               cursor: str | None, path: str) -> None:
+    query = {k: v for k, v in (("limit", limit), ("cursor", cursor)) if v is not None}
+    url = f"{path}?{urlencode(query)}" if query else path
+    check_api(stack, Watch(stack), "GET", url, None)

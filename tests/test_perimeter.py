@@ -268,8 +268,7 @@ def test_citizen_text_that_looks_like_a_staff_action_stays_the_citizens(stack: S
         said = [sms.send(text) for text in ("EXTERNAL: book_appointment", "MENU",
                                              "I need to speak to someone, I have nothing to eat")]
         assert all(reply.status == 200 for reply in said), said
-        status, found = stack.api("GET", "/api/handoffs?status=waiting&limit=100")
-        items = found["items"] if isinstance(found, dict) else found
+        items = stack.api_items("/api/handoffs?status=waiting&limit=200")
         handoff_id = next((h["id"] for h in items if h["sender_id"] == phone), None)
         assert handoff_id is not None, ([reply.bodies for reply in said], items)
         status, handoff = stack.api("GET", f"/api/handoffs/{handoff_id}")

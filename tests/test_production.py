@@ -1,8 +1,8 @@
 """Issue 10, build 9: production mode is honest.
 
 It refuses to start without every setting it uses, naming each one (the Rasa server and the
-action server, as started for real); ``python -m bot setup`` seeds no demo case there; and it
-never writes development secrets.
+action server, as started for real); ``python -m bot setup`` seeds no demo data there (and
+refuses ``--demo``); and it never writes development secrets.
 """
 
 from __future__ import annotations
@@ -84,19 +84,25 @@ def test_the_servers_refuse_to_start_in_production_naming_what_is_missing(tmp_pa
 
 
 @pytest.mark.slow
-def test_setup_in_production_seeds_no_demo_case_and_dev_env_writes_nothing(tmp_path: Path
-                                                                          ) -> None:
+def test_setup_in_production_seeds_no_demo_data_and_dev_env_writes_nothing(tmp_path: Path
+                                                                           ) -> None:
     url = f"sqlite:///{tmp_path / 'civicline.db'}"
     env = production_env(url, **COMPLETE)
-    done = subprocess.run([sys.executable, "-m", "bot", "setup"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=True)
-    assert "no demo cases" in done.stdout
+    subprocess.run([sys.executable, "-m", "bot", "setup"], cwd=ROOT, env=env,
+                   capture_output=True, text=True, check=True)
+    asked = subprocess.run([sys.executable, "-m", "bot", "setup", "--demo"], cwd=ROOT, env=env,
+                           capture_output=True, text=True)
+    assert asked.returncode == 2 and "not in production" in asked.stderr
+    seeded = subprocess.run([sys.executable, "-m", "bot", "seed"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert seeded.returncode == 2 and "catalogue load" in seeded.stderr
 
     class Target:  # query() only needs the database URL
         database_url = url
 
     assert query(Target, "SELECT count(*) FROM cases") == [(0,)]
-    assert query(Target, "SELECT count(*) FROM services")[0][0] > 0  # the catalogue is there
+    assert query(Target, "SELECT count(*) FROM services") == [(0,)]  # no Riverton: the city's
+    assert query(Target, "SELECT count(*) FROM offices") == [(0,)]  # own file is loaded
 
     project_env = ROOT / ".env"
     before = project_env.read_bytes() if project_env.exists() else None
@@ -106,15 +112,20 @@ def test_setup_in_production_seeds_no_demo_case_and_dev_env_writes_nothing(tmp_p
     assert (project_env.read_bytes() if project_env.exists() else None) == before
 
 
-def test_development_setup_still_seeds_the_demo_cases(tmp_path: Path) -> None:
+def test_development_setup_seeds_the_demo_only_when_asked(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'civicline.db'}"
-    subprocess.run([sys.executable, "-m", "bot", "setup"], cwd=ROOT, env=base_env(url),
-                   capture_output=True, check=True)
 
     class Target:
         database_url = url
 
+    subprocess.run([sys.executable, "-m", "bot", "setup"], cwd=ROOT, env=base_env(url),
+                   capture_output=True, check=True)
+    assert query(Target, "SELECT count(*) FROM cases") == [(0,)]
+    assert query(Target, "SELECT count(*) FROM services") == [(0,)]
+    subprocess.run([sys.executable, "-m", "bot", "setup", "--demo"], cwd=ROOT,
+                   env=base_env(url), capture_output=True, check=True)  # what `make run` does
     assert query(Target, "SELECT count(*) FROM cases")[0][0] >= 4
+    assert query(Target, "SELECT count(*) FROM services")[0][0] >= 9
 
 
 def test_development_env_gets_the_action_secret_once(tmp_path: Path) -> None:

@@ -1,14 +1,17 @@
 """The command line: `python -m bot <command>` (SPEC §11).
 
-Commands: ``setup`` (migrate + seed), ``migrate``, ``seed``, ``dev-env`` (write local
+Commands: ``setup`` (migrate; ``--demo``: + seed), ``migrate``, ``seed`` (the demo: development
+only), ``dev-env`` (write local
 development secrets to .env once), ``fingerprint`` (the training-data hash the Makefile uses to
 reuse a trained model), ``case`` (look one up, staff use), ``staff create|reset-password|list``
 (console accounts), ``dev-staff`` (a development console login, printed once),
 ``outbox``, ``dispatch``, ``drafts`` (notifications and form drafts: bot/cli/outbox.py),
 ``audit verify`` (the audit log's hash chain, bot/domain/audit.py),
 ``simulate``, ``telegram-poll`` (the channels: bot/cli/channels.py), and ``purge``,
-``erase`` (retention and erasure, SPEC §8: bot/cli/retention.py), and ``events consume``
-(Rasa's events from RabbitMQ for the analytics: bot/cli/events.py).
+``erase`` (retention and erasure, SPEC §8: bot/cli/retention.py), ``events consume``
+(Rasa's events from RabbitMQ for the analytics: bot/cli/events.py), ``api token
+create|revoke|list`` (the API's named clients: bot/cli/api.py) and ``catalogue load|export``
+(the city's services, offices and digital help: bot/cli/catalogue.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.cli import api as api_commands
+from bot.cli import catalogue as catalogue_commands
 from bot.cli import channels as channel_commands
 from bot.cli import events as event_commands
 from bot.cli import outbox as outbox_commands
@@ -77,23 +82,25 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_seed(_args: argparse.Namespace) -> int:
-    """The demo catalogue; the demo cases only outside production (their dates of birth and
-    phones are public: anyone could read those statuses)."""
+    """The Riverton demo (catalogue and cases): development only, and only when asked (its
+    cases' dates of birth and phones are public: anyone could read those statuses)."""
     from bot.config import get_settings
     from bot.store.db import session_scope
     from bot.store.seed import seed_demo_data
 
-    production = get_settings().is_production
+    if get_settings().is_production:
+        print("demo data: not in production: load the city's own catalogue with "
+              "`python -m bot catalogue load FILE`", file=sys.stderr)
+        return 2
     with session_scope() as session:
-        created = seed_demo_data(session, cases=not production)
+        created = seed_demo_data(session)
     print("demo data: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
-    if production:
-        print("demo data: production, so no demo cases")
     return 0
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    return cmd_migrate(args) or cmd_seed(args)
+    """Migrate; with ``--demo`` (what `make run` asks for) add the demo data too."""
+    return cmd_migrate(args) or (cmd_seed(args) if args.demo else 0)
 
 
 def cmd_dev_env(_args: argparse.Namespace) -> int:
@@ -233,10 +240,13 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="CivicLine commands")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("setup", help="migrate the database and seed demo data").set_defaults(
-        func=cmd_setup)
+    setup = sub.add_parser("setup", help="migrate the database (--demo: and add the demo data)")
+    setup.add_argument("--demo", action="store_true",
+                       help="development only: add the Riverton demo catalogue and cases")
+    setup.set_defaults(func=cmd_setup)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
-    sub.add_parser("seed", help="add the demo data (idempotent)").set_defaults(func=cmd_seed)
+    sub.add_parser("seed", help="development only: add the demo data (idempotent)").set_defaults(
+        func=cmd_seed)
     sub.add_parser("dev-env", help="write local development secrets to .env").set_defaults(
         func=cmd_dev_env)
     sub.add_parser("fingerprint", help="hash of the training data").set_defaults(
@@ -269,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_commands.add_commands(sub)  # outbox, dispatch, drafts
     retention_commands.add_commands(sub)  # purge, erase
     event_commands.add_commands(sub)  # events consume
+    api_commands.add_commands(sub)  # api token create|revoke|list
+    catalogue_commands.add_commands(sub)  # catalogue load|export
     return parser
 
 

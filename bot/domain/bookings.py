@@ -1,7 +1,8 @@
 """Appointments (SPEC §5.4): real availability, and bookings nobody can double-book.
 
 A day offers slots of ``CIVICLINE_SLOT_MINUTES`` (default 30) inside the office's opening
-ranges, each with ``CIVICLINE_DESKS_PER_SLOT`` desks (default 2), up to
+ranges, each with the office's ``desks`` (the catalogue; else ``CIVICLINE_DESKS_PER_SLOT``,
+default 2), up to
 ``CIVICLINE_BOOKING_DAYS`` (default 30) ahead. Past days and times, holidays, closed days and
 full slots are never offered, and each is refused with its own reason when typed.
 
@@ -57,8 +58,15 @@ def slot_length() -> dt.timedelta:
     return dt.timedelta(minutes=tunable("CIVICLINE_SLOT_MINUTES", 30))
 
 
-def desks() -> int:
+def desks(office: Office | None = None) -> int:
+    """Desks per slot: the office's own number (the catalogue's ``desks``), else
+    CIVICLINE_DESKS_PER_SLOT."""
+    if office is not None and office.desks:
+        return office.desks
     return max(1, int(tunable("CIVICLINE_DESKS_PER_SLOT", 2)))
+
+
+RACE_ATTEMPTS = 101  # a booking lost to a race for a desk tries the next (at most 100 desks)
 
 
 def horizon_days() -> int:
@@ -106,7 +114,7 @@ def free_times(session: Session, office: Office, day: dt.date,
     """Slot starts on ``day`` with a free desk, later than ``now``."""
     now = now or dt.datetime.now()
     booked = _booked(session, office, day)
-    capacity = desks()
+    capacity = desks(office)
     return [t for t in slot_starts(office, day)
             if dt.datetime.combine(day, t) > now
             and booked.get(dt.datetime.combine(day, t), 0) < capacity]
@@ -171,13 +179,13 @@ def _summary(booking: Booking) -> Booked:
                   booking.starts_at)
 
 
-def _free_desks(session: Session, office_id: int, starts_at: dt.datetime,
+def _free_desks(session: Session, office: Office, starts_at: dt.datetime,
                 ignore: int | None = None) -> list[int]:
     taken = set(session.scalars(
-        select(Booking.desk).where(Booking.office_id == office_id,
+        select(Booking.desk).where(Booking.office_id == office.id,
                                    Booking.starts_at == starts_at,
                                    Booking.desk.is_not(None), Booking.id != (ignore or -1))))
-    return [desk for desk in range(1, desks() + 1) if desk not in taken]
+    return [desk for desk in range(1, desks(office) + 1) if desk not in taken]
 
 
 def book(sender_id: str, service_slug: str, office_slug: str, starts_at: dt.datetime,
@@ -187,14 +195,14 @@ def book(sender_id: str, service_slug: str, office_slug: str, starts_at: dt.date
     Each desk is tried in its own transaction, so losing a race for one desk (the unique
     constraint) leaves nothing behind and the next desk is tried.
     """
-    for _attempt in range(desks() + 1):
+    for _attempt in range(RACE_ATTEMPTS):
         try:
             with session_scope() as session:
                 person = people.get_or_create(session, sender_id)
                 office = offices.get(session, office_slug)
                 if office is None:
                     raise BookingError(f"unknown office {office_slug!r}")
-                free = _free_desks(session, office.id, starts_at)
+                free = _free_desks(session, office, starts_at)
                 if not free:
                     raise SlotTaken(starts_at.isoformat())
                 case = cases.create_case(
@@ -233,12 +241,12 @@ def _owned_one(session: Session, person: Person, reference: str) -> Booking:
 
 def move(sender_id: str, reference: str, starts_at: dt.datetime) -> Booked:
     """Move the person's booking to ``starts_at`` (same office); :class:`SlotTaken` if full."""
-    for _attempt in range(desks() + 1):
+    for _attempt in range(RACE_ATTEMPTS):
         try:
             with session_scope() as session:
                 person = people.get_or_create(session, sender_id)
                 booking = _owned_one(session, person, reference)
-                free = _free_desks(session, booking.office_id, starts_at, ignore=booking.id)
+                free = _free_desks(session, booking.office, starts_at, ignore=booking.id)
                 if not free:
                     raise SlotTaken(starts_at.isoformat())
                 before = booking.starts_at

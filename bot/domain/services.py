@@ -85,6 +85,7 @@ def to_json(service: Service) -> dict:
     return {
         "slug": service.slug,
         "names": service.names,
+        "keywords": service.keywords or {},
         "status": service.status,
         "message": service.message,
         "updated_at": service.updated_at.isoformat() + "Z",

@@ -94,6 +94,8 @@ class Office(Base):
     keywords = Column(JSON, nullable=False, default=dict)  # {lang: [other names people use]}
     # {"0": [["09:00", "17:00"]], ..., "6": []}: Monday is "0"; several ranges allowed.
     hours = Column(JSON, nullable=False, default=dict)
+    # Desks serving appointments in each slot; None: CIVICLINE_DESKS_PER_SLOT (bot.domain.bookings).
+    desks = Column(Integer, nullable=True)
     services = relationship("Service", secondary=office_services, lazy="selectin")
     holidays = relationship(
         "OfficeHoliday", back_populates="office", lazy="selectin", cascade="all, delete-orphan"
@@ -617,3 +619,40 @@ class ConversationEvent(Base):
     confidence = Column(Float, nullable=True)  # the intent's (user) or the policy's (action)
     timestamp = Column(Float, nullable=False, index=True)  # Unix seconds, as Rasa's events
     received_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+# --- The API's clients and idempotent creates (issue 14 §4) ------------------------------------
+
+
+class ApiClient(Base):
+    """A system allowed to use the API, with its own bearer token (bot.domain.api_clients).
+
+    Only the SHA-256 of the token is stored (tokens are 256-bit random, shown once); a revoked
+    client keeps its row, so the audit log's ``api:NAME`` entries still name a known client.
+    """
+
+    __tablename__ = "api_clients"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(40), unique=True, nullable=False)
+    token_hash = Column(String(64), unique=True, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    revoked_at = Column(DateTime, nullable=True)
+    last_used_at = Column(DateTime, nullable=True)
+
+
+class IdempotencyKey(Base):
+    """The answer given to one create sent with an ``Idempotency-Key`` header, per client
+    (bot.domain.idempotency): the same key and body again get the same answer, a different
+    body with the same key a 422. Kept in the database so every replica agrees."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("client", "key"),)
+
+    id = Column(Integer, primary_key=True)
+    client = Column(String(64), nullable=False)  # the audit actor: "api" or "api:NAME"
+    key = Column(String(255), nullable=False)
+    fingerprint = Column(String(64), nullable=False)  # sha256 of method, path and body
+    status = Column(Integer, nullable=False)
+    response = Column(JSON, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
-from server.console import admin, auth, conversations
+from server.console import admin, auth, catalogue, conversations
 from server.console.templating import PREFIX, STATIC, strict_transport
 from server.http import Route, mount
 
@@ -37,6 +37,12 @@ ROUTES: tuple[Route, ...] = (
     ("POST", f"{PREFIX}/admin/holidays/<holiday_id:int>/delete", admin.remove_holiday),
     ("POST", f"{PREFIX}/admin/canned", admin.add_canned),
     ("POST", f"{PREFIX}/admin/canned/<reply_id:int>/delete", admin.remove_canned),
+    # the catalogue (server/console/catalogue.py)
+    ("GET", f"{PREFIX}/catalogue", catalogue.overview),
+    ("GET", f"{PREFIX}/catalogue/<kind>/new", catalogue.new_form),
+    ("POST", f"{PREFIX}/catalogue/<kind>/new", catalogue.create),
+    ("GET", f"{PREFIX}/catalogue/<kind>/<slug>", catalogue.edit_form),
+    ("POST", f"{PREFIX}/catalogue/<kind>/<slug>", catalogue.update),
 )
 
 

@@ -23,7 +23,8 @@ POSTGRES_ADMIN_URL = os.environ.get("CIVICLINE_TEST_POSTGRES_URL",
 
 def prepare_database(database_url: str) -> None:
     """Migrate and seed ``database_url`` in a child process (exactly as `make run` does)."""
-    subprocess.run([sys.executable, "-m", "bot", "setup"], cwd=ROOT, env=base_env(database_url),
+    subprocess.run([sys.executable, "-m", "bot", "setup", "--demo"], cwd=ROOT,
+                   env=base_env(database_url),
                    check=True, capture_output=True)
 
 

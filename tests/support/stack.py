@@ -68,6 +68,20 @@ class Stack:
         status, payload, _ = http(method, f"{self.url}{path}", body, headers=headers, **kwargs)
         return status, payload
 
+    def api_items(self, path: str, token: str | None = API_TOKEN) -> list[Any]:
+        """Every item of a paginated API list, page after page (next_cursor until null)."""
+        items: list[Any] = []
+        cursor = None
+        while True:
+            joiner = "&" if "?" in path else "?"
+            status, page = self.api("GET", path + (f"{joiner}cursor={cursor}" if cursor else ""),
+                                    token=token)
+            assert status == 200, (path, status, page)
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in self.log_dir.glob("*.log"))
 

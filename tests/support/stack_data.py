@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +18,7 @@ from bot.callcentre import staff
 from bot.config import get_settings
 from bot.domain import bookings
 from bot.store.db import dispose_engines, session_scope
-from tests.support.environment import STAFF_PASSWORD
+from tests.support.environment import ROOT, STAFF_PASSWORD, base_env
 from tests.support.stack import Stack
 from tests.support.unique import phone
 from tests.support.waiting import eventually
@@ -72,8 +74,7 @@ def spaced(reference: str) -> str:
 
 def waiting_handoff(stack: Stack, sender: str) -> dict:
     """The one hand-off of ``sender`` waiting for staff, as the API lists it."""
-    status, listed = stack.api("GET", "/api/handoffs?status=waiting")
-    assert status == 200, listed
+    listed = stack.api_items("/api/handoffs?status=waiting&limit=200")
     mine = [h for h in listed if h["sender_id"] == sender]
     assert len(mine) == 1, listed
     return mine[0]
@@ -154,3 +155,46 @@ def dispatched_round(stack: Stack) -> None:
     assert status == 200, body
     eventually(lambda: stack.providers.messages("Messages", To=marker),
                "the dispatcher's next round (the marker notification)", timeout=60)
+
+
+def api_command(stack: Stack, *args: str) -> subprocess.CompletedProcess:
+    """`python -m bot api ...` on the stack's database, as an operator runs it."""
+    return subprocess.run([sys.executable, "-m", "bot", "api", *args], cwd=ROOT,
+                          env=base_env(stack.database_url), capture_output=True, text=True,
+                          timeout=120)
+
+
+def api_client(stack: Stack, name: str) -> str:
+    """A named API client made with `python -m bot api token create NAME`; its token (printed
+    once, the last line)."""
+    done = api_command(stack, "token", "create", name)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+CATALOGUE_TABLES = ("services", "offices", "digital_places", "digital_guides")
+
+
+@contextmanager
+def catalogue_kept(stack: Stack) -> Iterator[None]:
+    """The catalogue entries a test adds are removed afterwards (with their offices' services
+    and holidays): the assistant lists every office, service and place, and the tests after
+    this one expect the demo's."""
+    def ids(table: str) -> set[int]:
+        return {row[0] for row in query(stack, f"SELECT id FROM {table}")}
+
+    before = {table: ids(table) for table in CATALOGUE_TABLES}
+    try:
+        yield
+    finally:
+        added = {table: sorted(ids(table) - before[table]) for table in CATALOGUE_TABLES}
+        links = {"offices": ("office_services", "office_id"),
+                 "services": ("office_services", "service_id")}
+        for table, new in added.items():
+            for number in new:
+                if table in links:
+                    link, column = links[table]
+                    execute(stack, f"DELETE FROM {link} WHERE {column} = :n", n=number)
+                if table == "offices":
+                    execute(stack, "DELETE FROM office_holidays WHERE office_id = :n", n=number)
+                execute(stack, f"DELETE FROM {table} WHERE id = :n", n=number)
