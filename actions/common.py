@@ -17,7 +17,8 @@ from bot.store.db import session_scope
 from bot.store.models import Person
 
 # Channels whose sender id is a phone number the provider has proven (a text or a call from it).
-PHONE_CHANNELS = frozenset({"sms", "voice"})
+# USSD too: the operator puts the caller's number in every request (SPEC §6.5).
+PHONE_CHANNELS = frozenset({"sms", "voice", "ussd"})
 
 
 class Clocked:

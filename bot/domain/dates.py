@@ -237,3 +237,32 @@ def format_day(day: dt.date, language: str, short: bool = False) -> str:
     if code == "es":
         return f"{weekday} {day.day} de {month}"
     return f"{weekday} {day.day} {month}"
+
+
+EARLIEST_BIRTH_YEAR = 1900
+
+
+def keyed_date(digits: str, today: dt.date | None = None) -> dt.date | None:
+    """A date of birth typed on a keypad (a call, USSD) in the one documented order, DDMMYYYY
+    ('12031985' is the 12th of March 1985), or None: not 8 digits, no such day, in the future
+    or before 1900. A month over 12 is refused, never read as a day."""
+    if len(digits) != 8 or not digits.isdigit():
+        return None
+    try:
+        date = dt.date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
+    except ValueError:
+        return None
+    return date if dt.date(EARLIEST_BIRTH_YEAR, 1, 1) <= date <= (today or dt.date.today()) \
+        else None
+
+
+def written_date(date: dt.date, language: str) -> str:
+    """A date written out for reading back: "12 March 1985", "12 de marzo de 1985",
+    "12 mars 1985", "12 مارس 1985"."""
+    from bot.language.i18n import normalise
+
+    code = normalise(language)
+    month = MONTH_NAMES[code][date.month - 1]
+    if code == "es":
+        return f"{date.day} de {month} de {date.year}"
+    return f"{date.day} {month} {date.year}"
