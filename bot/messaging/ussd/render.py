@@ -41,6 +41,11 @@ def pick(answer: str, options: Sequence[Option]) -> str | None:
     return numbers.get(normalise_digits(answer).strip())
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` ("Where is it? Send the street…" -> "Where is it?")."""
+    return next((s for s in _SENTENCE_END.split(text.strip()) if s.strip()), text)
+
+
 def _pieces(text: str) -> list[Piece]:
     pieces: list[Piece] = []
     for line in text.split("\n"):

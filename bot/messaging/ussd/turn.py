@@ -49,8 +49,17 @@ from bot.messaging.messages import (
     capped,
     last_options,
     turn_expects,
+    twin_text,
 )
-from bot.messaging.ussd.render import BACK_KEY, MORE_KEY, page_count, pick, screen, word
+from bot.messaging.ussd.render import (
+    BACK_KEY,
+    MORE_KEY,
+    first_sentence,
+    page_count,
+    pick,
+    screen,
+    word,
+)
 from bot.store.models import Person
 
 STAGE_LANGUAGE, STAGE_MAIN, STAGE_RESUME, STAGE_LONG = "lang", "main", "resume", "long"
@@ -67,6 +76,7 @@ KEYPAD_QUESTIONS = frozenset({"utter_ask_contact_phone"})
 # Every language's name in that language: the menu a first session opens with.
 OWN_NAMES = {"en": "English", "es": "Español", "fr": "Français", "ar": "العربية"}
 HEADER = "CivicLine"
+VOICE_TWIN = "__voice"  # utter_x__voice: how the keypad of a call asks utter_x
 
 
 @dataclass(frozen=True)
@@ -131,16 +141,30 @@ def _show(session: Session, person: Person, stage: str, lines: Sequence[str],
     else:
         kept = _view(session, person).get("question") or []
     inbound.remember(session, person, inbound.USSD, options, prompt={
-        "stage": stage, "lines": list(lines), "page": page, "question": kept})
+        "stage": stage, "lines": list(lines), "intro": list(intro), "page": page,
+        "question": kept})
     return screen([*intro, *lines], options, person.language, page)
 
 
-def _again(session: Session, person: Person, intro: Sequence[str] = (), page: int = 0) -> str:
-    """The last screen again (after ``intro``: "Sorry, try again.")."""
-    view = _view(session, person)
-    options = inbound.options(session, person, inbound.USSD)
-    lines = view.get("lines") or [texts.text("utter_voice_welcome", _language(person))]
-    return screen([*intro, *lines], options, person.language, page)
+def _shown(view: dict[str, Any]) -> list[str]:
+    """The texts of the screen kept in ``view``, its intro first (pages turn on them)."""
+    return [*(view.get("intro") or []), *(view.get("lines") or [])]
+
+
+def _again(session: Session, person: Person, intro: Sequence[str] | None = None,
+           page: int = 0) -> str:
+    """The last screen again: its ``page``, or after ``intro`` ("Sorry, try again."), kept
+    with it so that "9 More" turns the pages of what was shown."""
+    state = inbound.state(session, person, inbound.USSD)
+    view = dict(_view(session, person))
+    if not view.get("lines"):
+        view["lines"] = [texts.text("utter_voice_welcome", _language(person))]
+    if intro is not None:
+        view["intro"] = list(intro)
+    view["page"] = page
+    state.prompt = view
+    return screen(_shown(view), inbound.options(session, person, inbound.USSD),
+                  person.language, page)
 
 
 def _question(session: Session, person: Person, intro: Sequence[str] = ()) -> str:
@@ -167,12 +191,10 @@ def begin(session: Session, person: Person, ussd: UssdInput,
     if answer == MENU_KEYS and stage != STAGE_LANGUAGE:
         return UssdStep(ask=inbound.MENU_PAYLOAD)
     options = inbound.options(session, person, inbound.USSD)
-    count = page_count(view.get("lines") or [], options, person.language)
+    count = page_count(_shown(view), options, person.language)
     if (answer == MORE_KEY and page + 1 < count) or (answer == BACK_KEY and page > 0):
-        page = page + 1 if answer == MORE_KEY else page - 1
-        view["page"] = page
-        inbound.state(session, person, inbound.USSD).prompt = dict(view)
-        return UssdStep(_again(session, person, page=page))
+        return UssdStep(_again(session, person, page=page + 1 if answer == MORE_KEY
+                               else page - 1))
     if stage == STAGE_REFERENCE and len(answer) == REFERENCE_LENGTH:
         return UssdStep(_read_back(session, person, answer, STAGE_CONFIRM, spoken(answer)))
     if stage == STAGE_DATE:
@@ -193,7 +215,7 @@ def begin(session: Session, person: Person, ussd: UssdInput,
     intro = [_said("utter_voice_not_understood", person)]
     if stage == STAGE_LANGUAGE:
         return UssdStep(_language_menu(session, person))
-    return UssdStep(_again(session, person, intro, page))
+    return UssdStep(_again(session, person, intro))
 
 
 def _said(name: str, person: Person) -> str:
@@ -280,10 +302,18 @@ def _long_question(message: BotMessage) -> bool:
             and name not in KEYPAD_QUESTIONS)
 
 
+def _text(message: BotMessage, language: str) -> str:
+    """A message's text on a screen; a keypad question (a case number, a date of birth) says
+    its voice twin, which asks for the digits without the written forms ("like 31/12/1980")."""
+    if message.expects and (message.response or "").startswith("utter_ask_"):
+        return twin_text(message, language, VOICE_TWIN)
+    return message.text
+
+
 def _render(session: Session, person: Person, messages: Sequence[BotMessage],
             intro: Sequence[str] = ()) -> str:
     language = _language(person)
-    lines = [m.text for m in messages if m.text]
+    lines = [line for line in (_text(m, language) for m in messages) if line]
     if messages[-1].then == THEN_HANG_UP:
         inbound.remember(session, person, inbound.USSD, [], prompt={})
         return screen([*intro, *lines] or [word("goodbye", language)], [], language, end=True)
@@ -292,8 +322,9 @@ def _render(session: Session, person: Person, messages: Sequence[BotMessage],
     if stage == STAGE_DATE:
         lines.append(word("date_keys", language))
     elif stage == STAGE_MAIN and _long_question(messages[-1]):
+        # The question's first sentence ("Where is it?"): the whole of it goes by SMS.
         stage = STAGE_LONG
-        lines.append(word("long_answer", language))
+        lines[-1:] = [first_sentence(lines[-1]), word("long_answer", language)]
         options = [(word("by_sms", language), BY_SMS),
                    (word("menu", language), inbound.MENU_PAYLOAD)]
     elif stage == STAGE_MAIN and not options:
