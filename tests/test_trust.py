@@ -183,7 +183,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def test_production_ussd_answers_only_the_gateway_addresses(production: Stack) -> None:
     assert PRODUCTION_ENV["CIVICLINE_USSD_ALLOWED_IPS"] == "196.201.214.0/24"
-    ussd = UssdClient(channel_hooks(production), number("+2547"))
+    ussd = UssdClient(channel_hooks(production), number("+25471300"))
     ussd.session_id = "ATUid_prod1"
     for forwarded in (None, "203.0.113.9", "196.201.215.1", "196.201.214.9, 10.0.0.1"):
         screen = ussd.post(ussd.params(), headers={"X-Forwarded-For": forwarded}
