@@ -52,7 +52,7 @@ from channels.common import (
 logger = logging.getLogger(__name__)
 _SESSION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 _SERVICE_CODE = re.compile(r"^[*#0-9]{1,32}$")
-_ANSWERS = re.compile(r"^[0-9*#+]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TEXT = 480  # every answer of a session, joined: far more than a person types in one
 BUSY_POLL_SECONDS = 0.2
 
@@ -79,8 +79,9 @@ def ussd_input(params: Any) -> tuple[ussd.UssdInput, str] | tuple[int, str]:
     phone = to_e164(field(params, "phoneNumber"))
     if phone is None:
         return 422, "phoneNumber is not a phone number"
-    if len(text) > MAX_TEXT or not _ANSWERS.match(text):
-        return 422, f"text must be keypad answers joined by * (at most {MAX_TEXT} characters)"
+    if len(text) > MAX_TEXT or _CONTROL.search(text):
+        return 422, f"text must be the answers joined by * (at most {MAX_TEXT} characters, " \
+                    "no control characters)"
     return ussd.UssdInput(session_id, ussd.parse_text(text)), phone
 
 

@@ -81,6 +81,7 @@ def test_a_status_check_in_each_language(stack: Stack, language: str) -> None:
                          language=language, date_of_birth=DOB)
     question = ussd(MENU["status"])
     assert texts.text("utter_ask_case_reference__voice", language) in question
+    assert question.endswith(f"00 {USSD_TEXTS['menu'][language]}")  # the way out
     assert ussd(reference[:5]).startswith(texts.text("utter_voice_reference_wrong", language))
     read_back = ussd(reference)
     assert spaced(reference) in read_back and "1. " + USSD_TEXTS["yes"][language] in read_back
@@ -93,7 +94,7 @@ def test_a_status_check_in_each_language(stack: Stack, language: str) -> None:
         assert "15" in read_back and "1975" in read_back
         answer = ussd("1")
     assert spaced(reference) in answer and APPROVED[language] in answer
-    assert ussd.open  # and the way on: 00 for the menu
+    assert ussd.open and answer.endswith(f"00 {USSD_TEXTS['menu'][language]}")  # the way on
     record("status", language, ussd)
 
 
@@ -204,6 +205,8 @@ def test_long_lists_page_with_9_more_and_0_back(stack: Stack) -> None:
     assert USSD_TEXTS["back"]["ar"] in second and "7. " in second and "1. " not in second
     assert ussd("0") == first
     assert ussd("8").startswith(texts.text("utter_voice_not_understood", "ar"))
+    # A phone that types letters is answered, not refused: they pick nothing on a menu.
+    assert ussd("abc").startswith(texts.text("utter_voice_not_understood", "ar"))
 
 
 def raw(stack: Stack, **params: str) -> tuple[int, str]:
@@ -220,7 +223,7 @@ def test_bad_and_unknown_sessions_are_refused_with_a_reason(stack: Stack) -> Non
     assert status == 422 and "unknown session" in body
     for wrong, expected in (({"sessionId": ""}, 400), ({"sessionId": "a b"}, 400),
                             ({"serviceCode": ""}, 400), ({"phoneNumber": "hello"}, 422),
-                            ({"text": "1*hello"}, 422), ({"text": "1" * 600}, 422)):
+                            ({"text": "1*\x07"}, 422), ({"text": "1" * 600}, 422)):
         status, body = raw(stack, **{**good, **wrong})
         assert status == expected and "error" in body, (wrong, status, body)
     hooks = channel_hooks(stack)

@@ -327,6 +327,6 @@ def _render(session: Session, person: Person, messages: Sequence[BotMessage],
         lines[-1:] = [first_sentence(lines[-1]), word("long_answer", language)]
         options = [(word("by_sms", language), BY_SMS),
                    (word("menu", language), inbound.MENU_PAYLOAD)]
-    elif stage == STAGE_MAIN and not options:
+    if not options:  # the way out of a question, or on after an answer
         lines.append(f"{MENU_KEYS} {word('menu', language)}")
     return _show(session, person, stage, lines, options, question=messages, intro=intro)
