@@ -17,8 +17,9 @@ from bot.store.db import session_scope
 from bot.store.models import Person
 
 # Channels whose sender id is a phone number the provider has proven (a text, a WhatsApp
-# message or a call from it: WhatsApp registers a number by a code sent to it).
-PHONE_CHANNELS = frozenset({"sms", "voice", "whatsapp"})
+# message or a call from it: WhatsApp registers a number by a code sent to it). USSD too: the
+# operator puts the caller's number in every request (SPEC §6.5).
+PHONE_CHANNELS = frozenset({"sms", "voice", "whatsapp", "ussd"})
 
 
 class Clocked:

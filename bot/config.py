@@ -6,6 +6,7 @@ refuses to start without its secrets; development mode fills in safe local defau
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -46,7 +47,11 @@ PRODUCTION_REQUIRED = (
     "CIVICLINE_SUPPRESSION_KEY",
     "CIVICLINE_DOB_KEY",
     ACTION_SECRET_NAME,
+    "CIVICLINE_USSD_ALLOWED_IPS",
 )
+# Who may post to the USSD callback (channels/ussd.py): the gateway's addresses as CIDRs,
+# comma-separated. Empty allows every address outside production; production requires it.
+USSD_ALLOWED_IPS = "CIVICLINE_USSD_ALLOWED_IPS"
 
 
 class ConfigError(RuntimeError):
@@ -148,7 +153,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
                 + ", ".join(missing)
                 + ". Set them in the environment or in .env (see README, 'Settings')."
             )
-    else:
+    networks(_env(USSD_ALLOWED_IPS, file_values), USSD_ALLOWED_IPS)  # a typo: refused now
+    if environment != "production":
         # Development: an unset secret gets a random value for this process only, so nothing
         # runs open by accident; `make run` writes stable ones to .env (see bot.cli.main).
         for name, value in values.items():
@@ -215,3 +221,19 @@ def text_setting(name: str, default: str = "") -> str:
     """A text knob (an allow-list, trusted proxies...) from the environment or `.env`, read on
     each call like :func:`tunable`."""
     return _env(name, _env_file_values(env_file_path()), default).strip()
+
+
+def networks(raw: str, name: str = "") -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
+                                               ...]:
+    """A comma-separated list of CIDRs ("196.201.214.0/24, 2001:db8::/32"; an address alone is
+    one host); a :class:`ConfigError` naming the setting for anything else."""
+    found = []
+    for part in (p.strip() for p in (raw or "").split(",")):
+        if not part:
+            continue
+        try:
+            found.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"{name or 'a network list'}: {part!r} is not an address or "
+                              "CIDR range (like 196.201.214.0/24)") from exc
+    return tuple(found)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -249,6 +250,24 @@ async def form_waiting(request: Request, sender_id: str) -> Waiting:
     question = next((BotMessage.from_rasa(event.message()) for event in reversed(tracker.events)
                      if isinstance(event, BotUttered) and event.text), None)
     return Waiting(tracker.active_loop_name, tracker.get_slot("requested_slot"), question)
+
+
+async def unfinished_form(request: Request, sender: str, channel: str) -> Waiting:
+    """The form ``sender`` is in the middle of (a call or a USSD session opening offers to go
+    on with it); none once the conversation has expired (Rasa starts a new session without
+    it), or when the tracker cannot be read (the session goes on without the offer)."""
+    try:
+        waiting = await form_waiting(request, sender)
+        if waiting.form is None:
+            return waiting
+        agent = request.app.ctx.agent
+        tracker = await agent.tracker_store.retrieve(sender)
+        minutes = agent.domain.session_config.session_expiration_time if agent.domain else 0
+        last = tracker.events[-1].timestamp if tracker and tracker.events else 0
+    except Exception:  # the tracker cannot be read: the session goes on without the offer
+        logger.exception("%s: could not read the form of a sender", channel)
+        return NOT_WAITING
+    return NOT_WAITING if minutes and time.time() - last > minutes * 60 else waiting
 
 
 async def run_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], channel: str,

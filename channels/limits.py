@@ -9,6 +9,7 @@ whole answer, stored with the claim like any other (a provider's retry gets the 
   require them to work.
 * Telegram: the notice once to the user the update came from, then nothing; always 200.
 * Voice: a goodbye and hang-up (a caller who pressed keys faster than the limit).
+* USSD: the notice, closing the session (a screen must say something).
 * REST (an app-level Sanic request middleware, :func:`attach`): limited per sender and per
   client address; the notice once as the channel's usual JSON, then ``[]``.
 
@@ -29,6 +30,7 @@ from bot.language import texts
 from bot.messaging import inbound
 from bot.messaging.sms import keywords
 from bot.messaging.telegram.render import TelegramMessage
+from bot.messaging.ussd.render import END
 from bot.messaging.voice.render import render_goodbye
 from bot.store.db import session_scope
 
@@ -130,3 +132,10 @@ def attach(bp: Blueprint) -> None:
     @bp.listener("before_server_start")
     async def limit_rest(app: Sanic, _loop: object) -> None:
         app.register_middleware(rest, "request")
+
+
+async def ussd(sender: str, external_id: str) -> str | None:
+    """The screen for a USSD user over the limit (the notice, closing the session), or None.
+    A session needs a screen to close, so the notice is shown every time."""
+    over, language, _tell = await to_thread(_throttled, inbound.USSD, sender, external_id)
+    return END + _notice(language) if over else None

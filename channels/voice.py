@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from asyncio import to_thread
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,13 +33,13 @@ from channels.common import (
     begin_turn,
     channel_blueprint,
     field,
-    form_waiting,
     once,
     public_url,
     refuse,
     run_turn,
     signed_twilio_form,
     technical_problem,
+    unfinished_form,
     xml,
 )
 
@@ -76,23 +75,10 @@ def apology(language: str | None) -> str:
                            intro=[technical_problem(language)])
 async def open_form(request: Request, sender: str, call: voice.CallInput) -> Waiting:
     """The form the caller is in the middle of, asked only when the call starts or the
-    language is chosen (where a call offers to go on with it); none once the conversation
-    has expired (Rasa starts a new session without it)."""
+    language is chosen (where a call offers to go on with it)."""
     if not (call.starting or call.stage == voice.STAGE_LANGUAGE):
         return NOT_WAITING
-    try:
-        waiting = await form_waiting(request, sender)
-        if waiting.form is None:
-            return waiting
-        agent = request.app.ctx.agent
-        tracker = await agent.tracker_store.retrieve(sender)
-        minutes = agent.domain.session_config.session_expiration_time if agent.domain else 0
-        last = tracker.events[-1].timestamp if tracker and tracker.events else 0
-    except Exception:  # the tracker cannot be read: the call goes on without the offer
-        logger.exception("voice: could not read the form of %s", call.call_sid)
-        return NOT_WAITING
-    return NOT_WAITING if minutes and time.time() - last > minutes * 60 else waiting
-
+    return await unfinished_form(request, sender, inbound.VOICE)
 
 
 class VoiceInput(InputChannel):

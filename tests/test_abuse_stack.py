@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import pytest
 
-from bot.devtools.clients import CallClient, SmsClient, TelegramClient
+from bot.devtools.clients import CallClient, SmsClient, TelegramClient, UssdClient
 from tests.support.clients import channel_hooks
 from tests.support.environment import ROOT, base_env
 from tests.support.environment import STAFF_PASSWORD as PASSWORD
@@ -115,6 +115,19 @@ def test_a_caller_over_the_limit_hears_goodbye(abuse_stack: Stack) -> None:
     assert turn.status == 200 and turn.gather, turn.raw  # the 5th step is still answered
     over = call.press("1")
     assert over.status == 200 and over.hangup and over.gather is None and over.says, over.raw
+
+
+def test_a_ussd_session_over_the_limit_is_closed_with_the_notice(abuse_stack: Stack) -> None:
+    ussd = UssdClient(channel_hooks(abuse_stack), us_phone())
+    screen = ussd.dial()  # the language menu: one request of PER_SENDER
+    for key in ("2", "9")[:PER_SENDER - 1]:
+        assert screen.waits, screen.raw
+        screen = ussd.answer(key)
+    assert screen.waits, screen.raw
+    over = ussd.answer("1")
+    assert over.ends and over.text.startswith("Recibimos"), over.raw  # in Spanish, picked
+    assert "+15550109999" in over.text
+    assert ussd.resend().raw == over.raw  # the gateway again: the same screen
 
 
 def rest(stack: Stack, sender: str, text: str, address: str) -> list[str]:

@@ -145,6 +145,13 @@ def test_the_channel_they_last_used_wins_and_a_call_is_answered_by_sms(
     assert outbound.channel_for(session, person) == "sms"
     assert outbound.send_to_person(session, person, OutboundMessage("Hi"),
                                    channel="voice").channel == "sms"
+    # A USSD session is answered by SMS too (the same phone), never on Telegram.
+    session.add(InboundMessage(channel="telegram", external_id="u-2", person_id=person.id))
+    session.add(InboundMessage(channel="ussd", external_id="ATUid_1:0", person_id=person.id))
+    session.flush()
+    assert outbound.channel_for(session, person) == "sms"
+    assert outbound.send_to_person(session, person, OutboundMessage("Hi"),
+                                   channel="ussd").channel == "sms"
 
 
 def test_someone_with_no_phone_and_no_telegram_cannot_be_reached(wire: Providers,

@@ -81,6 +81,22 @@ def test_sent_once_in_the_owners_language(twilio: Providers) -> None:
     assert row.status == "sent" and row.language == "es" and row.provider_id.startswith("SM")
 
 
+def test_a_text_for_one_person_is_queued_once_per_key_and_sent_by_sms(twilio: Providers
+                                                                       ) -> None:
+    """What a USSD session that goes on by SMS queues (bot/messaging/ussd/turn.py)."""
+    with session_scope() as session:
+        person = people.get_or_create(session, "+254712000777")
+        for _ in range(2):  # the gateway sent the request again: still one message
+            notifications.enqueue_text(session, person, "Where is it?", "en", key="ussd-S1")
+    assert notifications.dispatch_due() == {"sent": 1}
+    assert notifications.dispatch_due() == {}
+    [sms] = twilio.messages("Messages")
+    assert sms["To"] == "+254712000777" and sms["Body"] == "Where is it?"
+    [row] = rows()
+    assert (row.kind, row.status, row.channel, row.case_id) == ("text", "sent", "sms", None)
+    assert notifications.to_json(row)["reference"] is None
+
+
 def test_retryable_failures_back_off_then_succeed(twilio: Providers,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVICLINE_OUTBOX_BACKOFF_SECONDS", "3600")

@@ -20,7 +20,8 @@ from tests.support.stack_data import query
 
 COMPLETE = {name: f"prod-value-{number}" for number, name in enumerate(PRODUCTION_REQUIRED)}
 COMPLETE.update(PUBLIC_BASE_URL="https://civicline.example.org",
-                TWILIO_FROM_NUMBER="+15550107777", CIVICLINE_CALL_CENTRE_NUMBER="+15550108888")
+                TWILIO_FROM_NUMBER="+15550107777", CIVICLINE_CALL_CENTRE_NUMBER="+15550108888",
+                CIVICLINE_USSD_ALLOWED_IPS="196.201.214.0/24")
 
 
 def production_env(database_url: str, **settings: str) -> dict[str, str]:

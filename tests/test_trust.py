@@ -1,7 +1,8 @@
 """Issue 10, builds 1 and 2, through the real webhooks of a running stack (trained model, action
 server, SQLite): trust comes from the channel that received a message, never from the request;
 one attempt is one date; rotating senders or references enumerates nothing; the owner whose
-phone the channel proves always gets in. Production mode: the REST channel's door."""
+phone the channel proves always gets in. Production mode: the REST channel's door, and the
+USSD callback's address allow-list."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.devtools.clients import SmsClient
+from bot.devtools.clients import SmsClient, UssdClient
 from bot.domain.cases import MAX_REFERENCE_FAILURES, MAX_SENDER_FAILURES
 from bot.domain.references import generate
 from tests.support.clients import channel_hooks
@@ -166,12 +167,34 @@ def test_one_sender_rotating_references_is_stopped(stack: Stack) -> None:
 # --- Production mode: the REST channel's door --------------------------------------------------
 
 
+# The stack's reverse proxy is this machine: X-Forwarded-For from 127.0.0.1 names the client.
+PROXY = {"CIVICLINE_TRUSTED_PROXIES": "127.0.0.1/32"}
+
+
 @pytest.fixture(scope="module")
 def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A stack in production mode with CIVICLINE_REST_TOKEN set."""
+    """A stack in production mode with CIVICLINE_REST_TOKEN set (and the USSD gateway's
+    addresses, PRODUCTION_SETTINGS' 196.201.214.0/24, behind a proxy on 127.0.0.1)."""
     with running_stack(tmp_path_factory.mktemp("production"),
-                       extra_env={**PRODUCTION_ENV, "CIVICLINE_REST_TOKEN": REST_TOKEN}) as up:
+                       extra_env={**PRODUCTION_ENV, **PROXY,
+                                  "CIVICLINE_REST_TOKEN": REST_TOKEN}) as up:
         yield up
+
+
+def test_production_ussd_answers_only_the_gateway_addresses(production: Stack) -> None:
+    assert PRODUCTION_ENV["CIVICLINE_USSD_ALLOWED_IPS"] == "196.201.214.0/24"
+    ussd = UssdClient(channel_hooks(production), number("+25471300"))
+    ussd.session_id = "ATUid_prod1"
+    for forwarded in (None, "203.0.113.9", "196.201.215.1", "196.201.214.9, 10.0.0.1"):
+        screen = ussd.post(ussd.params(), headers={"X-Forwarded-For": forwarded}
+                           if forwarded else {})
+        assert screen.status == 403 and "CIVICLINE_USSD_ALLOWED_IPS" in screen.raw, forwarded
+    assert not query(production, "SELECT id FROM people WHERE phone = :p", p=ussd.phone)
+    gateway = {"X-Forwarded-For": "10.1.1.1, 196.201.214.9"}  # the right-most untrusted hop
+    first = ussd.post(ussd.params(), headers=gateway)
+    assert first.waits and "1. English" in first.text
+    ussd.answers = ["2"]
+    assert ussd.post(ussd.params(), headers=gateway).text.startswith("¡Hola!")
 
 
 def test_production_rest_wants_the_bearer_token(production: Stack) -> None:

@@ -52,7 +52,7 @@ ASSISTANT = "assistant"  # who the action server's changes are audited as
 # Where a reply to a hand-off goes: a voice caller gets an SMS on the same phone; the REST
 # channel (development) lets the outbound module pick from what it knows about the person.
 DELIVERY_CHANNELS = {"sms": "sms", "telegram": "telegram", "voice": "sms",
-                     "whatsapp": "whatsapp"}
+                     "whatsapp": "whatsapp", "ussd": "sms"}
 
 
 class HandoffError(ValueError):

@@ -1,4 +1,5 @@
-"""A phone texting, a phone calling and a Telegram user, over HTTP to the running server.
+"""A phone texting, a phone calling, a phone dialling USSD and a Telegram user, over HTTP to
+the running server.
 
 They send what the providers would send (:mod:`bot.devtools.webhooks`) and read the answer as
 a person would get it: each SMS body, what a caller hears and may press, Telegram's replies.
@@ -14,8 +15,9 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
-from bot.devtools.webhooks import ACCOUNT_SID, TWILIO_NUMBER, Webhooks, post, twilio_post
+from bot.devtools.webhooks import ACCOUNT_SID, FORM, TWILIO_NUMBER, Webhooks, post, twilio_post
 
 # --- SMS -------------------------------------------------------------------------------------
 
@@ -152,6 +154,68 @@ class CallClient:
 
     def silence(self) -> CallTurn:
         return self.request(self.next_url(), self.params())
+
+
+# --- USSD ------------------------------------------------------------------------------------
+
+USSD_SERVICE_CODE = "*384*2468#"
+
+
+@dataclass(frozen=True)
+class UssdScreen:
+    """What a USSD gateway got back: the screen, and whether the session waits for a key."""
+
+    status: int
+    raw: str
+
+    @property
+    def waits(self) -> bool:
+        return self.status == 200 and self.raw.startswith("CON ")
+
+    @property
+    def ends(self) -> bool:
+        return self.status == 200 and self.raw.startswith("END ")
+
+    @property
+    def text(self) -> str:
+        return self.raw[4:] if self.waits or self.ends else self.raw
+
+
+class UssdClient:
+    """A phone dialling the USSD code: each request carries every answer of the session so
+    far, joined by ``*``, as Africa's Talking sends them."""
+
+    path = "/webhooks/ussd/webhook"
+
+    def __init__(self, hooks: Webhooks, phone: str, network_code: str = "63902") -> None:
+        self.hooks, self.phone, self.network_code = hooks, phone, network_code
+        self.session_id = ""
+        self.answers: list[str] = []
+
+    def params(self, **extra: str) -> dict[str, str]:
+        return {"sessionId": self.session_id, "serviceCode": USSD_SERVICE_CODE,
+                "phoneNumber": self.phone, "networkCode": self.network_code,
+                "text": "*".join(self.answers), **extra}
+
+    def post(self, params: dict[str, str], headers: dict[str, str] | None = None
+             ) -> UssdScreen:
+        status, text = post(self.hooks.url + self.path, urlencode(params).encode(),
+                            {"Content-Type": FORM, **(headers or {})})
+        return UssdScreen(status, text)
+
+    def dial(self) -> UssdScreen:
+        """A new session (a new ``sessionId``, no answers yet)."""
+        self.session_id = "ATUid_" + secrets.token_hex(12)
+        self.answers = []
+        return self.post(self.params())
+
+    def answer(self, keys: str) -> UssdScreen:
+        self.answers.append(keys)
+        return self.post(self.params())
+
+    def resend(self) -> UssdScreen:
+        """The gateway sends the last request again."""
+        return self.post(self.params())
 
 
 # --- Telegram --------------------------------------------------------------------------------

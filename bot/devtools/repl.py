@@ -1,12 +1,14 @@
-"""Talk to CivicLine's SMS, WhatsApp, Telegram and voice webhooks without Twilio or Telegram.
+"""Talk to CivicLine's SMS, WhatsApp, Telegram, voice and USSD webhooks without Twilio,
+Telegram or Africa's Talking.
 
-``python -m bot simulate sms|whatsapp|telegram|voice [--from +PHONE] [--url …]``
+``python -m bot simulate sms|whatsapp|telegram|voice|ussd [--from +PHONE] [--url …]``
 sends what the providers would send, over HTTP, to the running server (the clients of
 :mod:`bot.devtools.clients`, signed as in :mod:`bot.devtools.webhooks`). It shows each SMS with
-its encoding and segment count, a WhatsApp message with its media, Telegram's buttons, and what
-a caller hears and may press; with ``--inbox-port``, SMS and WhatsApp messages sent later reach
-the simulated phone too (:mod:`bot.devtools.inbox`), which reports them delivered and read as
-Twilio's status callbacks would.
+its encoding and segment count, a WhatsApp message with its media, Telegram's buttons, what
+a caller hears and may press, and each USSD screen with its length; with ``--inbox-port``
+(SMS, WhatsApp, USSD), messages sent later reach the simulated phone too
+(:mod:`bot.devtools.inbox`), which reports them delivered and read as Twilio's status callbacks
+would.
 
 Only HTTP: nothing here imports the channels.
 """
@@ -18,7 +20,15 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bot.devtools.clients import CallClient, CallTurn, SmsClient, SmsReply, TelegramClient
+from bot.devtools.clients import (
+    CallClient,
+    CallTurn,
+    SmsClient,
+    SmsReply,
+    TelegramClient,
+    UssdClient,
+    UssdScreen,
+)
 from bot.devtools.inbox import TwilioInbox
 from bot.devtools.webhooks import ACCOUNT_SID, Webhooks
 from bot.messaging.sms.encoding import encoding, segments
@@ -76,6 +86,8 @@ HELP = {
     "whatsapp": "Type a WhatsApp message ('/photo' sends a photo). 'quit' to stop.",
     "telegram": ("Type a message or a command (/start, /help, /language). '/press N' presses "
                  "button N, '/contact' shares your phone, '/photo' sends a photo. 'quit' ends."),
+    "ussd": ("Type the keys of each answer (digits). An empty line after the session closed "
+             "dials again. 'quit' to stop."),
     "voice": ("Type keys to press (digits, end references with #) or words to say them. "
               "An empty line is silence. 'quit' hangs up."),
 }
@@ -100,12 +112,15 @@ def run(channel: str, phone: str, url: str | None = None,
     messages to ``phone`` are shown too (:class:`TwilioInbox`)."""
     hooks = Webhooks.from_settings(url)
     out(f"CivicLine {channel} simulator -> {hooks.url} (as {phone}). {HELP[channel]}")
-    texting = channel in ("sms", "whatsapp")
+    texting = channel in ("sms", "whatsapp", "ussd")
     inbox = _open_inbox(inbox_port, phone, out, hooks) if texting and inbox_port else None
     try:
         if texting:
             with inbox or contextlib.nullcontext():
                 _sms_loop(SmsClient(hooks, phone, whatsapp=channel == "whatsapp"), read, out)
+        elif channel == "ussd":
+            with inbox or contextlib.nullcontext():
+                _ussd_loop(UssdClient(hooks, phone), read, out)
         elif channel == "voice":
             _voice_loop(CallClient(hooks, phone), read, out)
         else:
@@ -148,6 +163,27 @@ def _voice_loop(call: CallClient, read: Callable[[str], str], out: Callable[[str
             turn = call.press(keys.rstrip("#"))
         else:
             turn = call.say(line) if line else call.silence()
+
+
+def _show_ussd(screen: UssdScreen, out: Callable[[str], None]) -> None:
+    if screen.status != 200:
+        out(f"  [HTTP {screen.status}] {screen.raw}")
+        return
+    out(f"  [{'waiting for keys' if screen.waits else 'session closed'}, "
+        f"{len(screen.raw)} chars]")
+    out("  " + screen.text.replace("\n", "\n  "))
+
+
+def _ussd_loop(client: UssdClient, read: Callable[[str], str], out: Callable[[str], None]
+               ) -> None:
+    out(f"  (dialling {client.params()['serviceCode']})")
+    screen = client.dial()
+    while True:
+        _show_ussd(screen, out)
+        line = read("keys> " if screen.waits else "(Enter dials again) ").strip()
+        if line.lower() == "quit":
+            return
+        screen = client.answer(line) if screen.waits else client.dial()
 
 
 def _telegram_loop(client: TelegramClient, phone: str, read: Callable[[str], str],

@@ -368,6 +368,23 @@ def format_day(day: dt.date, language: str, short: bool = False) -> str:
     return f"{weekday} {day.day} {month}"
 
 
+EARLIEST_BIRTH_YEAR = 1900
+
+
+def keyed_date(digits: str, today: dt.date | None = None) -> dt.date | None:
+    """A date of birth typed on a keypad (a call, USSD) in the one documented order, DDMMYYYY
+    ('12031985' is the 12th of March 1985), or None: not 8 digits, no such day, in the future
+    or before 1900. A month over 12 is refused, never read as a day."""
+    if len(digits) != 8 or not digits.isdigit():
+        return None
+    try:
+        date = dt.date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
+    except ValueError:
+        return None
+    return date if dt.date(EARLIEST_BIRTH_YEAR, 1, 1) <= date <= (today or dt.date.today()) \
+        else None
+
+
 def format_date(date: dt.date, language: str) -> str:
     """A date with the month as a word, as it is written back for confirmation: "3 April
     1990", "3 de abril de 1990", "3 avril 1990", "3 أبريل 1990"."""

@@ -46,6 +46,7 @@ from bot.store.models import Case, CaseEvent, OutboxMessage, Person, ProblemRepo
 logger = logging.getLogger(__name__)
 
 CASE_STATUS = "case_status"
+TEXT = "text"  # a message written for one person (a USSD session going on by SMS)
 Send = Callable[[Session, Person, Any], Any]
 
 
@@ -82,6 +83,22 @@ def enqueue(session: Session, case: Case, event: CaseEvent) -> OutboxMessage | N
         idempotency_key=f"case-event-{event.id}", kind=CASE_STATUS, case_id=case.id,
         person_id=case.person_id, payload={"status": event.to_status},
         next_attempt_at=utcnow())
+    session.add(message)
+    session.flush()
+    return message
+
+
+def enqueue_text(session: Session, person: Person, text: str, language: str,
+                 key: str) -> OutboxMessage:
+    """Queue ``text`` to ``person`` once per ``key`` (in the caller's transaction): sent on
+    their channel by the dispatcher, with its retries, like a status change."""
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key
+                                                          == key[:64]))
+    if existing is not None:
+        return existing
+    message = OutboxMessage(idempotency_key=key[:64], kind=TEXT, person_id=person.id,
+                            payload={"text": text, "language": language},
+                            next_attempt_at=utcnow())
     session.add(message)
     session.flush()
     return message
@@ -140,6 +157,13 @@ def _prepare(message_id: int, token: str) -> tuple[int, str, str] | str:
         if row.claim_token != token or row.claimed_until is None \
                 or row.claimed_until < utcnow() + send_bound():
             return "lost"  # the claim ran out (this process was paused): never send late
+        if row.kind == TEXT:
+            person = session.get(Person, row.person_id) if row.person_id else None
+            if person is None:
+                _finish(session, row, token, status="skipped", last_error="no such person")
+                return "skipped"
+            payload = row.payload or {}
+            return person.id, str(payload.get("text") or ""), normalise(payload.get("language"))
         case = session.get(Case, row.case_id) if row.case_id else None
         if case is None:
             return "gone"

@@ -227,6 +227,11 @@ def trusted_proxies() -> tuple[Any, ...]:
     return _networks(text_setting("CIVICLINE_TRUSTED_PROXIES"))
 
 
+def address_in(address: str, networks: tuple[Any, ...]) -> bool:
+    """Whether ``address`` (a client address, :func:`client_address`) is in ``networks``."""
+    return _trusted(address, networks)
+
+
 def _trusted(address: str, networks: tuple[Any, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address.strip())

@@ -33,7 +33,7 @@ from bot.store.db import session_scope
 from bot.store.models import ChannelState, InboundMessage, Person, utcnow
 
 logger = logging.getLogger(__name__)
-SMS, TELEGRAM, VOICE, WHATSAPP = "sms", "telegram", "voice", "whatsapp"
+SMS, TELEGRAM, VOICE, WHATSAPP, USSD = "sms", "telegram", "voice", "whatsapp", "ussd"
 MAX_TEXT = 2000
 
 # --- dedupe ----------------------------------------------------------------------------------
@@ -142,6 +142,19 @@ def record(session: Session, channel: str, external_id: str, person: Person) -> 
     row = _row(session, channel, external_id)
     if row is not None:
         row.person_id = person.id
+
+
+def reply_of(channel: str, external_id: str) -> str | None:
+    """The reply a message was answered with (None: not answered yet, or unknown)."""
+    with session_scope() as session:
+        row = _row(session, channel, external_id)
+        return row.reply if row is not None and row.state == ANSWERED else None
+
+
+def owner_of(session: Session, channel: str, external_id: str) -> int | None:
+    """The person a claimed message was recorded for (None: unknown message, or no one yet)."""
+    row = _row(session, channel, external_id)
+    return row.person_id if row is not None else None
 
 
 def last_channel(session: Session, person: Person) -> str | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.references import normalise_digits
+from bot.language import texts
 
 logger = logging.getLogger(__name__)
 
@@ -131,3 +132,20 @@ def pick_option(text: str, options: Sequence[Option]) -> str | None:
         return None
     index = int(match.group(1))
     return options[index - 1][1] if 1 <= index <= len(options) else None
+
+
+_UNFILLED = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def twin_text(message: BotMessage, language: str, suffix: str) -> str:
+    """The text of ``message``'s response's twin (``utter_x`` + ``suffix``, e.g. the voice
+    twin ``utter_x__voice``) filled with the same values, when it has one and every value is
+    filled; else the message's own text."""
+    if message.response:
+        try:
+            twin = texts.text(message.response + suffix, language, **message.values)
+        except KeyError:
+            return message.text
+        if twin and not _UNFILLED.search(twin):
+            return twin
+    return message.text

@@ -25,14 +25,14 @@ from bot.store.models import Person
 
 
 def channel_for(session: Session, person: Person) -> str:
-    """Where to reach this person: the channel they last used (a call: SMS), else Telegram if
+    """Where to reach this person: the channel they last used (a call, USSD: SMS), else Telegram if
     linked, else SMS."""
     last = inbound.last_channel(session, person)
     if last == inbound.TELEGRAM and person.telegram_user_id:
         return inbound.TELEGRAM
     if last == inbound.WHATSAPP and person.phone:
         return inbound.WHATSAPP
-    if last in (inbound.SMS, inbound.VOICE) and person.phone:
+    if last in (inbound.SMS, inbound.VOICE, inbound.USSD) and person.phone:
         return inbound.SMS
     if person.telegram_user_id:
         return inbound.TELEGRAM
@@ -50,7 +50,7 @@ def send_to_person(session: Session, person: Person, message: OutboundMessage,
     """
     if channel is None:
         channel = channel_for(session, person)
-    elif channel == inbound.VOICE:  # a caller is answered by SMS on the same phone
+    elif channel in (inbound.VOICE, inbound.USSD):  # answered by SMS on the same phone
         channel = inbound.SMS
     if channel == inbound.SMS:
         if not person.phone:

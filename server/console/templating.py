@@ -25,7 +25,7 @@ PREFIX = "/console"
 HSTS = "max-age=31536000; includeSubDomains"
 LANGUAGE_NAMES = ENGLISH_NAMES
 CHANNEL_NAMES = {"sms": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram",
-                 "voice": "Phone call", "rest": "Web"}
+                 "voice": "Phone call", "ussd": "USSD", "rest": "Web"}
 REASON_NAMES = {"request_human": "Asked for a person", "fallback": "Bot did not understand",
                 "voice_no_input": "Silent on a call", "distress": "Distress words"}
 SLOT_NAMES = {"case_reference": "Case reference", "date_of_birth": "Date of birth"}

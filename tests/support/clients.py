@@ -1,11 +1,12 @@
 """People writing to the running stack through the real webhooks (the simulator's clients,
-signed as Twilio signs and with Telegram's secret token), counting their own turns."""
+signed as Twilio signs and with Telegram's secret token; USSD as Africa's Talking posts it),
+counting their own turns."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.devtools.clients import SmsClient, TelegramClient
+from bot.devtools.clients import SmsClient, TelegramClient, UssdClient, UssdScreen
 from bot.devtools.webhooks import Webhooks, twilio_post
 from bot.messaging.sms.encoding import MAX_SEGMENTS, segments
 from tests.support.environment import TELEGRAM_SECRET, TWILIO_AUTH_TOKEN
@@ -86,3 +87,61 @@ class Telegram:
     def photo(self, caption: str | None = None) -> str:
         self.turns += 1
         return self._reply(self.client.send_photo(caption))
+
+
+MAX_USSD_SCREEN = 182  # Africa's Talking's limit, "CON "/"END " included
+
+
+class Ussd:
+    """A phone dialling the USSD code through the real callback; counts the person's key
+    entries (a dial is not one). A call returns the screen's text; every screen is checked:
+    200, at most 182 characters, starting "CON " or "END ". ``screens`` keeps them all."""
+
+    def __init__(self, stack: Stack, number: str | None = None) -> None:
+        self.client = UssdClient(channel_hooks(stack), number or phone())
+        self.number = self.client.phone
+        self.turns = 0
+        self.screens: list[str] = []
+        self.last: UssdScreen | None = None
+
+    def _checked(self, screen: UssdScreen) -> str:
+        assert screen.status == 200, (screen.status, screen.raw)
+        assert screen.raw.startswith(("CON ", "END ")), screen.raw
+        assert len(screen.raw) <= MAX_USSD_SCREEN, (len(screen.raw), screen.raw)
+        self.screens.append(screen.raw)
+        self.last = screen
+        return screen.text
+
+    def dial(self) -> str:
+        return self._checked(self.client.dial())
+
+    def __call__(self, keys: str) -> str:
+        self.turns += 1
+        return self._checked(self.client.answer(keys))
+
+    @property
+    def open(self) -> bool:
+        return self.last is not None and self.last.waits
+
+    def option(self, words: str) -> str:
+        """The number the current screen gives the option whose title contains ``words``."""
+        assert self.last is not None
+        for line in self.last.text.split("\n"):
+            number, _, title = line.partition(". ")
+            if number.isdigit() and words.lower() in title.lower():
+                return number
+        raise AssertionError(f"no option {words!r} on the screen:\n{self.last.text}")
+
+    def pick(self, words: str) -> str:
+        """Press the option whose title contains ``words``, turning pages ("9 More") until
+        the screen shows it."""
+        for _ in range(5):
+            try:
+                number = self.option(words)
+            except AssertionError:
+                assert self.last is not None and "\n9 " in "\n" + self.last.text, \
+                    f"no option {words!r} and no more pages:\n{self.last.text}"
+                self("9")
+                continue
+            return self(number)
+        raise AssertionError(f"no option {words!r} within 5 pages")

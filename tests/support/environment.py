@@ -30,6 +30,7 @@ PRODUCTION_SETTINGS = {
     "CIVICLINE_SUPPRESSION_KEY": "test-suppression-key",
     "CIVICLINE_DOB_KEY": "test-dob-key",
     "CIVICLINE_ACTION_SECRET": ACTION_SECRET,
+    "CIVICLINE_USSD_ALLOWED_IPS": "196.201.214.0/24",  # Africa's Talking's own range, say
 }
 OWN_PREFIXES = ("CIVICLINE_", "TWILIO_", "TELEGRAM_")  # a developer's own are never inherited
 

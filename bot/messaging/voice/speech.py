@@ -11,7 +11,6 @@ import datetime as dt
 import re
 from functools import lru_cache
 
-from bot.language import texts
 from bot.language.i18n import normalise
 from bot.language.vocabulary import (
     DAY_NAMES,
@@ -21,12 +20,11 @@ from bot.language.vocabulary import (
     SPOKEN_DAY_RANGE,
     SPOKEN_TIME_RANGE,
 )
-from bot.messaging.messages import BotMessage
+from bot.messaging.messages import BotMessage, twin_text
 
 VOICE_TWIN = "__voice"  # utter_x__voice (domain/voice.yml) is how a call says utter_x
 _REFERENCE_DIGITS = re.compile(r"(?<![\d/])(\d{4}) ?(\d{4})(?![\d/])")
 _PHONE_DIGITS = re.compile(r"\+(\d{7,15})\b")
-_UNFILLED = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 def spoken_digits(digits: str) -> str:
@@ -138,11 +136,4 @@ def voice_text(message: BotMessage, language: str) -> str:
     ``channel:`` variations are not used, because Rasa prefers a channel match over the
     language condition (see domain/responses.yml).
     """
-    if message.response:
-        try:
-            twin = texts.text(message.response + VOICE_TWIN, language, **message.values)
-        except KeyError:
-            return message.text
-        if twin and not _UNFILLED.search(twin):
-            return twin
-    return message.text
+    return twin_text(message, language, VOICE_TWIN)

@@ -40,6 +40,7 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from bot.domain import people
+from bot.domain.dates import keyed_date
 from bot.domain.references import REFERENCE_LENGTH
 from bot.language import texts
 from bot.language.detect import SUPPORTED, explicit_request
@@ -87,7 +88,6 @@ NO_WORDS = frozenset({"no", "non", "nope", "wrong", "لا", "two", "dos", "deux"
 # Said on a call to leave a form ("To stop, say stop."): the SMS MENU keyword's voice twin.
 STOP_WORDS = frozenset({"stop", "terminar", "parar", "arreter", "arrete", "توقف", "menu",
                         "main menu", "menu principal", "القائمة"})
-EARLIEST_BIRTH_YEAR = 1900
 # At the language menu each option is preceded by a word in its own language; a short one, so
 # that four languages fit one prompt of 25 words: "Are you there?" after silence, "Try again."
 # after a key that picks no language.
@@ -191,20 +191,6 @@ def answer(session: Session, person: Person, call: CallInput, step: VoiceStep,
         inbound.remember(session, person, inbound.VOICE, turn.options,
                          prompt=[m.to_json() for m in messages])
     return turn.twiml
-
-
-def keyed_date(digits: str, today: dt.date | None = None) -> dt.date | None:
-    """A date of birth typed on the keypad in the one documented order, DDMMYYYY
-    ('12031985' is the 12th of March 1985), or None: not 8 digits, no such day, in the future
-    or before 1900. A month over 12 is refused, never read as a day."""
-    if len(digits) != 8 or not digits.isdigit():
-        return None
-    try:
-        date = dt.date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
-    except ValueError:
-        return None
-    return date if dt.date(EARLIEST_BIRTH_YEAR, 1, 1) <= date <= (today or dt.date.today()) \
-        else None
 
 
 def _greet(session: Session, person: Person, call: CallInput, waiting: Waiting) -> VoiceStep:
