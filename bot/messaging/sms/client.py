@@ -38,7 +38,8 @@ def whatsapp_from() -> str:
 
 
 class TwilioSmsSender:
-    """SMS through Twilio's REST API (Messages.json), split to the 3-segment budget."""
+    """SMS (split to the 3-segment budget) and WhatsApp messages through Twilio's REST API
+    (Messages.json)."""
 
     channel = inbound.SMS
 
