@@ -17,7 +17,9 @@ import datetime as dt
 
 import pytest
 
-from tests.support.clients import Sms, Telegram
+from bot.devtools.clients import CallClient
+from bot.language import texts
+from tests.support.clients import Sms, Telegram, channel_hooks
 from tests.support.days import next_weekday
 from tests.support.oracles import in_language
 from tests.support.stack import Stack
@@ -175,6 +177,70 @@ def test_a_texting_phone_without_the_number_picks_its_case(
     assert listed in cases and in_language(cases, language), cases
     shown = sms("1")
     assert shown.startswith(status) and spaced(created["reference"]) in shown, shown
+
+
+# "I don't have it" said as people say it: the way on at once, never "I need the 8-digit
+# number" first (issue 9), on SMS and voice (the phone proven: its open cases) and Telegram
+# (not proven: a person or an office).
+AT_ONCE = [
+    ("en", "+1555072", "I want to check my application", "I don't have it",
+     "1. Housing support - in review"),
+    ("en", "+1555073", "check my application", "i havent got it",
+     "1. Housing support - in review"),
+    ("es", "+3461111", "quiero saber cómo va mi solicitud", "no la tengo",
+     "1. Ayuda para la vivienda - en revisión"),
+    ("es", "+3461112", "cómo va mi solicitud", "no me lo sé",
+     "1. Ayuda para la vivienda - en revisión"),
+    ("fr", "+3361111", "je veux savoir où en est mon dossier", "je ne l'ai pas",
+     "1. Aide au logement - en cours d'examen"),
+    ("fr", "+3361112", "où en est mon dossier", "j'ai plus le numéro",
+     "1. Aide au logement - en cours d'examen"),
+    ("ar", "+21261211", "أريد معرفة حالة طلبي", "ما عنديش الرقم", "1. دعم السكن - قيد المراجعة"),
+    ("ar", "+21261212", "أريد معرفة حالة طلبي", "ليس عندي الرقم", "1. دعم السكن - قيد المراجعة"),
+]
+LANGUAGE_KEYS = {"en": "1", "es": "2", "fr": "3", "ar": "4"}
+
+
+def open_case_of(stack: Stack, number: str, language: str) -> str:
+    status_code, created = stack.api("POST", "/api/cases", {
+        "service": "housing_support", "status": "in_review", "phone": number,
+        "language": language})
+    assert status_code == 201, created
+    return created["reference"]
+
+
+@pytest.mark.parametrize(("language", "prefix", "ask", "dont_have", "listed"), AT_ONCE,
+                         ids=[f"{case[0]}-{case[3]}" for case in AT_ONCE])
+def test_i_dont_have_it_gets_the_way_on_at_once_on_every_channel(
+        stack: Stack, language: str, prefix: str, ask: str, dont_have: str,
+        listed: str) -> None:
+    wrong_number = texts.text("utter_reference_missing", language)
+    number = phone(prefix)
+    reference = open_case_of(stack, number, language)
+    sms = Sms(stack, number)
+    assert "4021 7382" in sms(ask)  # the question, with its example number
+    cases = sms(dont_have)
+    assert listed in cases and wrong_number not in cases, cases
+    assert in_language(cases, language), cases
+    assert spaced(reference) in sms("1")
+
+    tg = Telegram(stack)
+    tg(ask)
+    way = tg(dont_have)
+    assert way.startswith(texts.text("utter_reference_way_on", language)), way
+    assert len(tg.buttons) == 2 and wrong_number not in way, (way, tg.buttons)
+
+    caller = phone(prefix)
+    open_case_of(stack, caller, language)
+    call = CallClient(channel_hooks(stack), caller)
+    call.start()
+    call.press(LANGUAGE_KEYS[language])
+    call.press("1")  # my application: the case number question
+    heard = call.say(dont_have)
+    assert heard.gather is not None and "stage=reference" in heard.gather["action"], heard.raw
+    assert heard.text.startswith(texts.text("utter_reference_pick_case__voice", language)), \
+        heard.text
+    assert texts.text("utter_reference_missing__voice", language) not in heard.text
 
 
 def test_without_a_proven_phone_a_person_or_an_office(stack: Stack) -> None:
