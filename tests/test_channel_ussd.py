@@ -104,7 +104,7 @@ def test_a_status_check_in_each_language(stack: Stack, language: str) -> None:
 def service_expected(stack: Stack, slug: str, language: str, name: str) -> str:
     status, services = stack.api("GET", "/api/services")
     assert status == 200, services
-    service = next(s for s in services if s["slug"] == slug)
+    service = next(s for s in services["items"] if s["slug"] == slug)
     message = (service.get("message") or {}).get(language) or ""
     return texts.text(f"utter_service_{service['status']}", language, name=name,
                       message=message).strip()
