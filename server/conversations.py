@@ -165,7 +165,11 @@ def _snapshot(handoff: Handoff, **flags: bool) -> Snapshot:
 
 
 def _load(session: Session, handoff_id: int) -> Handoff:
-    handoff = handoffs.get(session, handoff_id)
+    """The hand-off, its row locked until the transaction ends (PostgreSQL's ``FOR UPDATE``):
+    two agents on two replicas claiming, replying to or closing it at once take turns, so
+    the second sees what the first did (a second close is a 409, not a second goodbye).
+    SQLite has one writer at a time anyway."""
+    handoff = session.get(Handoff, handoff_id, with_for_update=True)
     if handoff is None:
         raise InputError(f"no hand-off {handoff_id}", status=404)
     return handoff

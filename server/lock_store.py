@@ -337,7 +337,17 @@ class CivicLineLockStore(LockStore):
             store = RedisTicketLockStore(url, **options)
             logger.info("lock store: Redis (lease %g s)", store.lease_seconds)
             return store
-        if sanic_workers() > 1:
-            raise ConfigError(f"SANIC_WORKERS={sanic_workers()} needs REDIS_URL: the workers "
-                              "must share the conversation lock (README, 'Settings')")
+        require_shared_lock()
         return InMemoryLockStore()
+
+
+def require_shared_lock() -> None:
+    """:class:`ConfigError` when ``SANIC_WORKERS`` > 1 has no ``REDIS_URL`` to share the lock.
+
+    Checked twice: by the platform channel in Rasa's main process, before any worker starts
+    (a refusal there ends `rasa run` with a non-zero exit code; a worker's failing start-up
+    would not), and again when a worker builds its lock store.
+    """
+    if sanic_workers() > 1 and not get_settings().redis_url:
+        raise ConfigError(f"SANIC_WORKERS={sanic_workers()} needs REDIS_URL: the workers "
+                          "must share the conversation lock (README, 'Settings')")
