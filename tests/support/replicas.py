@@ -1,0 +1,240 @@
+"""CivicLine as `make serve` runs it (`python -m scripts.production serve`): production mode,
+two Rasa replicas with an action server each behind a real nginx, sharing a PostgreSQL
+database of their own and a private Redis (tests/test_replicas.py). Also: a private
+redis-server that a test may stop and start again (never the machine's shared one), and
+conversations put on hold (Rasa's ``ConversationPaused``) straight in the tracker store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from tests.support.databases import postgres_admin, postgres_url
+from tests.support.environment import PRODUCTION_SETTINGS, ROOT, base_env, free_port
+from tests.support.providers import Providers
+from tests.support.stack import STARTUP_SECONDS, Stack, trained_model
+from tests.support.waiting import eventually
+from tests.support.web import http
+
+REST_TOKEN = "test-rest-token-replicas"
+
+
+# --- a private Redis ---------------------------------------------------------------------------
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of this test's own on a free port, with an append-only file written on
+    every change (a restart keeps what was there, as a production Redis with AOF does)."""
+
+    workdir: Path
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.port = self.port or free_port()
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--dir", str(self.workdir), "--save", "", "--appendonly", "yes",
+             "--appendfsync", "always", "--protected-mode", "no", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        eventually(lambda: self._pings(client), "the private redis-server answers", 20, 0.05)
+
+    @staticmethod
+    def _pings(client: redis.Redis) -> bool:
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@contextmanager
+def private_redis(workdir: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --- the replicas ------------------------------------------------------------------------------
+
+
+@dataclass
+class Replicas(Stack):
+    """`make serve` with two replicas: ``url`` is nginx; ``replica_urls`` each Rasa server."""
+
+    replica_urls: tuple[str, ...] = ()
+    supervisor: subprocess.Popen | None = None
+    log: Path | None = None
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every line the supervisor wrote to stdout, parsed (each must be a JSON object)."""
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line]
+
+    def logs(self) -> str:
+        return self.log.read_text(errors="replace")[-6000:]
+
+    def rest(self, base: str, sender: str, text: str, timeout: float = 120
+             ) -> tuple[int, Any]:
+        """One message to the REST channel at ``base`` (a replica, or nginx)."""
+        status, body, _ = http("POST", f"{base}/webhooks/rest/webhook",
+                               {"sender": sender, "message": text},
+                               headers={"Authorization": f"Bearer {REST_TOKEN}"},
+                               timeout=timeout)
+        return status, body
+
+    def rasa_pid(self, replica: int) -> int:
+        """The process id of replica ``replica``'s Rasa server (1-based)."""
+        port = self.replica_urls[replica - 1].rsplit(":", 1)[1]
+        for pid in descendants(self.supervisor.pid):
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if b"run" in argv and b"--port" in argv and port.encode() in argv:
+                return pid
+        raise LookupError(f"no Rasa process on port {port}")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children first)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def _ready_or_gone(replicas: Replicas) -> bool:
+    if replicas.supervisor.poll() is not None:
+        raise RuntimeError(f"`make serve` stopped while starting:\n{replicas.logs()}")
+    return "CivicLine is ready" in replicas.log.read_text(errors="replace")
+
+
+@contextmanager
+def running_replicas(workdir: Path, providers: Providers, redis_url: str,
+                     extra_env: dict[str, str] | None = None) -> Iterator[Replicas]:
+    """`python -m scripts.production serve` with two replicas on an empty PostgreSQL database
+    of its own (the supervisor migrates it) and ``redis_url``; stopped and dropped after."""
+    name = f"civicline_replicas_{secrets.token_hex(5)}"
+    postgres_admin(f'CREATE DATABASE "{name}"')
+    database_url = postgres_url(name)
+    port, first, action = free_port(), free_port(), free_port()
+    while abs(first - action) < 2 or abs(first - port) < 2 or abs(action - port) < 2:
+        first, action = free_port(), free_port()
+    env = {**base_env(database_url), **PRODUCTION_SETTINGS, **providers.env,
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PORT": str(port),
+           "CIVICLINE_REPLICAS": "2", "SANIC_WORKERS": "1", "REDIS_URL": redis_url,
+           "CIVICLINE_REPLICA_PORT": str(first), "ACTION_PORT": str(action),
+           "CIVICLINE_REST_TOKEN": REST_TOKEN, "CIVICLINE_TRUSTED_PROXIES": "127.0.0.1",
+           "CIVICLINE_MODEL": str(trained_model()), "CIVICLINE_OUTBOX_POLL_SECONDS": "0.5",
+           "CIVICLINE_STARTUP_SECONDS": str(STARTUP_SECONDS), **(extra_env or {})}
+    log = workdir / "serve.jsonl"
+    replicas = Replicas(url=f"http://127.0.0.1:{port}", database_url=database_url,
+                        log_dir=workdir, providers=providers, log=log,
+                        replica_urls=(f"http://127.0.0.1:{first}",
+                                      f"http://127.0.0.1:{first + 1}"))
+    with log.open("w") as out:
+        replicas.supervisor = subprocess.Popen(
+            [sys.executable, "-m", "scripts.production", "serve"], cwd=ROOT, env=env,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        eventually(lambda: _ready_or_gone(replicas), "`make serve` ready", STARTUP_SECONDS, 1)
+        yield replicas
+    finally:
+        _stop(replicas.supervisor)
+        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _stop(supervisor: subprocess.Popen) -> None:
+    children = descendants(supervisor.pid)
+    if supervisor.poll() is None:
+        supervisor.send_signal(signal.SIGTERM)
+        try:
+            supervisor.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            supervisor.kill()
+    for pid in children:  # whatever outlived its supervisor
+        with suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+# --- conversations on hold ---------------------------------------------------------------------
+
+
+def paused_conversations(database_url: str, senders: list[str]) -> None:
+    """Start each conversation paused (``ConversationPaused``, as an agent's hand-off leaves it),
+    through CivicLine's tracker store in this process: Rasa then records every message but
+    predicts nothing, so a turn is Rasa's lock, NLU, slot mapping and the tracker's read and
+    write, without the dialogue's actions."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ConversationPaused, SessionStarted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.config import get_settings
+    from server.tracker_store import CivicLineTrackerStore
+
+    before = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = database_url
+    get_settings.cache_clear()
+    try:
+        store = CivicLineTrackerStore(domain=Domain.empty())
+
+        async def save_all() -> None:
+            for sender in senders:
+                await store.save(DialogueStateTracker.from_events(sender, [
+                    ActionExecuted("action_session_start"), SessionStarted(),
+                    ActionExecuted("action_listen"), ConversationPaused()]))
+
+        asyncio.run(save_all())
+        store.engine.dispose()
+    finally:
+        if before is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = before
+        get_settings.cache_clear()
+
+
+def user_texts(database_url: str, sender: str) -> list[str]:
+    """The user messages of ``sender``'s conversation in the order Rasa stored them."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
+                "ORDER BY id"), {"s": sender}).all()
+    finally:
+        engine.dispose()
+    return [json.loads(data)["text"] for (data,) in rows]
+
