@@ -9,11 +9,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +27,7 @@ from typing import Any
 import redis
 
 from tests.support.databases import postgres_admin, postgres_url
-from tests.support.environment import PRODUCTION_SETTINGS, ROOT, base_env, free_port
+from tests.support.environment import PRODUCTION_SETTINGS, ROOT, VENV_BIN, base_env, free_port
 from tests.support.providers import Providers
 from tests.support.stack import STARTUP_SECONDS, Stack, trained_model
 from tests.support.waiting import eventually
@@ -238,3 +243,126 @@ def user_texts(database_url: str, sender: str) -> list[str]:
         engine.dispose()
     return [json.loads(data)["text"] for (data,) in rows]
 
+
+
+# --- simultaneous pairs ------------------------------------------------------------------------
+
+
+@dataclass
+class PairRace:
+    """How 2 x ``rounds`` messages per conversation went: statuses, and what was stored."""
+
+    rounds: int
+    statuses: Counter
+    stored: dict[str, list[str]]
+    seconds: float
+
+    def expected(self) -> list[str]:
+        """Each conversation's rounds in order, both halves of each (either order inside it)."""
+        return [f"round {n}" for n in range(self.rounds) for _ in range(2)]
+
+    def intact(self, sender: str) -> bool:
+        texts = self.stored[sender]
+        return [t.rsplit(" ", 1)[0] for t in texts] == self.expected() \
+            and len(set(texts)) == len(texts)
+
+    def lost(self) -> int:
+        """User messages answered 200 but missing from their conversation."""
+        return self.statuses[200] - sum(len(set(t)) for t in self.stored.values())
+
+
+def pair_race(stack: Stack, bases: tuple[str, str], senders: list[str], rounds: int,
+              send: Callable[[str, str, str], int]) -> PairRace:
+    """``rounds`` rounds; in each, every conversation gets two messages at the same moment (a
+    barrier per pair), one to each of ``bases``; ``send(base, sender, text)`` → HTTP status."""
+    statuses: Counter = Counter()
+
+    def one(base: str, sender: str, text: str, barrier: threading.Barrier) -> None:
+        barrier.wait(timeout=60)
+        statuses[send(base, sender, text)] += 1
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(2 * len(senders)) as pool:
+        for round_ in range(rounds):
+            futures = []
+            for sender in senders:
+                barrier = threading.Barrier(2)
+                futures += [pool.submit(one, bases[0], sender, f"round {round_} one", barrier),
+                            pool.submit(one, bases[1], sender, f"round {round_} two", barrier)]
+            for future in futures:
+                future.result()
+    seconds = time.monotonic() - started
+    return PairRace(rounds, statuses, {s: user_texts(stack.database_url, s) for s in senders},
+                    seconds)
+
+
+# --- two replicas on Rasa's own RedisLockStore -------------------------------------------------
+
+
+def stock_lock_endpoints(workdir: Path, redis_url: str, prefix: str) -> Path:
+    """endpoints.yml with Rasa 3.6's own ``RedisLockStore`` instead of CivicLine's."""
+    from tests.support.lock_race import redis_parts
+
+    host, port, db = redis_parts(redis_url)
+    text = (ROOT / "endpoints.yml").read_text()
+    text = re.sub(r"lock_store:\n  type: [^\n]+\n",
+                  f"lock_store:\n  type: redis\n  url: {host}\n  port: {port}\n  db: {db}\n"
+                  f"  key_prefix: {prefix}\n", text)
+    assert "type: redis" in text
+    path = workdir / "endpoints-stock-lock.yml"
+    path.write_text(text)
+    return path
+
+
+@contextmanager
+def stock_lock_replicas(workdir: Path, redis_url: str) -> Iterator[Replicas]:
+    """Two `rasa run` replicas (one action server between them) on a PostgreSQL database of
+    their own, their conversation lock Rasa's ``RedisLockStore`` on ``redis_url``."""
+    from tests.support.databases import prepare_database
+
+    name = f"civicline_stock_{secrets.token_hex(5)}"
+    postgres_admin(f'CREATE DATABASE "{name}"')
+    database_url = postgres_url(name)
+    prepare_database(database_url)
+    endpoints = stock_lock_endpoints(workdir, redis_url, f"stock{secrets.token_hex(4)}")
+    ports, action = (free_port(), free_port()), free_port()
+    env = {**base_env(database_url),
+           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action}/webhook"}
+    replicas = Replicas(url=f"http://127.0.0.1:{ports[0]}", database_url=database_url,
+                        log_dir=workdir,
+                        replica_urls=tuple(f"http://127.0.0.1:{p}" for p in ports))
+    commands = [[sys.executable, "-m", "server.action_server", "--port", str(action)]]
+    commands += [[str(VENV_BIN / "rasa"), "run", "--model", str(trained_model()),
+                  "--endpoints", str(endpoints), "--credentials", "credentials.yml",
+                  "--port", str(port), "--interface", "127.0.0.1"] for port in ports]
+    try:
+        for number, argv in enumerate(commands):
+            log = (workdir / f"process-{number}.log").open("w")
+            replicas.processes.append(subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True))
+
+        def all_ready() -> bool:
+            if any(p.poll() is not None for p in replicas.processes):
+                raise RuntimeError(f"a server stopped while starting:\n{Stack.logs(replicas)}")
+            return all(_answers(f"{url}/ready") for url in replicas.replica_urls)
+
+        eventually(all_ready, "both stock-lock replicas ready", STARTUP_SECONDS, 1)
+        yield replicas
+    finally:
+        for process in replicas.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in replicas.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _answers(url: str) -> bool:
+    try:
+        return http("GET", url, timeout=2)[0] == 200
+    except OSError:
+        return False
