@@ -9,16 +9,20 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.config import get_settings
 from scripts import production
+from tests.support.databases import postgres_admin, postgres_url
 from tests.support.environment import (
     OWN_PREFIXES,
     PRODUCTION_SETTINGS,
@@ -184,3 +188,29 @@ def test_rasa_refuses_several_workers_without_redis_with_a_failing_exit_code(tmp
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0, (done.stdout + done.stderr)[-2000:]
     assert "SANIC_WORKERS=2 needs REDIS_URL" in done.stdout + done.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_hosts_migrating_at_once_take_turns() -> None:
+    """Two `civicline-migrate` units (two hosts) starting together on one PostgreSQL database:
+    the advisory lock makes the second wait and find the schema current."""
+    name = f"civicline_migrate_{secrets.token_hex(5)}"
+    postgres_admin(f'CREATE DATABASE "{name}"')
+    try:
+        env = base_env(postgres_url(name))
+        runs = [subprocess.Popen([sys.executable, "-m", "bot", "migrate"], cwd=ROOT, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                for _ in range(2)]
+        outputs = [run.communicate(timeout=300)[0] for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], outputs
+        engine = create_engine(postgres_url(name))
+        try:
+            with engine.connect() as connection:
+                versions = connection.execute(text("SELECT version_num FROM alembic_version")
+                                              ).all()
+        finally:
+            engine.dispose()
+        assert len(versions) == 1
+    finally:
+        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
