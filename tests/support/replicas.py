@@ -272,9 +272,11 @@ class PairRace:
 
 
 def pair_race(stack: Stack, bases: tuple[str, str], senders: list[str], rounds: int,
-              send: Callable[[str, str, str], int]) -> PairRace:
-    """``rounds`` rounds; in each, every conversation gets two messages at the same moment (a
-    barrier per pair), one to each of ``bases``; ``send(base, sender, text)`` → HTTP status."""
+              send: Callable[[str, str, str], int], at_once: int = 10) -> PairRace:
+    """``rounds`` rounds per conversation; in each, the conversation gets two messages at the
+    same moment (a barrier per pair), one to each of ``bases``; ``at_once`` conversations are
+    under way together (the others' turn comes after). ``send(base, sender, text)`` → HTTP
+    status."""
     statuses: Counter = Counter()
 
     def one(base: str, sender: str, text: str, barrier: threading.Barrier) -> None:
@@ -282,15 +284,18 @@ def pair_race(stack: Stack, bases: tuple[str, str], senders: list[str], rounds: 
         statuses[send(base, sender, text)] += 1
 
     started = time.monotonic()
-    with ThreadPoolExecutor(2 * len(senders)) as pool:
-        for round_ in range(rounds):
-            futures = []
-            for sender in senders:
-                barrier = threading.Barrier(2)
-                futures += [pool.submit(one, bases[0], sender, f"round {round_} one", barrier),
-                            pool.submit(one, bases[1], sender, f"round {round_} two", barrier)]
-            for future in futures:
-                future.result()
+    with ThreadPoolExecutor(2 * at_once) as pool:
+        for first in range(0, len(senders), at_once):
+            wave = senders[first:first + at_once]
+            for round_ in range(rounds):
+                futures = []
+                for sender in wave:
+                    barrier = threading.Barrier(2)
+                    futures += [
+                        pool.submit(one, bases[0], sender, f"round {round_} one", barrier),
+                        pool.submit(one, bases[1], sender, f"round {round_} two", barrier)]
+                for future in futures:
+                    future.result()
     seconds = time.monotonic() - started
     return PairRace(rounds, statuses, {s: user_texts(stack.database_url, s) for s in senders},
                     seconds)
