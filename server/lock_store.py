@@ -183,8 +183,11 @@ class _Heartbeat:
                     logger.warning("lock store: could not renew the lock of %s (%s)",
                                    ticket.conversation_id, exc)
                     continue
-                if not alive:
-                    self.discard(ticket)
+                with self.guard:
+                    lapsed = not alive and ticket in self.tickets  # not released meanwhile
+                    if lapsed:
+                        self.tickets.discard(ticket)
+                if lapsed:
                     logger.error("lock store: the lock of %s expired (its process stalled "
                                  "past the lease)", ticket.conversation_id)
 
