@@ -57,7 +57,9 @@ DEFAULT_LEASE_SECONDS = 10.0
 # A waiter looks again at least this often even without a wake-up (were one lost with a
 # dropped connection); wake-ups themselves come through pub/sub.
 SAFETY_POLL_SECONDS = 1.0
-REDIS_TIMEOUT_SECONDS = 2.0
+# A reply slower than this is an unavailable lock store (LockError: the turn fails cleanly).
+# Generous: a loaded replica's event loop may read a prompt reply late.
+REDIS_TIMEOUT_SECONDS = 5.0
 SERVED, WAITING, GONE = 1, 0, -1
 
 

@@ -107,15 +107,18 @@ def test_pairs_split_across_replicas_lose_duplicate_and_reorder_nothing(replicas
     """1,000 pairs of simultaneous messages for 50 conversations, each pair's two messages at
     the same moment, one to each replica (tests/test_replicas_stock.py: the same on Rasa's
     own RedisLockStore loses messages)."""
-    senders = [f"pair-{secrets.token_hex(3)}-{n}" for n in range(CONVERSATIONS)]
+    run = secrets.token_hex(3)
+    senders = [f"pair-{run}-{n}" for n in range(CONVERSATIONS)]
     paused_conversations(replicas.database_url, senders)
     race = pair_race(replicas, replicas.replica_urls, senders, ROUNDS,
                      lambda base, sender, text: replicas.rest(base, sender, text)[0])
-    assert race.statuses == Counter({200: 2 * CONVERSATIONS * ROUNDS})
+    assert race.statuses[200] == 2 * CONVERSATIONS * ROUNDS, race.statuses
     for sender in senders:
         assert race.intact(sender), (sender, race.stored[sender])
     assert race.lost() == 0
-    print(f"{2 * CONVERSATIONS * ROUNDS} messages in {race.seconds:.1f} s")
+    assert race.refused() <= 0.01 * race.statuses[200], race.statuses  # rare, and retried
+    print(f"{2 * CONVERSATIONS * ROUNDS} messages in {race.seconds:.1f} s; refused then "
+          f"retried: {dict(race.statuses)}")
 
 
 def test_sms_dedupe_holds_across_replicas(replicas: Replicas) -> None:

@@ -31,7 +31,8 @@ def stock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
 
 
 def test_rasas_own_redis_lock_store_loses_messages_of_split_pairs(stock: Replicas) -> None:
-    senders = [f"stock-{secrets.token_hex(3)}-{n}" for n in range(50)]
+    run = secrets.token_hex(3)
+    senders = [f"stock-{run}-{n}" for n in range(50)]
     paused_conversations(stock.database_url, senders)
     race = pair_race(stock, stock.replica_urls, senders, 20,
                      lambda base, sender, text: stock.rest(base, sender, text)[0])
