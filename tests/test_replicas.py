@@ -156,7 +156,7 @@ def test_outbox_claim_holds_across_replicas(replicas: Replicas) -> None:
                             )[0] == 200
 
     def outbox() -> dict[str, list[str]]:
-        rows = query(replicas, "SELECT c.reference, o.status FROM outbox_messages o JOIN cases "
+        rows = query(replicas, "SELECT c.reference, o.status FROM outbox o JOIN cases "
                      "c ON c.id = o.case_id WHERE c.reference = ANY(:refs)", refs=references)
         statuses: dict[str, list[str]] = {}
         for reference, status in rows:
@@ -172,7 +172,7 @@ def test_outbox_claim_holds_across_replicas(replicas: Replicas) -> None:
     sent = eventually(all_sent, "every notification sent", 120, 0.5)
     assert [len(replicas.providers.sms_to(owner)) for owner in owners] == [
         len(sent[reference]) for reference in references]
-    assert query(replicas, "SELECT max(attempts) FROM outbox_messages") == [(1,)]
+    assert query(replicas, "SELECT max(attempts) FROM outbox") == [(1,)]
 
 
 def test_console_hand_off_across_replicas(replicas: Replicas) -> None:
