@@ -28,6 +28,7 @@ from rasa.shared.core.events import (
     SlotSet,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.callcentre import handoffs
@@ -169,7 +170,8 @@ def _load(session: Session, handoff_id: int) -> Handoff:
     two agents on two replicas claiming, replying to or closing it at once take turns, so
     the second sees what the first did (a second close is a 409, not a second goodbye).
     SQLite has one writer at a time anyway."""
-    handoff = session.get(Handoff, handoff_id, with_for_update=True)
+    session.execute(select(Handoff.id).where(Handoff.id == handoff_id).with_for_update())
+    handoff = handoffs.get(session, handoff_id)
     if handoff is None:
         raise InputError(f"no hand-off {handoff_id}", status=404)
     return handoff

@@ -82,8 +82,16 @@ class _Connection:
 
         self.loop = asyncio.get_running_loop()
         self.channel = channel
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        # A pooled connection that Redis closed (it restarted) fails its next command: that
+        # command is sent once more on a new connection instead of failing a turn.
         self.client = aioredis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                                              socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+                                              socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                                              retry=Retry(NoBackoff(), 1),
+                                              retry_on_error=[RedisConnectionError])
         self.enqueue = self.client.register_script(lock_scripts.ENQUEUE)
         self.turn = self.client.register_script(lock_scripts.TURN)
         self.release = self.client.register_script(lock_scripts.RELEASE)
