@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-fast lint model venv setup nlu-report browser-deps clean bench
+.PHONY: run test test-fast lint model venv setup nlu-report browser-deps nginx-deps serve clean bench
 
 venv: $(VENV)/.installed
 
@@ -40,6 +40,13 @@ run: setup model
 	@$(PY) -m bot dev-staff
 	@scripts/serve models/civicline-$$($(PY) -m bot fingerprint).tar.gz
 
+# Production (SPEC §11): settings checked (every missing one named), migrations once, then
+# CIVICLINE_REPLICAS Rasa replicas (SANIC_WORKERS each) with their action servers behind nginx
+# on PORT; JSON logs on stdout. scripts/production.py; deploy/ for systemd hosts.
+serve: venv model nginx-deps
+	@CIVICLINE_MODEL=$${CIVICLINE_MODEL:-models/civicline-$$($(PY) -m bot fingerprint).tar.gz} \
+	  exec $(PY) -m scripts.production serve
+
 # Debian's Chromium for the browser tests (never `playwright install`: it cannot download).
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -48,7 +55,17 @@ browser-deps:
 	  $$sudo apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
 
-test: venv model browser-deps
+# Debian's nginx, the reverse proxy in front of the Rasa replicas (`make serve`, deploy/, and
+# tests/test_replicas.py); scripts/serve-production runs it with deploy/'s site, not the service.
+nginx-deps:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  sudo=$$([ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo); \
+	  echo "nginx-deps: installing Debian's nginx with apt..."; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
+	    nginx >/dev/null; }
+
+test: venv model browser-deps nginx-deps
 	@mkdir -p var results
 	$(RASA) data validate --fail-on-warnings --domain domain > var/validate.log 2>&1 \
 	  || { tail -40 var/validate.log; exit 1; }

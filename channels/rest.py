@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
@@ -68,6 +69,26 @@ def body_error(request: Request) -> str | None:
     return None
 
 
+# Set when a turn raised: Rasa's REST handler logs the error and answers 200 with no messages,
+# which a caller cannot tell from a paused conversation; the response middleware makes it a 503.
+_turn_failed: ContextVar[str | None] = ContextVar("rest_turn_failed", default=None)
+
+
+def reporting(on_new_message: Callable[[UserMessage], Awaitable[Any]]
+              ) -> Callable[[UserMessage], Awaitable[Any]]:
+    """``on_new_message`` that notes a failure (the lock store or the conversation store
+    unavailable...) for the response, then lets Rasa's handler log it as before."""
+
+    async def handler(message: UserMessage) -> Any:
+        try:
+            return await on_new_message(message)
+        except Exception as exc:
+            _turn_failed.set(type(exc).__name__)
+            raise
+
+    return handler
+
+
 class RestChannel(RestInput):
     """Rasa's REST channel whose turns are always ``rest`` turns, behind the production gate."""
 
@@ -91,7 +112,18 @@ class RestChannel(RestInput):
         return media_metadata([item for item in kept if item])
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        bp = super().blueprint(capped(on_new_message))  # over-long messages never reach NLU
+        # over-long messages never reach NLU; a failed turn is a 503, never Rasa's 200 "[]"
+        bp = super().blueprint(reporting(capped(on_new_message)))
+
+        @bp.middleware("response")
+        async def failed(request: Request, _response: response.HTTPResponse
+                         ) -> response.HTTPResponse | None:
+            reason = _turn_failed.get()
+            if reason is None or request.method != "POST":
+                return None
+            _turn_failed.set(None)
+            return response.json({"error": f"the message was not processed ({reason}); send "
+                                           "it again"}, status=503)
 
         @bp.middleware("request")
         async def check(request: Request) -> response.HTTPResponse | None:

@@ -28,6 +28,7 @@ from rasa.shared.core.events import (
     SlotSet,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.callcentre import handoffs
@@ -167,6 +168,11 @@ def _snapshot(handoff: Handoff, **flags: bool) -> Snapshot:
 
 
 def _load(session: Session, handoff_id: int) -> Handoff:
+    """The hand-off, its row locked until the transaction ends (PostgreSQL's ``FOR UPDATE``):
+    two agents on two replicas claiming, replying to or closing it at once take turns, so
+    the second sees what the first did (a second close is a 409, not a second goodbye).
+    SQLite has one writer at a time anyway."""
+    session.execute(select(Handoff.id).where(Handoff.id == handoff_id).with_for_update())
     handoff = handoffs.get(session, handoff_id)
     if handoff is None:
         raise InputError(f"no hand-off {handoff_id}", status=404)

@@ -15,7 +15,10 @@ once a second.
 - wakes the next waiter through pub/sub as the holder leaves (a few ms), with a poll of at most
   a second only as a safety net for a lost connection;
 - renews the holder's lease while the turn runs (a slow action keeps its lock), and every
-  waiter's while it waits;
+  waiter's while it waits, from a thread of its own (:class:`_Heartbeat`): Rasa runs NLU on the
+  event loop, and a loop starved by a burst of turns on a busy machine must not let a live
+  process's lock lapse (measured: with 100 turns queued on two replicas of a loaded 2-core
+  machine, renewals from the loop came more than a lease late hundreds of times);
 - leaves nothing behind a dead process: a ticket whose lease ran out is dropped when it reaches
   the head of the queue, and the keys expire one lease after the last write.
 
@@ -29,6 +32,7 @@ import asyncio
 import logging
 import os
 import secrets
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -53,7 +57,9 @@ DEFAULT_LEASE_SECONDS = 10.0
 # A waiter looks again at least this often even without a wake-up (were one lost with a
 # dropped connection); wake-ups themselves come through pub/sub.
 SAFETY_POLL_SECONDS = 1.0
-REDIS_TIMEOUT_SECONDS = 2.0
+# A reply slower than this is an unavailable lock store (LockError: the turn fails cleanly).
+# Generous: a loaded replica's event loop may read a prompt reply late.
+REDIS_TIMEOUT_SECONDS = 5.0
 SERVED, WAITING, GONE = 1, 0, -1
 
 
@@ -76,11 +82,18 @@ class _Connection:
 
         self.loop = asyncio.get_running_loop()
         self.channel = channel
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        # A pooled connection that Redis closed (it restarted) fails its next command: that
+        # command is sent once more on a new connection instead of failing a turn.
         self.client = aioredis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                                              socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+                                              socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                                              retry=Retry(NoBackoff(), 1),
+                                              retry_on_error=[RedisConnectionError])
         self.enqueue = self.client.register_script(lock_scripts.ENQUEUE)
         self.turn = self.client.register_script(lock_scripts.TURN)
-        self.renew = self.client.register_script(lock_scripts.RENEW)
         self.release = self.client.register_script(lock_scripts.RELEASE)
         self.waiters: dict[str, set[asyncio.Event]] = {}
         self.subscribed = asyncio.Event()
@@ -137,6 +150,58 @@ class _Connection:
                 await asyncio.wait_for(self.subscribed.wait(), REDIS_TIMEOUT_SECONDS)
 
 
+class _Heartbeat:
+    """Pushes the deadline of every ticket this process holds or waits with one lease ahead,
+    every third of a lease, from a daemon thread with its own Redis connection: independent of
+    how busy the event loop is, and gone with the process (a dead process's tickets lapse)."""
+
+    def __init__(self, url: str, lease_ms: int, keys: Any) -> None:
+        self.url = url
+        self.lease_ms = lease_ms
+        self.keys = keys
+        self.tickets: set[_Ticket] = set()
+        self.guard = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def add(self, ticket: _Ticket) -> None:
+        with self.guard:
+            self.tickets.add(ticket)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="lock-heartbeat",
+                                               daemon=True)
+                self.thread.start()
+
+    def discard(self, ticket: _Ticket) -> None:
+        with self.guard:
+            self.tickets.discard(ticket)
+
+    def _run(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                      socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+        renew = client.register_script(lock_scripts.RENEW)
+        while True:
+            time.sleep(self.lease_ms / 3000)
+            with self.guard:
+                tickets = list(self.tickets)
+            for ticket in tickets:
+                try:
+                    alive = renew(keys=self.keys(ticket.conversation_id),
+                                  args=[ticket.member, self.lease_ms])
+                except (RedisError, OSError) as exc:
+                    logger.warning("lock store: could not renew the lock of %s (%s)",
+                                   ticket.conversation_id, exc)
+                    continue
+                with self.guard:
+                    lapsed = not alive and ticket in self.tickets  # not released meanwhile
+                    if lapsed:
+                        self.tickets.discard(ticket)
+                if lapsed:
+                    logger.error("lock store: the lock of %s expired (its process stalled "
+                                 "past the lease)", ticket.conversation_id)
+
+
 class RedisTicketLockStore(LockStore):
     """Ticket locks in Redis, changed only by atomic scripts (see the module docstring)."""
 
@@ -149,6 +214,7 @@ class RedisTicketLockStore(LockStore):
         self.channel = key_prefix + "released"
         self._connection: _Connection | None = None
         self._sync_client: Any = None
+        self._heartbeat = _Heartbeat(url, self.lease_ms, self.keys)
 
     @property
     def lease_ms(self) -> int:
@@ -180,17 +246,15 @@ class RedisTicketLockStore(LockStore):
         ticket: _Ticket | None = None
         try:
             ticket, state, wait_ms = await self._enqueue(connection, conversation_id)
+            self._heartbeat.add(ticket)
             await self._wait_turn(connection, ticket, event, state, wait_ms, lock_lifetime)
             connection.unwatch(conversation_id, event)
-            renewal = asyncio.create_task(self._renew(connection, ticket))
-            try:
-                yield TicketLock(conversation_id, deque(
-                    [Ticket(ticket.number, time.time() + self.lease_seconds)]))
-            finally:
-                renewal.cancel()
+            yield TicketLock(conversation_id, deque(
+                [Ticket(ticket.number, time.time() + self.lease_seconds)]))
         finally:
             connection.unwatch(conversation_id, event)
             if ticket is not None:
+                self._heartbeat.discard(ticket)
                 await asyncio.shield(self._release(connection, ticket))
 
     async def _run(self, script: Any, conversation_id: str, *args: Any) -> Any:
@@ -230,21 +294,6 @@ class RedisTicketLockStore(LockStore):
             state, wait_ms = await self._run(connection.turn, ticket.conversation_id,
                                              ticket.member, self.lease_ms, self.channel,
                                              ticket.conversation_id)
-
-    async def _renew(self, connection: _Connection, ticket: _Ticket) -> None:
-        while True:
-            await asyncio.sleep(self.lease_seconds / 3)
-            try:
-                alive = await connection.renew(keys=self.keys(ticket.conversation_id),
-                                               args=[ticket.member, self.lease_ms])
-            except (RedisError, OSError) as exc:
-                logger.warning("lock store: could not renew the lock of %s (%s)",
-                               ticket.conversation_id, exc)
-                continue
-            if not alive:
-                logger.error("lock store: the lock of %s expired during its turn (the process "
-                             "stalled past the lease)", ticket.conversation_id)
-                return
 
     async def _release(self, connection: _Connection, ticket: _Ticket) -> None:
         try:
@@ -337,7 +386,17 @@ class CivicLineLockStore(LockStore):
             store = RedisTicketLockStore(url, **options)
             logger.info("lock store: Redis (lease %g s)", store.lease_seconds)
             return store
-        if sanic_workers() > 1:
-            raise ConfigError(f"SANIC_WORKERS={sanic_workers()} needs REDIS_URL: the workers "
-                              "must share the conversation lock (README, 'Settings')")
+        require_shared_lock()
         return InMemoryLockStore()
+
+
+def require_shared_lock() -> None:
+    """:class:`ConfigError` when ``SANIC_WORKERS`` > 1 has no ``REDIS_URL`` to share the lock.
+
+    Checked twice: by the platform channel in Rasa's main process, before any worker starts
+    (a refusal there ends `rasa run` with a non-zero exit code; a worker's failing start-up
+    would not), and again when a worker builds its lock store.
+    """
+    if sanic_workers() > 1 and not get_settings().redis_url:
+        raise ConfigError(f"SANIC_WORKERS={sanic_workers()} needs REDIS_URL: the workers "
+                          "must share the conversation lock (README, 'Settings')")

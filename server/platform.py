@@ -18,14 +18,27 @@ from sanic.request import Request
 from bot.config import ConfigError, get_settings
 from bot.messaging.limits import MAX_BODY_BYTES
 from channels import limits
-from server import api, catalogue_api, console, dispatcher, handoff_api, openapi, turn_guard
+from server import (
+    api,
+    catalogue_api,
+    console,
+    dispatcher,
+    handoff_api,
+    lock_store,
+    openapi,
+    turn_guard,
+)
 from server.http import mount
 
 
 def require_settings() -> None:
-    """Stop the start-up, naming every missing setting, when production mode lacks one."""
+    """Stop the start-up, naming every missing setting, when production mode lacks one, or
+    when several workers would have no shared conversation lock. Rasa builds its channels in
+    its main process, before it starts any worker, so this ends `rasa run` with exit code 1
+    (a worker's failed start-up leaves the main process exiting with 0)."""
     try:
         get_settings()
+        lock_store.require_shared_lock()
     except ConfigError as exc:
         raise SystemExit(f"CivicLine cannot start: {exc}") from None
 

@@ -216,6 +216,32 @@ def test_a_turn_longer_than_its_lease_keeps_the_lock(prefix: str) -> None:
     assert deadlines == sorted(deadlines) and deadlines[-1] - deadlines[0] >= 1.0  # renewed
 
 
+def test_a_holder_whose_event_loop_is_starved_keeps_its_lock(prefix: str) -> None:
+    """Rasa runs NLU on the event loop: a burst of turns can block it for longer than a lease.
+    The lease is renewed from a thread, so a waiter elsewhere never enters while the holder,
+    alive but busy, is still inside."""
+    holder_store, waiter_store = ours(prefix, lease=0.3), ours(prefix, lease=0.3)
+    times: dict[str, float] = {}
+
+    async def hold() -> None:
+        async with holder_store.lock("c"):
+            times["holding"] = time.perf_counter()
+            time.sleep(1.2)  # the loop blocked for four leases, as by CPU-bound turns
+            times["left"] = time.perf_counter()
+
+    async def wait() -> None:
+        while "holding" not in times:
+            await asyncio.sleep(0.005)
+        async with waiter_store.lock("c"):
+            times["entered"] = time.perf_counter()
+
+    waiter = threading.Thread(target=lambda: asyncio.run(wait()))
+    waiter.start()
+    asyncio.run(hold())
+    waiter.join(timeout=30)
+    assert times["entered"] >= times["left"], times
+
+
 HOLDER = """
 import asyncio, sys
 from server.lock_store import RedisTicketLockStore
