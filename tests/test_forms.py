@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rasa_sdk.events import FollowupAction, SlotSet
 
-from actions.appointments import ValidateBookAppointmentForm, spread
+from actions.appointments import ActionAskAppointmentDay, ValidateBookAppointmentForm, spread
 from actions.forms import ActionFormChoice, ActionStartForm, media_of
 from actions.report_problem import ValidateReportProblemForm
 from bot.domain import drafts, forms, people
@@ -211,6 +211,33 @@ def test_a_day_is_refused_with_its_reason(database: str, domain: dict) -> None:
         said, _slots = validate(action, domain, sender, day.isoformat(), "appointment_day",
                                 chosen)
         assert said == [response], day
+
+
+def test_a_day_that_reads_two_ways_is_asked_back_never_guessed(database: str,
+                                                               domain: dict) -> None:
+    """"07/12" is the 7th of December or the 12th of July: both are offered (issue 13 §4),
+    the form's own question is not said again in that turn, and the one picked is taken."""
+    now = dt.datetime(2026, 12, 2, 9, 0)
+    action, sender = ValidateBookAppointmentForm(now=lambda: now), "+15550177010"
+    chosen = {"appointment_service": "id_cards", "appointment_office": "city_hall",
+              "requested_slot": "appointment_day", "language": "en"}
+    tracker = make_tracker(domain, sender, "07/12", slots=chosen,
+                           after=[SlotSet("appointment_day", "07/12")],
+                           active_loop=action.form)
+    messages, events = run(action, domain, tracker)
+    assert [m["response"] for m in messages] == ["utter_appointment_day_which"]
+    assert [(b["title"], b["payload"]) for b in messages[0]["buttons"]] == [
+        ("Monday 7 December", '/inform{"appointment_day": "2026-12-07"}'),
+        ("Monday 12 July", '/inform{"appointment_day": "2027-07-12"}')]
+    assert slot_events(events)["appointment_day"] is None
+    asked = make_tracker(domain, sender, "07/12", slots=chosen, active_loop=action.form,
+                         after=[{"event": "bot", "text": "", "metadata": {
+                             "utter_action": "utter_appointment_day_which"}}])
+    again, _ = run(ActionAskAppointmentDay(), domain, asked)
+    assert again == []  # "Which day do you mean?" asks already
+    said, slots = validate(action, domain, sender, '/inform{"appointment_day": "2026-12-07"}',
+                           "appointment_day", chosen, value="2026-12-07")
+    assert said == [] and slots["appointment_day"] == "2026-12-07"
 
 
 def test_the_only_office_is_chosen_for_the_person(database: str, domain: dict) -> None:

@@ -23,7 +23,7 @@ from tests.support.clients import Sms, Telegram, channel_hooks
 from tests.support.days import next_weekday
 from tests.support.oracles import in_language
 from tests.support.stack import Stack
-from tests.support.stack_data import book_directly, draft_of, query, spaced
+from tests.support.stack_data import book_directly, draft_of, new_case, query, spaced
 from tests.support.unique import phone
 
 pytestmark = pytest.mark.stack
@@ -251,6 +251,20 @@ def test_without_a_proven_phone_a_person_or_an_office(stack: Stack) -> None:
     assert [title for title, _ in tg.buttons] == ["Talk to a person", "Find an office"]
     office = tg.press("Find an office")
     assert "case number" not in office and "Send MENU" not in office, office
+
+
+def test_a_date_of_birth_that_reads_two_ways_is_read_back_to_pick(stack: Stack) -> None:
+    """03/04/1990 is 3 April or 4 March: not tried, not guessed; both are written back with
+    the month as a word, and the one picked is checked (issue 13 §4)."""
+    reference = new_case(stack, None, status="approved", date_of_birth="1990-04-03")
+    tg = Telegram(stack)  # Telegram proves no phone: the date of birth is asked
+    tg("I want to check my application")
+    assert "date of birth" in tg(reference)
+    asked = tg("03/04/1990")
+    assert asked.startswith(texts.text("utter_date_of_birth_one_date", "en")), asked
+    assert [title for title, _ in tg.buttons] == ["3 April 1990", "4 March 1990"]
+    shown = tg.press("3 April 1990")
+    assert shown.startswith("Case ") and spaced(reference) in shown, shown
 
 
 def test_two_wrong_numbers_then_a_person(stack: Stack) -> None:
