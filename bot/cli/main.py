@@ -8,7 +8,8 @@ reuse a trained model), ``case`` (look one up, staff use), ``staff create|reset-
 ``audit verify`` (the audit log's hash chain, bot/domain/audit.py),
 ``simulate``, ``telegram-poll`` (the channels: bot/cli/channels.py), and ``purge``,
 ``erase`` (retention and erasure, SPEC §8: bot/cli/retention.py), and ``events consume``
-(Rasa's events from RabbitMQ for the analytics: bot/cli/events.py).
+(Rasa's events from RabbitMQ for the analytics: bot/cli/events.py), ``nlu export`` and
+``analytics rollup`` (the learning inbox and the analytics: bot/cli/learning.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from bot.cli import channels as channel_commands
 from bot.cli import events as event_commands
+from bot.cli import learning as learning_commands
 from bot.cli import outbox as outbox_commands
 from bot.cli import retention as retention_commands
 from bot.config import (
@@ -269,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_commands.add_commands(sub)  # outbox, dispatch, drafts
     retention_commands.add_commands(sub)  # purge, erase
     event_commands.add_commands(sub)  # events consume
+    learning_commands.add_commands(sub)  # nlu export, analytics rollup
     return parser
 
 
