@@ -19,11 +19,13 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.analytics import usage
 from bot.domain.phones import mask, to_e164
 from bot.messaging import inbound
 from bot.messaging.media import NOT_WAITING
 from bot.messaging.sms import turn as sms
 from bot.messaging.sms.render import twiml_messages
+from bot.store.db import session_scope
 from channels import limits
 from channels.common import (
     Turn,
@@ -52,6 +54,13 @@ def media_of(params: Any) -> list[dict[str, str]]:
     return [{"url": field(params, f"MediaUrl{i}"),
              "content_type": field(params, f"MediaContentType{i}")}
             for i in range(total) if field(params, f"MediaUrl{i}")]
+
+
+def count_sms(language: str | None, bodies: list[str]) -> None:
+    """The reply's SMS and segments, for the analytics (bot/analytics/usage.py)."""
+    if bodies:
+        with session_scope() as session:
+            usage.record_sms(session, language, usage.REPLY, bodies)
 
 
 class SmsInput(InputChannel):
@@ -90,6 +99,7 @@ class SmsInput(InputChannel):
                 logger.info("sms: %s from %s is being answered", sid, mask(phone))
                 return xml(twiml_messages([]))
             bodies = [technical_problem(turn.language)] if handled.failed else handled.result
+            await to_thread(count_sms, turn.language, bodies or [])
             logger.info("sms: %s from %s answered with %d message(s)", sid, mask(phone),
                         len(bodies or []))
             return xml(twiml_messages(bodies or []))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from bot.analytics import usage
 from bot.messaging import inbound
 from bot.messaging.delivery import Delivery, DeliveryError, OptedOut, OutboundMessage
 from bot.messaging.sms.client import TwilioSmsSender
@@ -57,6 +58,7 @@ def send_to_person(session: Session, person: Person, message: OutboundMessage,
             raise OptedOut()
         reply = render_sms([message.as_bot_message()])
         ids = TwilioSmsSender().send_bodies(person.phone, reply.bodies, session)
+        usage.record_sms(session, message.language, usage.LATER, reply.bodies)
         inbound.remember(session, person, inbound.SMS, reply.options)
         return Delivery(channel, ids)
     if channel == inbound.TELEGRAM:
