@@ -5,9 +5,10 @@ citizen's message is *misunderstood* when the NLU sent it to ``nlu_fallback``, w
 had a confidence under :data:`LOW_CONFIDENCE`, or when the dialogue then fell back
 (``action_fallback``: the "please say it another way" reply); a hand-off after two misses is
 made of such messages. Each is masked (:mod:`bot.learn.masking`) at once: nothing unmasked
-leaves this module. Messages of one language whose words mostly agree (Jaccard similarity of
-their word sets ≥ :data:`SIMILAR`) form a group; staff label a group with the right intent or
-``not_for_us`` (:data:`NOT_FOR_US`), kept in ``learn_labels`` by masked text.
+leaves this module. Two messages of one language whose word sets are alike (Jaccard similarity
+≥ :data:`SIMILAR`) are in the same group, and so are their kin (single linkage); staff label a
+group with the right intent or ``not_for_us`` (:data:`NOT_FOR_US`), kept in ``learn_labels``
+by masked text.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from bot.store import tracker_events
 from bot.store.models import LearnLabel, utcnow
 
 LOW_CONFIDENCE = 0.5
-SIMILAR = 0.5
+SIMILAR = 0.4
 FALLBACK_INTENT = "nlu_fallback"
 REPHRASE_ACTIONS = frozenset({"action_fallback", "action_default_fallback", "utter_rephrase"})
 NOT_FOR_US = "not_for_us"
@@ -61,7 +62,6 @@ class Message:
 class Group:
     language: str
     messages: list[Message] = field(default_factory=list)
-    words: set[str] = field(default_factory=set)
 
     @property
     def texts(self) -> list[tuple[str, int]]:
@@ -87,6 +87,11 @@ def text_key(language: str, text: str) -> str:
 
 def words_of(text: str) -> set[str]:
     return set(re.findall(r"[^\W_]+|‹\w+›", fold(text)))
+
+
+def jaccard(one: set[str], other: set[str]) -> float:
+    union = one | other
+    return len(one & other) / len(union) if union else 1.0
 
 
 def intents() -> list[str]:
@@ -149,24 +154,44 @@ def misunderstood(session: Session, start: float, end: float) -> list[Message]:
     return found[:MAX_MESSAGES]
 
 
+def _clusters(texts: list[str]) -> list[list[int]]:
+    """Single-linkage clusters of ``texts``: two texts whose word sets have a Jaccard
+    similarity ≥ :data:`SIMILAR` are in one cluster (and so, transitively, their kin)."""
+    parent = list(range(len(texts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    words = [words_of(text) for text in texts]
+    index: dict[str, list[int]] = {}
+    for i, mine in enumerate(words):
+        seen: set[int] = set()
+        for word in mine:
+            for j in index.get(word, ()):
+                if j not in seen and jaccard(mine, words[j]) >= SIMILAR:
+                    parent[root(i)] = root(j)
+                seen.add(j)
+            index.setdefault(word, []).append(i)
+    clusters: dict[int, list[int]] = {}
+    for i in range(len(texts)):
+        clusters.setdefault(root(i), []).append(i)
+    return list(clusters.values())
+
+
 def group(messages: list[Message]) -> list[Group]:
     """Messages grouped by language and similarity, biggest group first."""
+    by_text: dict[tuple[str, str], list[Message]] = {}
+    for message in messages:
+        by_text.setdefault((message.language, message.text), []).append(message)
     groups: list[Group] = []
-    for message in sorted(messages, key=lambda m: (m.language, m.text)):
-        words = words_of(message.text)
-        best, score = None, SIMILAR
-        for candidate in groups:
-            if candidate.language != message.language:
-                continue
-            union = words | candidate.words
-            similarity = len(words & candidate.words) / len(union) if union else 1.0
-            if similarity >= score:
-                best, score = candidate, similarity
-        if best is None:
-            best = Group(message.language)
-            groups.append(best)
-        best.messages.append(message)
-        best.words |= words
+    for language in sorted({language for language, _text in by_text}):
+        texts = sorted(text for lang, text in by_text if lang == language)
+        for cluster in _clusters(texts):
+            groups.append(Group(language, [m for i in cluster
+                                           for m in by_text[(language, texts[i])]]))
     return sorted(groups, key=lambda g: (-len(g.messages), g.language, g.texts[0][0]))
 
 
