@@ -8,40 +8,22 @@ import datetime as dt
 
 import pytest
 
-from bot.analytics import report, rollup, usage
+from bot.analytics import report, rollup
 from bot.config import get_settings
 from bot.store.db import session_scope
 from server.console.analytics import as_csv, period_of
-from tests.support.analytics_data import Talk, handoff, outbox, write_stream, write_tracker
+from tests.support.analytics_data import (
+    Talk,
+    known_talks,
+    write_known,
+    write_stream,
+    write_tracker,
+)
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 DAY = TODAY - dt.timedelta(days=10)
 NOON = dt.datetime.combine(DAY, dt.time(12))
 PERIOD = report.Period(DAY - dt.timedelta(days=2), TODAY)
-FORM = "report_problem_form"
-
-
-def talks() -> list[Talk]:
-    """10 SMS conversations in English (5 with a message not understood, 4 in the form: 2
-    submitted, one leaving at the first question, one at the second) and 4 Telegram ones in
-    Spanish."""
-    made = []
-    for n in range(10):
-        talk = Talk(f"+1555777{n:04d}", "sms", "en", NOON + dt.timedelta(minutes=n))
-        talk.says("hello", "greet")
-        if n < 5:
-            talk.says("blorp the thing", "nlu_fallback", 0.2).action("action_fallback")
-        talk.says("thanks", "thank_you")
-        steps = {0: ["problem_kind", "problem_place", "contact_preference"],
-                 1: ["problem_kind", "problem_place", "contact_preference"],
-                 2: ["problem_kind"], 3: ["problem_kind", "problem_place"]}
-        if n in steps:
-            talk.form(FORM, steps[n], submitted=n < 2)
-        made.append(talk)
-    for n in range(4):
-        talk = Talk(f"tg:9990{n}", "telegram", "es", NOON + dt.timedelta(minutes=30 + n))
-        made.append(talk.says("hola", "greet").says("gracias", "thank_you"))
-    return made
 
 
 @pytest.fixture(params=["tracker", "stream"])
@@ -50,19 +32,8 @@ def known(request, database: str, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "stream":
         monkeypatch.setenv("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
         get_settings.cache_clear()
-    made = talks()
     with session_scope() as session:
-        (write_stream if request.param == "stream" else write_tracker)(session, made)
-        for talk, reason, waited in ((made[7], "request_human", 2), (made[8], "request_human", 4),
-                                     (made[9], "fallback", 10), (made[10], "request_human", None)):
-            handoff(session, talk, reason, waited)
-        for key, channel, language, status in (("a", "sms", "en", "sent"),
-                                               ("b", "sms", "en", "sent"),
-                                               ("c", "sms", "en", "failed"),
-                                               ("d", "telegram", "es", "skipped")):
-            outbox(session, f"analytics-{key}", channel, language, status, NOON)
-        usage.record_sms(session, "en", usage.REPLY, ["a" * 200, "ok"], day=DAY)
-        usage.record_sms(session, "ar", usage.LATER, ["مرحبا بكم " * 8], day=DAY)
+        write_known(session, known_talks(NOON), request.param)
     yield request.param
     get_settings.cache_clear()
 
