@@ -126,3 +126,37 @@ def test_the_page_refuses_a_bad_period() -> None:
         with pytest.raises(InputError, match=message):
             period_of(args)
     assert period_of({}, TODAY).days == 30
+
+
+def test_migration_0015_matches_the_models_and_downgrades(database: str) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from bot.store.db import get_engine
+    from bot.store.migrate import alembic_config
+    from bot.store.models import Base
+
+    mine = ("analytics_daily", "analytics_rolled_days", "sms_usage", "learn_labels",
+            "ix_handoffs_created_at", "ix_outbox_created_at")
+    with get_engine().connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if any(name in repr(d) for name in mine)] == []
+    command.downgrade(alembic_config(database), "0009")
+    with get_engine().connect() as connection:
+        assert not inspect(connection).has_table("analytics_daily")
+    command.upgrade(alembic_config(database), "head")
+    with get_engine().connect() as connection:
+        assert inspect(connection).has_table("learn_labels")
+
+
+def test_sms_sent_are_counted_per_day_language_and_kind(session) -> None:
+    from bot.analytics import usage
+    from bot.store.models import SmsUsage
+
+    usage.record_sms(session, "fr", usage.REPLY, ["Bonjour", "é" * 161])
+    usage.record_sms(session, "fr", usage.REPLY, ["ç"])
+    usage.record_sms(session, None, usage.LATER, [""])
+    rows = [(r.language, r.kind, r.messages, r.segments) for r in session.query(SmsUsage)]
+    assert rows == [("fr", "reply", 3, 4)]  # 1 + 2 (161 GSM-7 septets) + 1 (UCS-2)
