@@ -93,10 +93,15 @@ def roll(session: Session, first: dt.date, last: dt.date, where: str | None = No
     return len(figures)
 
 
-def catch_up(session: Session, now: dt.datetime | None = None, where: str | None = None) -> int:
-    """Roll every closed day since the first event that is not rolled yet; days rolled."""
+def catch_up(session: Session, now: dt.datetime | None = None, where: str | None = None,
+             since: dt.date | None = None) -> int:
+    """Roll every closed day (since the first event, or ``since``) that is not rolled yet;
+    days rolled. Each run of days is committed on its own, so a writer waits for one run at
+    most (SQLite has one writer at a time)."""
     where = where or events.source()
     first, last = _first_event_day(session, where), last_closed_day(now)
+    if first is not None and since is not None:
+        first = max(first, since)
     if first is None or first > last:
         return 0
     done = rolled_days(session, first, last)
@@ -104,6 +109,7 @@ def catch_up(session: Session, now: dt.datetime | None = None, where: str | None
     missing = [day for day in missing if day not in done]
     for start, end in _spans(missing):
         roll(session, start, end, where)
+        session.commit()
     return len(missing)
 
 

@@ -1,8 +1,9 @@
 """The operators' pages: ``/console/analytics`` (figures for a period, per channel and
 language, each table with its chart and CSV) for agents and administrators.
 
-The figures are :mod:`bot.analytics.report`'s; the page first rolls the closed days not rolled
-yet (:func:`bot.analytics.rollup.catch_up`), so a year of events is read once.
+The figures are :mod:`bot.analytics.report`'s; the page first rolls the closed days of the
+period not rolled yet (:func:`bot.analytics.rollup.catch_up`), so a year of events is read
+once (two page views rolling the same day at once: one wins, the other reads its rows).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 from collections import Counter
 from typing import Any
 
 from sanic import response
 from sanic.request import Request
+from sqlalchemy.exc import IntegrityError
 
 from bot.analytics import report, rollup
 from bot.language.detect import SUPPORTED
@@ -30,6 +33,7 @@ from server.console.templating import (
 )
 from server.http import InputError, in_thread
 
+logger = logging.getLogger(__name__)
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
 NAMES = {"channels": CHANNEL_NAMES, "languages": {**LANGUAGE_NAMES, "unknown": "Unknown"}}
@@ -59,8 +63,11 @@ def period_of(args: Any, today: dt.date | None = None) -> report.Period:
 
 
 def _tables(period: report.Period) -> list[report.Table]:
-    with session_scope() as session:
-        rollup.catch_up(session)
+    try:
+        with session_scope() as session:
+            rollup.catch_up(session, since=period.first)
+    except IntegrityError:  # another page view rolled the same days meanwhile: they are done
+        logger.info("analytics: days rolled by another request meanwhile")
     with session_scope() as session:
         return report.build(session, period)
 
@@ -94,7 +101,8 @@ def chart_of(table: report.Table) -> Chart | None:
         return bars("Wait for staff (minutes)", items, " min")
     if table.name == "funnels":
         return bars("Form funnels: share of those who started (%)",
-                    [(f"{r['form']}: {r['step']}", r["share"]) for r in rows], "%", 100)
+                    [(f"{r['form'].removesuffix('_form')}: {r['step']}", r["share"])
+                     for r in rows], "%", 100)
     if table.name == "notifications":
         return bars("Notifications", [(state, sum(r[state] for r in rows))
                                       for state in report.NOTIFICATION_STATES])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-LABEL_WIDTH = 210
+LABEL_WIDTH = 290
 BAR_WIDTH = 330
 ROW = 26
 BAR_HEIGHT = 16
