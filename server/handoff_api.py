@@ -75,7 +75,7 @@ async def get_handoff(_request: Request, handoff_id: int) -> response.HTTPRespon
     notes = found.pop("_notes")
     events = await conversations.transcript_events(found["sender_id"])
     found["transcript"] = [{**asdict(entry), "at": handoffs.iso(entry.at)}
-                           for entry in transcript.entries(events, notes)]
+                           for entry in transcript.entries(events, notes, found["language"])]
     return response.json(found)
 
 
