@@ -230,9 +230,34 @@ def _copy_year(session: Session, total: int, last_day: dt.date) -> int:
     return written
 
 
+def _year_records(session: Session, total: int, last_day: dt.date, seed: int = 15) -> None:
+    """One hand-off for one conversation in ten (half taken by staff) and one notification
+    for one in twenty, spread over the year."""
+    rng = random.Random(seed)
+    first = dt.datetime.combine(last_day - dt.timedelta(days=364), dt.time())
+    handoffs, notes = [], []
+    for number in range(total // 100):
+        at = first + dt.timedelta(seconds=rng.random() * 365 * 86400)
+        handoffs.append({"sender_id": f"+1555{number:07d}", "channel": rng.choice(CHANNELS),
+                         "language": rng.choice(LANGUAGES), "reason": "request_human",
+                         "urgent": False, "status": "resolved", "paused": False,
+                         "contact_later": False, "created_at": at,
+                         "claimed_at": at + dt.timedelta(minutes=rng.random() * 30)
+                         if number % 2 else None})
+    for number in range(total // 200):
+        notes.append({"idempotency_key": f"year-{number}", "kind": "case_status",
+                      "payload": {}, "status": rng.choice(("sent", "sent", "failed")),
+                      "attempts": 1, "channel": "sms", "language": rng.choice(LANGUAGES),
+                      "next_attempt_at": first, "created_at": first + dt.timedelta(
+                          seconds=rng.random() * 365 * 86400)})
+    session.execute(insert(Handoff.__table__), handoffs)
+    session.execute(insert(OutboxMessage.__table__), notes)
+
+
 def write_year(session: Session, total: int, last_day: dt.date, batch: int = 50_000) -> int:
     """Bulk-insert :func:`year_rows` into ``conversation_events`` (COPY on PostgreSQL, batched
-    inserts on SQLite); rows written."""
+    inserts on SQLite), with a year's hand-offs and notifications; events written."""
+    _year_records(session, total, last_day)
     if session.bind.dialect.name == "postgresql":
         return _copy_year(session, total, last_day)
     table = ConversationEvent.__table__
