@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-fast lint model venv setup nlu-report browser-deps nginx-deps serve clean bench
+.PHONY: run test test-fast lint model venv setup nlu-report browser-deps browser-tools nginx-deps serve clean bench
 
 venv: $(VENV)/.installed
 
@@ -65,7 +65,19 @@ nginx-deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
 	    nginx >/dev/null; }
 
-test: venv model browser-deps nginx-deps
+# What the browser tests inject into the console (axe-core, Twilio's sms-segments-calculator):
+# npm ci from the committed package-lock.json into tools/browser/node_modules.
+browser-tools: tools/browser/node_modules/.installed
+
+tools/browser/node_modules/.installed: tools/browser/package.json tools/browser/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  sudo=$$([ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo); \
+	  echo "browser-tools: installing Debian's npm with apt..."; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq npm >/dev/null; }
+	cd tools/browser && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+test: venv model browser-deps browser-tools nginx-deps
 	@mkdir -p var results
 	$(RASA) data validate --fail-on-warnings --domain domain > var/validate.log 2>&1 \
 	  || { tail -40 var/validate.log; exit 1; }

@@ -25,6 +25,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.analytics import usage
 from bot.domain.phones import mask, to_e164
 from bot.messaging import inbound, receipts
 from bot.messaging.media import NOT_WAITING
@@ -32,6 +33,7 @@ from bot.messaging.sms import turn as sms
 from bot.messaging.sms.client import WHATSAPP_PREFIX
 from bot.messaging.sms.render import Outgoing, twiml_messages
 from bot.messaging.whatsapp import turn as whatsapp
+from bot.store.db import session_scope
 from channels import limits
 from channels.common import (
     Turn,
@@ -85,6 +87,13 @@ def receipt(params: Any) -> response.HTTPResponse:
     return response.json({"status": "ok", "known": outcome.known, "changed": outcome.changed})
 
 
+def count_sms(language: str | None, bodies: list[str]) -> None:
+    """The reply's SMS and segments, for the analytics (bot/analytics/usage.py)."""
+    if bodies:
+        with session_scope() as session:
+            usage.record_sms(session, language, usage.REPLY, bodies)
+
+
 class SmsInput(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -123,6 +132,8 @@ class SmsInput(InputChannel):
                 logger.info("%s: %s from %s is being answered", channel, sid, mask(phone))
                 return xml(twiml_messages([]))
             bodies = [technical_problem(turn.language)] if handled.failed else handled.result
+            if channel == inbound.SMS:
+                await to_thread(count_sms, turn.language, bodies or [])
             logger.info("%s: %s from %s answered with %d message(s)", channel, sid,
                         mask(phone), len(bodies or []))
             return xml(twiml_messages(bodies or []))

@@ -11,13 +11,13 @@ live conversation is saved as results/tmp/console.png (not committed: it changes
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.devtools.clients import SmsClient
+from tests.support import browser as chromium
 from tests.support.clients import channel_hooks
 from tests.support.environment import STAFF_PASSWORD as PASSWORD
 from tests.support.providers import sms_to
@@ -28,12 +28,7 @@ from tests.support.unique import phone as new_phone
 pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("on_duty")]
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
 SCREENSHOT = ROOT / "results" / "tmp" / "console.png"
-TIMEOUT_MS = 15_000  # the console polls every 3 s; a slow CI machine gets some slack
 
 from playwright import sync_api  # noqa: E402  (a requirement: missing, the run fails)
 
@@ -42,28 +37,18 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make browser-deps` installs it (apt)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium.chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser) -> Iterator:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    yield tab
-    context.close()
+    with chromium.tab(browser) as tab:
+        yield tab
 
 
 def log_in(page, stack: Stack, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{stack.url}/console/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    chromium.log_in(page, stack.url, username, password)
 
 
 def test_a_page_without_a_session_goes_to_login(stack: Stack, page) -> None:

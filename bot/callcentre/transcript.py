@@ -34,6 +34,7 @@ class Entry:
     channel: str = ""
     error: str = ""  # a reply that was not delivered: why
     state: str = ""  # an agent's reply: its delivery state ("delivered", "read"...)
+    language: str = ""  # the language the text is in (citizen, assistant, agent), if known
 
     @property
     def key(self) -> str:
@@ -88,14 +89,19 @@ def _with_states(lines: list[Entry], notes: Sequence[HandoffNote],
 
 
 def entries(events: list[dict[str, Any]], notes: Sequence[HandoffNote] = (),
-            states: Mapping[int, str] | None = None) -> list[Entry]:
+            states: Mapping[int, str] | None = None,
+            default_language: str = "") -> list[Entry]:
     """Citizen and bot turns, agent replies (with ``states``, their delivery state by note
     id), form answers, language and channel, and notes.
 
-    ``events`` are Rasa tracker events as dicts (``event.as_dict()``), oldest first.
+    ``events`` are Rasa tracker events as dicts (``event.as_dict()``), oldest first. Each
+    citizen, assistant and agent text carries its language: the conversation's ``language``
+    slot as the assistant set it for that turn (it is set right after the citizen's message),
+    else ``default_language``.
     """
     lines: list[Entry] = []
     language = asked = None
+    said = -1  # the citizen's last message, whose language the next ``language`` slot tells
     for event in events:
         kind, at = event.get("event"), _when(event.get("timestamp"))
         if kind == "slot" and event.get("name") == "requested_slot":
@@ -106,13 +112,19 @@ def entries(events: list[dict[str, Any]], notes: Sequence[HandoffNote] = (),
                 lines.append(Entry(at, "system", f"Sent to the bot: {task}"))
             else:
                 text = SECRET_ANSWER if asked in SECRET_SLOTS else event.get("text") or ""
+                said = len(lines)
                 lines.append(Entry(at, "citizen", text,
-                                   channel=event.get("input_channel") or ""))
+                                   channel=event.get("input_channel") or "",
+                                   language=language or default_language))
         elif kind == "bot":
             agent = (event.get("metadata") or {}).get("agent")
             lines.append(Entry(at, "agent" if agent else "bot", _bot_text(event),
-                               who=agent or ""))
+                               who=agent or "", language=language or default_language))
+            said = -1
         elif kind == "slot" and event.get("name") == "language" and event.get("value"):
+            if said >= 0:  # the language the assistant read the citizen's message in
+                lines[said] = replace(lines[said], language=str(event["value"]))
+                said = -1
             if event["value"] != language:
                 language = event["value"]
                 lines.append(Entry(at, "language", language))
@@ -129,6 +141,6 @@ def entries(events: list[dict[str, Any]], notes: Sequence[HandoffNote] = (),
             lines.append(Entry(note.created_at, "note", note.text, who=note.author))
         elif not note.delivered:
             lines.append(Entry(note.created_at, "failed", note.text, who=note.author,
-                               error=note.error or ""))
+                               error=note.error or "", language=default_language))
     epoch = dt.datetime.min
     return sorted(_with_states(lines, notes, states or {}), key=lambda entry: entry.at or epoch)

@@ -10,8 +10,9 @@ reuse a trained model), ``case`` (look one up, staff use), ``staff create|reset-
 ``simulate``, ``telegram-poll`` (the channels: bot/cli/channels.py), and ``purge``,
 ``erase`` (retention and erasure, SPEC §8: bot/cli/retention.py), ``events consume``
 (Rasa's events from RabbitMQ for the analytics: bot/cli/events.py), ``api token
-create|revoke|list`` (the API's named clients: bot/cli/api.py) and ``catalogue load|export``
-(the city's services, offices and digital help: bot/cli/catalogue.py).
+create|revoke|list`` (the API's named clients: bot/cli/api.py), ``catalogue load|export``
+(the city's services, offices and digital help: bot/cli/catalogue.py), ``nlu export`` and
+``analytics rollup`` (the learning inbox and the analytics: bot/cli/learning.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.cli import api as api_commands
 from bot.cli import catalogue as catalogue_commands
 from bot.cli import channels as channel_commands
 from bot.cli import events as event_commands
+from bot.cli import learning as learning_commands
 from bot.cli import outbox as outbox_commands
 from bot.cli import retention as retention_commands
 from bot.config import (
@@ -281,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     event_commands.add_commands(sub)  # events consume
     api_commands.add_commands(sub)  # api token create|revoke|list
     catalogue_commands.add_commands(sub)  # catalogue load|export
+    learning_commands.add_commands(sub)  # nlu export, analytics rollup
     return parser
 
 

@@ -5,7 +5,8 @@ Rasa's Pika broker publishes every new tracker event as JSON, ``{"sender_id": ..
 "user", "timestamp": ..., ...}`` (``rasa.core.tracker_store.TrackerStore.stream_events``).
 :func:`summarise` keeps what the analytics read: who (the conversation), what (user message,
 action, slot, form...), its intent, action or slot name and confidence, the input channel and
-when; never a message's text, and only the values of the slots in :data:`KEPT_SLOTS`.
+when; never a message's text, and only the values of the slots in :data:`KEPT_SLOTS`
+(and whether a :data:`MARKED_SLOTS` slot was set).
 :func:`summarise` works as well on the ``data`` column of Rasa's own ``events`` table, the same
 event as the tracker store keeps it, for a set-up without RabbitMQ.
 
@@ -30,6 +31,11 @@ from bot.store.models import ConversationEvent
 # pending question (form funnels), and what was asked about.
 KEPT_SLOTS = frozenset({"language", "requested_slot", "service", "office", "digital_topic",
                         "problem_kind", "urgency", "status_outcome"})
+# Slots whose value is personal (a case reference) but whose being set is a fact the analytics
+# need: a form's ``form_reference`` is set when the form was submitted (its funnel's last step).
+# Their rows say "set" (or nothing), never the value.
+MARKED_SLOTS = frozenset({"form_reference"})
+SET = "set"
 TEXT_LIMIT = 255
 DEFAULT_QUEUE = "civicline_events"
 
@@ -80,6 +86,8 @@ def summarise(event: dict[str, Any], sender_id: str | None = None) -> dict[str, 
         row["confidence"] = _number(event.get("confidence"))
     elif kind == "slot" and event.get("name") in KEPT_SLOTS:
         row["value"] = _short(event.get("value"))
+    elif kind == "slot" and event.get("name") in MARKED_SLOTS:
+        row["value"] = SET if event.get("value") not in (None, "", []) else None
     return row
 
 

@@ -304,7 +304,7 @@ class Handoff(Base):
     paused = Column(Boolean, nullable=False, default=False)
     contact_later = Column(Boolean, nullable=False, default=False)
     assignee_id = Column(ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     claimed_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
     closed_by = Column(String(64), nullable=True)
@@ -521,7 +521,7 @@ class OutboxMessage(Base):
     channel = Column(String(16), nullable=True)
     language = Column(String(2), nullable=True)
     provider_id = Column(String(128), nullable=True)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     sent_at = Column(DateTime, nullable=True)
     case = relationship("Case", lazy="joined")
 
@@ -656,3 +656,63 @@ class IdempotencyKey(Base):
     status = Column(Integer, nullable=False)
     response = Column(JSON, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+# --- Operators' analytics and the learning inbox (issue 14 §1, §2) -----------------------------
+
+
+class AnalyticsDaily(Base):
+    """One figure of one closed day, per channel and language (bot/analytics/rollup.py):
+    ``metric`` (conversations, messages, fallbacks, form_started, form_step, form_completed)
+    and its ``key`` (the form, or "form:question"). Counts only: nobody can be found in it, so
+    retention keeps it when the events it came from are purged."""
+
+    __tablename__ = "analytics_daily"
+
+    day = Column(Date, primary_key=True)
+    channel = Column(String(32), primary_key=True)
+    language = Column(String(8), primary_key=True)
+    metric = Column(String(32), primary_key=True)
+    key = Column(String(128), primary_key=True)
+    value = Column(BigInteger, nullable=False)
+
+
+class AnalyticsRolledDay(Base):
+    """A day whose figures are in ``analytics_daily`` (read from ``source``: stream or
+    tracker); the analytics compute the days not listed here from the events."""
+
+    __tablename__ = "analytics_rolled_days"
+
+    day = Column(Date, primary_key=True)
+    source = Column(String(16), nullable=False)
+    rolled_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SmsUsage(Base):
+    """SMS sent per day and conversation language: ``kind`` "reply" (a webhook's answer) or
+    "later" (agent replies, notifications); messages and the segments they cost."""
+
+    __tablename__ = "sms_usage"
+
+    day = Column(Date, primary_key=True)
+    language = Column(String(8), primary_key=True)
+    kind = Column(String(16), primary_key=True)
+    messages = Column(BigInteger, nullable=False, default=0)
+    segments = Column(BigInteger, nullable=False, default=0)
+
+
+class LearnLabel(Base):
+    """A staff member's answer for a misunderstood message (bot/learn): the right intent, or
+    ``not_for_us``. Only the masked text is kept; ``exported_at`` is set by `python -m bot nlu
+    export`."""
+
+    __tablename__ = "learn_labels"
+
+    id = Column(Integer, primary_key=True)
+    text_key = Column(String(64), unique=True, nullable=False)  # sha256 of language + text
+    language = Column(String(8), nullable=False)
+    masked_text = Column(Text, nullable=False)
+    intent = Column(String(64), nullable=False)
+    labelled_by = Column(String(64), nullable=False)
+    labelled_at = Column(DateTime, nullable=False, default=utcnow)
+    exported_at = Column(DateTime, nullable=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 EVENTS = "events"
 events: Table = table(EVENTS, column("id"), column("sender_id"), column("timestamp"),
-                      column("data"))
+                      column("type_name"), column("data"))
 
 
 def has_events_table(session: Session) -> bool:

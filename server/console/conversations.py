@@ -21,6 +21,7 @@ from bot.store.db import session_scope
 from bot.store.models import VerificationAttempt
 from server import conversations as operations
 from server.console.auth import staff_only
+from server.console.sms_counter import sms_count
 from server.console.templating import PREFIX, notice, page, redirect
 from server.http import InputError, agent_of, in_thread
 
@@ -90,9 +91,10 @@ async def conversation_page(request: Request, handoff_id: int, status: int = 200
         return page("forbidden.html", 404, viewer=viewer,
                     message=f"There is no conversation {handoff_id}.")
     events = await operations.transcript_events(data["handoff"]["sender_id"])
-    entries = transcript.entries(events, data.pop("notes"), data.pop("states"))
+    entries = transcript.entries(events, data.pop("notes"), data.pop("states"),
+                                 data["handoff"]["language"])
     return page(template, status, viewer=viewer, entries=entries, notice=notice(request),
-                error=error, draft=draft, note_draft=note_draft, **data)
+                error=error, draft=draft, note_draft=note_draft, count=sms_count(draft), **data)
 
 
 @staff_only()

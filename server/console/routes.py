@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
-from server.console import admin, auth, catalogue, conversations
+from server.console import admin, analytics, auth, catalogue, conversations, learn, records
 from server.console.templating import PREFIX, STATIC, strict_transport
 from server.http import Route, mount
 
@@ -26,6 +26,13 @@ ROUTES: tuple[Route, ...] = (
     ("POST", f"{HANDOFF}/resolve", conversations.resolve),
     ("GET", f"{PREFIX}/send", conversations.send_form),
     ("POST", f"{PREFIX}/send", conversations.send_submit),
+    # past conversations, the operators' figures and the learning inbox
+    ("GET", f"{PREFIX}/search", records.search_page),
+    ("GET", f"{PREFIX}/analytics", analytics.analytics),
+    ("GET", f"{PREFIX}/analytics/<filename:str>", analytics.analytics_csv),
+    ("GET", f"{PREFIX}/learn", learn.learn),
+    ("POST", f"{PREFIX}/learn/label", learn.label),
+    ("GET", f"{PREFIX}/audit", records.audit_page),
     # held-back SMS and administration
     ("GET", f"{PREFIX}/held", admin.held),
     ("GET", f"{PREFIX}/admin", admin.admin),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from bot.analytics import usage
 from bot.config import text_setting
 from bot.messaging import inbound
 from bot.messaging.delivery import Delivery, DeliveryError, OptedOut, OutboundMessage
@@ -39,6 +40,7 @@ def send_sms(session: Session, person: Person, message: OutboundMessage) -> Deli
     """``message`` by SMS to the person's phone (numbered options remembered for SMS)."""
     reply = render_sms([message.as_bot_message()])
     ids = TwilioSmsSender().send_bodies(person.phone, reply.bodies, session)
+    usage.record_sms(session, message.language, usage.LATER, reply.bodies)
     inbound.remember(session, person, inbound.SMS, reply.options)
     return Delivery(inbound.SMS, ids)
 
