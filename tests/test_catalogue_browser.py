@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.console_browser import chromium, log_in, tab
+from tests.support.browser import chromium, log_in, tab
 from tests.support.stack import Stack
 from tests.support.stack_data import make_staff, query
 

@@ -220,7 +220,9 @@ def test_an_admin_reads_the_audit_log(stack: Stack, page) -> None:
 
 
 PAGES = ["/console", "/console/send", "/console/held", "/console/search?q=%2B15550000000",
-         "/console/analytics", "/console/learn", "/console/admin", "/console/audit"]
+         "/console/analytics", "/console/learn", "/console/admin", "/console/audit",
+         "/console/catalogue", "/console/catalogue/offices/new",
+         "/console/catalogue/offices/city_hall", "/console/catalogue/services/new"]
 
 
 def test_axe_finds_no_serious_violation_on_any_console_page(
