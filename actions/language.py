@@ -11,15 +11,32 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, latest_text, person_session
 from bot.domain import people
-from bot.language.detect import DEFAULT, SUPPORTED, answers_keep_language, explicit_request
+from bot.language.detect import (
+    DEFAULT,
+    SUPPORTED,
+    answers_keep_language,
+    explicit_request,
+    is_arabizi,
+)
 
 SWITCHED_KEY = "language_switched"
 # The numbered menu in all four languages, for someone new whose first message is uncertain
-# (Darija in Latin letters, a mix, a word or two): set here, answered by rule (data/rules.yml).
+# (Darija in Latin letters, a mix, a word or two): set here, answered by rule (data/rules_language.yml).
 MENU_SLOT = "language_menu"
 MENU_RESPONSE = "utter_language_menu"
 # What the person first wrote is answered after their pick, unless it asked for nothing.
 _NOT_REPLAYED = frozenset({"change_language", "nlu_fallback"})
+
+
+def asks_language(intent: str | None, text: str) -> bool:
+    """Whether an uncertain first message gets the menu, given what NLU made of it. Someone
+    asking for a person, or in distress (the distress detector makes it `request_human`), is
+    put through at once whatever their language; a message NLU did not understand gets the
+    menu only when it is Darija in Latin letters (other nonsense is asked to rephrase)."""
+    if intent == "request_human":
+        return False
+    return intent != "nlu_fallback" or is_arabizi(text)
+
 
 class ActionDetectLanguage(Action):
     """The `language` slot's custom mapping: runs before every prediction.
@@ -43,7 +60,9 @@ class ActionDetectLanguage(Action):
                                                bool(tracker.get_slot("form_offer")))
                 decision = people.apply_language(session, person, latest_text(tracker),
                                                  keep=answer)
-                if decision.show_menu and person.language is None:
+                intent = (tracker.latest_message.get("intent") or {}).get("name")
+                if (decision.show_menu and person.language is None
+                        and asks_language(intent, latest_text(tracker))):
                     menu = True  # nobody knows their language yet: ask, never guess
             language = person.language or DEFAULT
         return [SlotSet("language", language), SlotSet(MENU_SLOT, menu)]

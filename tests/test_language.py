@@ -415,6 +415,16 @@ def test_the_menu_keeps_someone_new_without_a_language(session) -> None:
     assert people.apply_language(session, person, "wach kayn chi wa7ed").language == "ar"
 
 
+def test_distress_a_person_or_nonsense_are_not_held_up_by_the_menu() -> None:
+    from actions.language import asks_language
+
+    assert lang.decide(None, "bghit nmout").show_menu  # Darija: which language is unsure...
+    assert not asks_language("request_human", "bghit nmout")  # ...but a person comes first
+    assert not asks_language("nlu_fallback", "grbl fnord qq")  # nonsense: rephrase, as before
+    assert asks_language("nlu_fallback", "wach kayn chi wa7ed")
+    assert asks_language("check_application_status", "salam bghit nchouf dossier dyali")
+
+
 @pytest.mark.parametrize("code", ["en", "es", "fr", "ar"])
 def test_weak_first_messages_are_asked_or_right_never_wrong(code: str) -> None:
     """The decision alone (tests/test_language_menu.py sends the same through the stack)."""
