@@ -21,7 +21,8 @@ from bot.language.detect import (
 
 SWITCHED_KEY = "language_switched"
 # The numbered menu in all four languages, for someone new whose first message is uncertain
-# (Darija in Latin letters, a mix, a word or two): set here, answered by rule (data/rules_language.yml).
+# (Darija in Latin letters, a mix, a word or two): set here, answered by the rules of
+# data/rules_language.yml.
 MENU_SLOT = "language_menu"
 MENU_RESPONSE = "utter_language_menu"
 # What the person first wrote is answered after their pick, unless it asked for nothing.
