@@ -66,7 +66,10 @@ class ActionDetectLanguage(Action):
                         and asks_language(intent, latest_text(tracker))):
                     menu = True  # nobody knows their language yet: ask, never guess
             language = person.language or DEFAULT
-        return [SlotSet("language", language), SlotSet(MENU_SLOT, menu)]
+        events = [SlotSet("language", language)]
+        if menu or tracker.get_slot(MENU_SLOT):  # set for the one turn that shows the menu
+            events.append(SlotSet(MENU_SLOT, menu))
+        return events
 
 class ActionChangeLanguage(Action):
     """Confirms an explicit switch in the new language, or shows the language menu."""
