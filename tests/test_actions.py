@@ -68,12 +68,13 @@ def test_an_uncertain_first_message_sets_the_menu_slot_for_one_turn(database: st
     tracker = make_tracker(domain, sender, "salam bghit nchouf dossier dyali",
                            intent="check_application_status")
     messages, events = run(ActionDetectLanguage(), domain, tracker)
+    assert messages == []
     assert events == [SlotSet("language", "en"), SlotSet("language_menu", True)]
     assert stored_person(sender) == (None, False)  # asked, not guessed
     pick = make_tracker(domain, sender, '/change_language{"language_choice": "ar"}',
                         intent="change_language", slots={"language_menu": True},
                         entities=[{"entity": "language_choice", "value": "ar"}])
-    messages, events = run(ActionDetectLanguage(), domain, pick)
+    _, events = run(ActionDetectLanguage(), domain, pick)
     assert events == [SlotSet("language", "ar"), SlotSet("language_menu", None)]
     assert stored_person(sender) == ("ar", True)
 
