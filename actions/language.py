@@ -6,14 +6,38 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecuted, SlotSet, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, latest_text, person_session
 from bot.domain import people
-from bot.language.detect import SUPPORTED, answers_keep_language, explicit_request
+from bot.language.detect import (
+    DEFAULT,
+    SUPPORTED,
+    answers_keep_language,
+    explicit_request,
+    is_arabizi,
+)
 
 SWITCHED_KEY = "language_switched"
+# The numbered menu in all four languages, for someone new whose first message is uncertain
+# (Darija in Latin letters, a mix, a word or two): set here, answered by the rules of
+# data/rules_language.yml.
+MENU_SLOT = "language_menu"
+MENU_RESPONSE = "utter_language_menu"
+# What the person first wrote is answered after their pick, unless it asked for nothing.
+_NOT_REPLAYED = frozenset({"change_language", "nlu_fallback"})
+
+
+def asks_language(intent: str | None, text: str) -> bool:
+    """Whether an uncertain first message gets the menu, given what NLU made of it. Someone
+    asking for a person, or in distress (the distress detector makes it `request_human`), is
+    put through at once whatever their language; a message NLU did not understand gets the
+    menu only when it is Darija in Latin letters (other nonsense is asked to rephrase)."""
+    if intent == "request_human":
+        return False
+    return intent != "nlu_fallback" or is_arabizi(text)
+
 
 class ActionDetectLanguage(Action):
     """The `language` slot's custom mapping: runs before every prediction.
@@ -28,15 +52,24 @@ class ActionDetectLanguage(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: dict[str, Any]) -> list[dict[str, Any]]:
         choice = entity(tracker, "language_choice")
+        menu = None
         with person_session(tracker) as (session, person):
             if choice in SUPPORTED:
                 people.set_language(session, person, choice)
             else:
                 answer = answers_keep_language(tracker.active_loop_name,
                                                bool(tracker.get_slot("form_offer")))
-                people.apply_language(session, person, latest_text(tracker), keep=answer)
-            language = person.language
-        return [SlotSet("language", language)]
+                decision = people.apply_language(session, person, latest_text(tracker),
+                                                 keep=answer)
+                intent = (tracker.latest_message.get("intent") or {}).get("name")
+                if (decision.show_menu and person.language is None
+                        and asks_language(intent, latest_text(tracker))):
+                    menu = True  # nobody knows their language yet: ask, never guess
+            language = person.language or DEFAULT
+        events = [SlotSet("language", language)]
+        if menu or tracker.get_slot(MENU_SLOT):  # set for the one turn that shows the menu
+            events.append(SlotSet(MENU_SLOT, menu))
+        return events
 
 class ActionChangeLanguage(Action):
     """Confirms an explicit switch in the new language, or shows the language menu."""
@@ -48,8 +81,30 @@ class ActionChangeLanguage(Action):
             domain: dict[str, Any]) -> list[dict[str, Any]]:
 
         named = entity(tracker, "language_choice") or explicit_request(latest_text(tracker))
-        if named in SUPPORTED:
-            dispatcher.utter_message(response="utter_language_changed")
-        else:
+        if named not in SUPPORTED:
             dispatcher.utter_message(response="utter_choose_language")
-        return []
+            return []
+        first = _answered_by_menu(tracker.events)
+        if first is None:
+            dispatcher.utter_message(response="utter_language_changed")
+            return []
+        if first.get("parse_data", {}).get("intent", {}).get("name") in _NOT_REPLAYED:
+            dispatcher.utter_message(response="utter_greet")
+            return []
+        # The first message again, now understood in the chosen language: the policies answer
+        # it as if it had just been written (same words, intent, entities and channel).
+        replay = UserUttered(first.get("text"), first.get("parse_data"),
+                             input_channel=first.get("input_channel"))
+        replay["metadata"] = first.get("metadata") or {}
+        return [ActionExecuted("action_listen"), replay]
+
+
+def _answered_by_menu(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The person's previous message, when the language menu answered it instead."""
+    said = [index for index, event in enumerate(events) if event.get("event") == "user"]
+    if len(said) < 2:
+        return None
+    previous, current = said[-2], said[-1]
+    shown = any(event.get("event") == "action" and event.get("name") == MENU_RESPONSE
+                for event in events[previous:current])
+    return events[previous] if shown else None

@@ -62,6 +62,47 @@ def test_detect_language_from_text(database: str, domain: dict, text: str,
     assert stored_person("+15559870001") == (expected, False)
 
 
+def test_an_uncertain_first_message_sets_the_menu_slot_for_one_turn(database: str,
+                                                                    domain: dict) -> None:
+    sender = "+212600000131"
+    tracker = make_tracker(domain, sender, "salam bghit nchouf dossier dyali",
+                           intent="check_application_status")
+    messages, events = run(ActionDetectLanguage(), domain, tracker)
+    assert messages == []
+    assert events == [SlotSet("language", "en"), SlotSet("language_menu", True)]
+    assert stored_person(sender) == (None, False)  # asked, not guessed
+    pick = make_tracker(domain, sender, '/change_language{"language_choice": "ar"}',
+                        intent="change_language", slots={"language_menu": True},
+                        entities=[{"entity": "language_choice", "value": "ar"}])
+    _, events = run(ActionDetectLanguage(), domain, pick)
+    assert events == [SlotSet("language", "ar"), SlotSet("language_menu", None)]
+    assert stored_person(sender) == ("ar", True)
+
+
+def test_a_pick_from_the_menu_answers_the_first_message_again(database: str,
+                                                              domain: dict) -> None:
+    first = user_event("salam bghit nchouf dossier dyali", "check_application_status")
+    before = [ActionExecuted("action_listen"), first, ActionExecuted("utter_language_menu")]
+    tracker = make_tracker(domain, "+212600000132", '/change_language{"language_choice": "ar"}',
+                           intent="change_language", before=before, slots={"language": "ar"},
+                           entities=[{"entity": "language_choice", "value": "ar"}])
+    messages, events = run(ActionChangeLanguage(), domain, tracker)
+    assert messages == []  # the answer to the first message says it, in Arabic
+    assert events[0] == ActionExecuted("action_listen")
+    assert (events[1]["text"], events[1]["parse_data"]["intent"]["name"],
+            events[1]["input_channel"]) == (first["text"], "check_application_status", "sms")
+
+
+def test_a_pick_after_a_message_not_understood_greets(database: str, domain: dict) -> None:
+    first = user_event("wach kayn chi wa7ed", "nlu_fallback")
+    before = [ActionExecuted("action_listen"), first, ActionExecuted("utter_language_menu")]
+    tracker = make_tracker(domain, "+212600000133", '/change_language{"language_choice": "fr"}',
+                           intent="change_language", before=before, slots={"language": "fr"},
+                           entities=[{"entity": "language_choice", "value": "fr"}])
+    messages, events = run(ActionChangeLanguage(), domain, tracker)
+    assert responses(messages) == ["utter_greet"] and events == []
+
+
 def test_detect_language_from_a_language_choice_entity(database: str, domain: dict) -> None:
     tracker = make_tracker(domain, "tg:880001", '/change_language{"language_choice": "fr"}',
                            intent="change_language", channel="telegram",

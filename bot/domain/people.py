@@ -100,9 +100,11 @@ def apply_language(session: Session, person: Person, text: str, keep: bool = Fal
 
     ``keep``: the message answers a free-text question (an address, a description), whose
     words are content, not the conversation's language: only an explicit request switches.
+    Someone new whose message is too uncertain for a language (``show_menu``) stays without
+    one until they pick from the language menu.
     """
     decision = lang.decide(person.language, text, chosen=person.language_explicit or keep)
-    if decision.changed or person.language is None:
+    if decision.changed or (person.language is None and not decision.show_menu):
         person.language = decision.language
         person.language_explicit = decision.explicit
         session.flush()

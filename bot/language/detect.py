@@ -100,9 +100,9 @@ def _strip_annotations(example: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def vocabulary() -> dict[str, frozenset[str]]:
-    """Per language, the words of its training data that no other language's data uses."""
-    seen: dict[str, set[str]] = {}
+def _training_words() -> dict[str, frozenset[str]]:
+    """Every word of each language's training data (``data/nlu/<lang>.yml``)."""
+    seen: dict[str, frozenset[str]] = {}
     for code in SUPPORTED:
         path = NLU_DIR / f"{code}.yml"
         found: set[str] = set()
@@ -111,12 +111,52 @@ def vocabulary() -> dict[str, frozenset[str]]:
             for block in document.get("nlu", []):
                 for line in str(block.get("examples", "")).splitlines():
                     found.update(words(_strip_annotations(line.lstrip("- "))))
-        seen[code] = found
+        seen[code] = frozenset(found)
+    return seen
+
+
+def _latin(word: str) -> bool:
+    return not _ARABIC.search(word)
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict[str, frozenset[str]]:
+    """Per language, the words of its training data that no other language's data uses.
+
+    Arabic counts only its Arabic-script words: the Arabic data also holds Arabic written in
+    Latin letters (Moroccan Darija, "bghit nchouf dossier dyali"), which is :func:`arabizi`,
+    evidence of a *person* who may read Arabic or French, not of one language to answer in.
+    """
+    seen = dict(_training_words())
+    seen["ar"] = frozenset(w for w in seen["ar"] if not _latin(w))
     exclusive = {}
     for code, found in seen.items():
         others = set().union(*(seen[other] for other in SUPPORTED if other != code))
         exclusive[code] = frozenset(w for w in found - others if len(w) > 1)
     return exclusive
+
+
+@lru_cache(maxsize=1)
+def arabizi_words() -> frozenset[str]:
+    """Arabic in Latin letters: the Latin words of the Arabic training data ("bghit",
+    "dyali", "salam") that neither the English, Spanish nor French data uses."""
+    seen = _training_words()
+    others = seen["en"] | seen["es"] | seen["fr"]
+    return frozenset(w for w in seen["ar"] if _latin(w) and w not in others and len(w) > 1)
+
+
+# Digits written for Arabic letters inside a Latin word: "wa7ed", "3afak", "l9it", "s2al".
+_ARABIZI_DIGIT = re.compile(r"[a-z][2379]|[2379][a-z]")
+
+
+def is_arabizi(text: str) -> bool:
+    """Whether a message in Latin letters is Arabic written in them (Darija, Arabizi)."""
+    folded = fold(text)
+    if _ARABIC.search(folded):
+        return False
+    if any(_ARABIZI_DIGIT.search(token) for token in re.findall(r"[a-z0-9]+", folded)):
+        return True
+    return any(token in arabizi_words() for token in words(text))
 
 
 def explicit_request(text: str) -> str | None:
@@ -229,6 +269,36 @@ def _langdetect(text: str) -> dict[str, float]:
         return {}
 
 
+# A first message answered without asking needs at least this confidence (below: the menu).
+MENU_CONFIDENCE = 0.75
+# Words of two languages in one message ("hola I need ayuda"): mixed unless one has this many
+# times the other's words.
+_MIXED_RATIO = 3
+
+
+def uncertain(text: str) -> bool:
+    """Whether a first message's language is too weakly evidenced to answer in (SPEC §3):
+    Arabic in Latin letters, a mix of languages, or one to three words without a word only one
+    language's data uses, or statistics alone below :data:`MENU_CONFIDENCE`. Such a person is
+    asked (the numbered language menu), never guessed at. A message without any evidence
+    (digits, yes/no, keywords) is not uncertain: it gets the default, as before."""
+    tokens = words(text)
+    if not tokens or is_neutral(text):
+        return False
+    letters = [ch for ch in text if ch.isalpha()]
+    if sum(1 for ch in letters if _ARABIC.match(ch)) / len(letters) > 0.5:
+        return False
+    if is_arabizi(text):
+        return True
+    counts = sorted(_vocabulary_votes(tokens).values(), reverse=True)
+    if len(counts) > 1 and counts[0] < _MIXED_RATIO * counts[1]:
+        return True
+    if len(tokens) <= 3:
+        return not counts
+    detection = detect(text)
+    return detection is None or detection.confidence < MENU_CONFIDENCE
+
+
 @dataclass(frozen=True)
 class Decision:
     """What language to answer in, and whether it changed (and how)."""
@@ -262,9 +332,13 @@ def decide(current: str | None, text: str, chosen: bool = False) -> Decision:
         return Decision(request, changed=request != current, explicit=True)
     detection = detect(text)
     if current is None:
+        if uncertain(text):
+            return Decision(DEFAULT, changed=False, show_menu=True)
         if detection and detection.confidence >= FIRST_CONFIDENCE:
             return Decision(detection.language, changed=True)
         return Decision(DEFAULT, changed=False)
+    if is_arabizi(text):
+        return Decision(current, changed=False)  # Darija in Latin letters: not a reason to switch
     if (
         not chosen
         and detection

@@ -25,8 +25,9 @@ LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
     "es": ("Spanish", "espanol", "castellano", "espagnol", "espanish", "اسباني", "إسباني",
            "الاسبانية", "الإسبانية", "بالاسباني", "بالإسبانية"),
     "fr": ("French", "francais", "frances", "franc", "فرنسي", "الفرنسية", "بالفرنسي",
-           "بالفرنسية", "فرنساوي"),
-    "ar": ("Arabic", "arabe", "arab", "عربي", "العربية", "بالعربي", "بالعربية", "عربية"),
+           "بالفرنسية", "فرنساوي", "fransawiya", "fransawi", "fransiya"),
+    "ar": ("Arabic", "arabe", "arab", "عربي", "العربية", "بالعربي", "بالعربية", "عربية",
+           "darija", "arbiya", "arabiya"),  # Darija in Latin letters: "bl3arbiya" -> "arbiya"
 }
 # Each language's English name (the console's language lists and filters).
 ENGLISH_NAMES = {code: names[0] for code, names in LANGUAGE_NAMES.items()}

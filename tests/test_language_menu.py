@@ -1,0 +1,123 @@
+"""Language when it is uncertain (issue 13), end to end: signed SMS and Telegram updates
+against the trained model, the action server and the database.
+
+Someone new whose first message is weak evidence of a language (a word or two, Moroccan
+Arabic in Latin letters, a mix) gets the numbered menu in the four languages, or an answer in
+the language they wrote, never one in another language. Their pick is remembered, and what
+they first asked is then answered in it.
+
+The fast half (the decision alone): tests/test_language.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.clients import Sms, Telegram
+from tests.support.oracles import in_language
+from tests.support.stack import Stack
+from tests.support.stack_data import query
+from tests.support.unique import phone
+from tests.support.weak_messages import WEAK_FIRST_MESSAGES
+
+pytestmark = pytest.mark.stack
+
+# What the menu looks like on SMS: a line naming the choice in each language, then the options
+# numbered, each in its own language.
+MENU_QUESTION = "Language? ¿Idioma? Langue ? اللغة؟"
+SMS_OPTIONS = ("1. English", "2. Español", "3. Français", "4. العربية")
+TELEGRAM_TITLES = ["English", "Español", "Français", "العربية"]
+# Darija in Latin letters asks (Arabic or French, their pick), always.
+ARABIZI = WEAK_FIRST_MESSAGES["ar"][:30]
+
+
+def sms_language(stack: Stack, number: str) -> str | None:
+    [(language,)] = query(stack, "SELECT language FROM people WHERE phone = :p", p=number)
+    return language
+
+
+def telegram_language(stack: Stack, user_id: int) -> str | None:
+    [(language,)] = query(stack, "SELECT language FROM people WHERE telegram_user_id = :u",
+                          u=user_id)
+    return language
+
+
+def reads_as(reply: str, code: str) -> bool:
+    """The reply reads as ``code`` (whole, or its first line when a list of places follows)."""
+    return in_language(reply, code) or in_language(reply.splitlines()[0], code)
+
+
+def is_sms_menu(reply: str) -> bool:
+    return reply.startswith(MENU_QUESTION) and all(option in reply for option in SMS_OPTIONS)
+
+
+@pytest.mark.parametrize("code", ["en", "es", "fr", "ar"])
+def test_weak_first_messages_get_the_menu_or_their_own_language(stack: Stack, code: str) -> None:
+    """Every other one by SMS, the rest on Telegram (an app without a supported language)."""
+    wrong: dict[str, str] = {}
+    menus = 0
+    for index, text in enumerate(WEAK_FIRST_MESSAGES[code]):
+        if index % 2 == 0:
+            number = phone()
+            reply = Sms(stack, number)(text)
+            menu, language = is_sms_menu(reply), sms_language(stack, number)
+        else:
+            person = Telegram(stack)
+            reply = person(text)
+            menu = reply.startswith(MENU_QUESTION) and [
+                title for title, _ in person.buttons] == TELEGRAM_TITLES
+            language = telegram_language(stack, person.client.user_id)
+        if menu:
+            menus += 1
+            if language is not None:  # asked, so nothing was decided for them
+                wrong[text] = f"menu, but the language was set to {language}"
+        elif language != code or not reads_as(reply, code):
+            wrong[text] = f"answered in {language}: {reply[:60]!r}"
+        elif text in ARABIZI:
+            wrong[text] = "Darija in Latin letters answered without asking"
+    print(f"\n{code}: {len(WEAK_FIRST_MESSAGES[code])} weak first messages, {menus} menus, "
+          f"{len(WEAK_FIRST_MESSAGES[code]) - menus - len(wrong)} answered in {code}")
+    assert wrong == {}
+
+
+CHOICES = [
+    # (first message, option picked, the language, a word of the answer to the first message)
+    ("salam bghit nchouf dossier dyali", "4", "ar", "ما رقم ملفك"),
+    ("salam bghit nchouf dossier dyali", "3", "fr", "numéro de dossier"),
+    ("bonjour 3afak un rdv", "3", "fr", "rendez-vous"),
+    ("necesito una appointment", "2", "es", "cita"),
+    ("wach kayn chi wa7ed", "4", "ar", "CivicLine"),
+]
+
+
+@pytest.mark.parametrize(("first", "pick", "code", "answer"), CHOICES,
+                         ids=[f"{c[2]}-{c[0][:12]}" for c in CHOICES])
+def test_the_pick_answers_the_first_message_in_that_language(
+        stack: Stack, first: str, pick: str, code: str, answer: str) -> None:
+    number = phone()
+    sms = Sms(stack, number)
+    assert is_sms_menu(sms(first))
+    reply = sms(pick)
+    assert answer in reply and in_language(reply, code), reply
+    assert sms_language(stack, number) == code
+    # Remembered: more Darija, a word of English, and the same person calling later.
+    assert not is_sms_menu(sms("wach kayn chi wa7ed"))
+    assert sms_language(stack, number) == code
+    assert in_language(sms("help"), code)
+
+
+def test_telegram_buttons_pick_the_language(stack: Stack) -> None:
+    person = Telegram(stack)
+    assert person("salam").startswith(MENU_QUESTION)
+    reply = person.press("Français")
+    assert "CivicLine" in reply and in_language(reply, "fr"), reply
+    assert telegram_language(stack, person.client.user_id) == "fr"
+    reply = person("bghit rendez-vous")
+    assert not reply.startswith(MENU_QUESTION) and in_language(reply, "fr"), reply
+
+
+def test_a_clear_first_message_is_answered_without_a_menu(stack: Stack) -> None:
+    number = phone()
+    reply = Sms(stack, number)("hola, quiero saber el estado de mi solicitud")
+    assert not is_sms_menu(reply) and "número de caso" in reply
+    assert sms_language(stack, number) == "es"
