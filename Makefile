@@ -15,6 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock scripts/find-python310
+	@echo "== packages: Python 3.10 venv in $(VENV) and requirements.lock (about 2 min the first time)"
 	@test -x $(PY) || "$$(scripts/find-python310)" -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "pip<25"
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
@@ -23,21 +24,22 @@ $(VENV)/.installed: requirements.lock scripts/find-python310
 
 # The trained model, named by the fingerprint of config.yml, domain/ and data/.
 model: venv
+	@echo "== model: the trained Rasa model for config.yml, domain/ and data/"
 	@mkdir -p var models; fp=$$($(PY) -m bot fingerprint); model=models/civicline-$$fp.tar.gz; \
 	if [ -f "$$model" ]; then echo "model: $$model is up to date"; else \
-	  echo "model: training $$model (data changed)..."; \
-	  $(RASA) train --domain domain --fixed-model-name civicline-$$fp --out models --quiet \
-	    > var/train.log 2>&1 || { tail -30 var/train.log; exit 1; }; \
-	  ls -1t models/civicline-*.tar.gz | tail -n +3 | xargs -r rm -f; \
-	  echo "model: trained $$model"; fi
+	  echo "model: config.yml, domain/ or data/ changed since the last training"; \
+	  $(PY) -m scripts.train civicline-$$fp --log var/train.log || exit 1; \
+	  ls -1t models/civicline-*.tar.gz | tail -n +3 | xargs -r rm -f; fi
 
 setup: venv
 	@mkdir -p var
+	@echo "== database: development secrets (.env), migrations and demo data"
 	$(PY) -m bot dev-env
 	$(PY) -m bot setup
 
 run: setup model
 	@$(PY) -m bot dev-staff
+	@echo "== serving: the action server and the Rasa server (loading the model takes a minute)"
 	@scripts/serve models/civicline-$$($(PY) -m bot fingerprint).tar.gz
 
 # Debian's Chromium for the browser tests (never `playwright install`: it cannot download).
