@@ -85,10 +85,23 @@ distress-report: venv
 	@mkdir -p results
 	$(PY) -m scripts.distress_report
 
-# Speed and memory of the real stack: results/bench.md and results/bench.json.
+# The benchmark (not a test): stock Rasa's `rasa init` bot and CivicLine's signed SMS webhook
+# under one load generator, in one run; results/bench.{md,json,png}, every figure also a ratio
+# to stock. BENCH_ARGS=--quick for 5 s rows; --seconds, --long-turns, --concurrency, --configs.
+BENCH_ARGS ?=
 bench: venv model
-	@mkdir -p results
-	CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz $(PY) -m scripts.bench
+	@mkdir -p results var
+	CIVICLINE_STARTUP_SECONDS=$${CIVICLINE_STARTUP_SECONDS:-400} \
+	  CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz \
+	  $(PY) -m scripts.bench $(BENCH_ARGS)
+
+# Where the time of one SMS turn goes (py-spy on both servers): results/profile-turn-LABEL.md.
+.PHONY: profile-turn
+profile-turn: venv model
+	@mkdir -p results var
+	CIVICLINE_STARTUP_SECONDS=$${CIVICLINE_STARTUP_SECONDS:-400} \
+	  CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz \
+	  $(PY) -m scripts.profile_turn --label $${LABEL:-now}
 
 clean:
 	rm -rf var models .pytest_cache .ruff_cache
