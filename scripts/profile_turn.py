@@ -4,8 +4,8 @@ during the first turns of a conversation and during its last turns.
 Starts the development stack (SQLite, tests/support/stack.py), sends one conversation of
 ``--turns`` turns through the signed SMS webhook (the script of `make bench`), and records both
 servers with py-spy while the first ``--window`` turns and the last ``--window`` turns run.
-Each sample is put in the first category (from the innermost frame outwards) whose rule
-matches, and the report gives each category's share of the samples and its milliseconds per
+Each sample goes to the first category of ``RULES`` whose marks any of its frames shows
+(samples of threads waiting are left out), and the report gives each category's milliseconds per
 turn (samples x interval / turns). Written to results/profile-turn-<label>.md; py-spy's raw
 stacks to var/profile/.
 
@@ -54,10 +54,12 @@ RULES = [
                                           "_predict_next_with_tracker", "/policies/")),
     ("NLU: parse_message (featurisers, DIET)", ("parse_message",)),
     ("action server: request JSON", ("load_json (sanic/request.py",)),
-    ("action server: CivicLine's actions", ("/actions/",)),
+    ("database connections: open, commit, close", ("do_commit (", "do_close (",
+                                                   "on_sqlite_connect (", "_do_get (")),
+    ("action server: CivicLine's actions", ("(actions/",)),
     ("action server: rasa_sdk", ("rasa_sdk/",)),
-    ("CivicLine channels (signature, dedupe, rendering, database)", ("/channels/",)),
-    ("CivicLine bot/ and server/ (database, language detection)", ("/bot/", "/server/")),
+    ("CivicLine channels (signature, dedupe, rendering, database)", ("(channels/",)),
+    ("CivicLine bot/ and server/ (database, language detection)", ("(bot/", "(server/")),
     ("Rasa processor, other", ("rasa/core/", "rasa/shared/")),
     ("Sanic / HTTP / asyncio", ("sanic/", "asyncio/", "httptools", "aiohttp")),
 ]
@@ -139,8 +141,8 @@ def main() -> int:
               f"(SQLite), one conversation of {args.turns} turns through the signed SMS "
               f"webhook (the `make bench` script over and over), py-spy at {RATE} Hz on the "
               "Rasa server and the action server (CPU samples only: time spent waiting is "
-              "not in them). Each sample is counted in the first category matching from the "
-              "innermost frame out.", ""]
+              "not in them). Each sample is counted in the first category (in the order of "
+              "`RULES` in the script) that any of its frames matches.", ""]
     providers = Providers().start()
     try:
         with tempfile.TemporaryDirectory(prefix="profile-") as tmp, \

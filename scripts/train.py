@@ -41,6 +41,7 @@ class Progress:
         self.last_print = 0.0
         self.component = ""
         self.pending = False  # a line rewritten in place is open (terminal only)
+        self.shown: tuple[str, int] = ("", -1)
 
     def say(self, text: str) -> None:
         if self.pending:
@@ -49,6 +50,9 @@ class Progress:
         print(f"model: {text}", flush=True)
 
     def epoch(self, done: int, total: int, left: str) -> None:
+        if (self.component, done) == self.shown:
+            return  # tqdm repeats its line as its figures change
+        self.shown = (self.component, done)
         now = time.monotonic()
         line = f"model:   {self.component}: epoch {done}/{total}, about {left} left"
         if self.tty:

@@ -18,7 +18,7 @@ from sanic.request import Request
 from bot.config import ConfigError, get_settings
 from bot.messaging.limits import MAX_BODY_BYTES
 from channels import limits
-from server import action_calls, api, console, dispatcher, handoff_api, recent_states, turn_guard
+from server import action_calls, api, console, dispatcher, handoff_api, turn_guard
 from server.http import mount
 
 
@@ -56,7 +56,6 @@ class CivicLinePlatform(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         require_settings()  # Rasa builds its channels first: a bad setting stops it here
         action_calls.install()  # before the agent loads and any worker forks
-        recent_states.install()
         return cls()
 
     def url_prefix(self) -> str:
