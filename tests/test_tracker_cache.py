@@ -43,7 +43,7 @@ def store(project: Domain) -> CivicLineTrackerStore:
     return made
 
 
-def run(coroutine: Any) -> Any:
+def complete(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
@@ -68,7 +68,7 @@ def started(sender: str, project: Domain) -> DialogueStateTracker:
 
 def rebuilt(sender: str, project: Domain) -> DialogueStateTracker:
     """Rasa's own rebuild of the latest session, by a store that kept nothing."""
-    tracker = run(store(project).retrieve(sender))
+    tracker = complete(store(project).retrieve(sender))
     assert tracker is not None
     return tracker
 
@@ -83,29 +83,29 @@ def test_a_saved_conversation_is_read_back_without_a_rebuild_and_matches_one(
     worker = store(project)
     tracker = started("+15550470001", project)
     turn(tracker, "hello")
-    run(worker.save(tracker))  # a first save holds the session start: not kept
-    tracker = run(worker.retrieve("+15550470001"))
+    complete(worker.save(tracker))  # a first save holds the session start: not kept
+    tracker = complete(worker.retrieve("+15550470001"))
     turn(tracker, "bonjour", "fr")
-    run(worker.save(tracker))
-    again = run(worker.retrieve("+15550470001"))
+    complete(worker.save(tracker))
+    again = complete(worker.retrieve("+15550470001"))
     assert again is tracker  # kept: no rows read, no replay
     assert same(again, rebuilt("+15550470001", project))
     assert again.get_slot("language") == "fr"
-    assert run(worker.retrieve("+15550470001")) is not tracker  # handed out once only
+    assert complete(worker.retrieve("+15550470001")) is not tracker  # handed out once only
 
 
 def test_rows_another_worker_added_are_applied_to_the_kept_tracker(
         database: str, project: Domain) -> None:
     one, two = store(project), store(project)
     tracker = started("+15550470002", project)
-    run(one.save(tracker))
-    tracker = run(one.retrieve("+15550470002"))
+    complete(one.save(tracker))
+    tracker = complete(one.retrieve("+15550470002"))
     turn(tracker, "hello")
-    run(one.save(tracker))  # kept by worker one
-    other = run(two.retrieve("+15550470002"))
+    complete(one.save(tracker))  # kept by worker one
+    other = complete(two.retrieve("+15550470002"))
     turn(other, "hola", "es")
-    run(two.save(other))  # worker two answers the next message
-    caught_up = run(one.retrieve("+15550470002"))
+    complete(two.save(other))  # worker two answers the next message
+    caught_up = complete(one.retrieve("+15550470002"))
     assert caught_up is tracker  # the kept one, brought up to date
     assert same(caught_up, rebuilt("+15550470002", project))
     assert caught_up.get_slot("language") == "es"
@@ -121,11 +121,11 @@ def rows(url: str, statement: str, **params: Any) -> None:
 def kept_after_two_turns(worker: CivicLineTrackerStore, project: Domain,
                          sender: str) -> DialogueStateTracker:
     tracker = started(sender, project)
-    run(worker.save(tracker))
-    tracker = run(worker.retrieve(sender))
+    complete(worker.save(tracker))
+    tracker = complete(worker.retrieve(sender))
     turn(tracker, "hello")
     turn(tracker, "what are the opening hours")
-    run(worker.save(tracker))
+    complete(worker.save(tracker))
     return tracker
 
 
@@ -135,14 +135,14 @@ def test_rows_deleted_or_edited_behind_its_back_mean_a_rebuild(
     kept = kept_after_two_turns(worker, project, "+15550470003")
     rows(database, "DELETE FROM events WHERE sender_id = :s AND type_name = 'bot'",
          s="+15550470003")  # as `erase` or `purge` would, in part
-    read = run(worker.retrieve("+15550470003"))
+    read = complete(worker.retrieve("+15550470003"))
     assert read is not kept and same(read, rebuilt("+15550470003", project))
     assert not any(isinstance(e, BotUttered) for e in read.events)
 
     kept = kept_after_two_turns(worker, project, "+15550470004")
     rows(database, "UPDATE events SET timestamp = timestamp - 7200 WHERE sender_id = :s",
          s="+15550470004")  # the conversation backdated in place (tests/support/stack_data.py)
-    read = run(worker.retrieve("+15550470004"))
+    read = complete(worker.retrieve("+15550470004"))
     assert read is not kept and same(read, rebuilt("+15550470004", project))
 
 
@@ -150,7 +150,7 @@ def test_a_new_session_is_never_served_from_the_old_one(
         database: str, project: Domain) -> None:
     worker = store(project)
     tracker = kept_after_two_turns(worker, project, "+15550470005")
-    tracker = run(worker.retrieve("+15550470005"))
+    tracker = complete(worker.retrieve("+15550470005"))
     now = time.time()
     new_session: list[Event] = [ActionExecuted("action_session_start", timestamp=now),
                                 SessionStarted(timestamp=now),
@@ -158,8 +158,8 @@ def test_a_new_session_is_never_served_from_the_old_one(
     for event in new_session:
         tracker.update(event)
     turn(tracker, "hello again")
-    run(worker.save(tracker))
-    read = run(worker.retrieve("+15550470005"))
+    complete(worker.save(tracker))
+    read = complete(worker.retrieve("+15550470005"))
     assert read is not tracker
     assert same(read, rebuilt("+15550470005", project))
     assert sum(isinstance(e, UserUttered) for e in read.events) == 1  # this session only
@@ -170,6 +170,6 @@ def test_a_tracker_changed_in_memory_after_its_save_is_not_handed_out(
     worker = store(project)
     tracker = kept_after_two_turns(worker, project, "+15550470006")
     turn(tracker, "never saved")  # e.g. a turn that failed before its save
-    read = run(worker.retrieve("+15550470006"))
+    read = complete(worker.retrieve("+15550470006"))
     assert read is not tracker
     assert not any(getattr(e, "text", None) == "never saved" for e in read.events)
