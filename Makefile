@@ -15,6 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock scripts/find-python310
+	@echo "== packages: Python 3.10 venv in $(VENV) and requirements.lock (about 2 min the first time)"
 	@test -x $(PY) || "$$(scripts/find-python310)" -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "pip<25"
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
@@ -23,21 +24,22 @@ $(VENV)/.installed: requirements.lock scripts/find-python310
 
 # The trained model, named by the fingerprint of config.yml, domain/ and data/.
 model: venv
+	@echo "== model: the trained Rasa model for config.yml, domain/ and data/"
 	@mkdir -p var models; fp=$$($(PY) -m bot fingerprint); model=models/civicline-$$fp.tar.gz; \
 	if [ -f "$$model" ]; then echo "model: $$model is up to date"; else \
-	  echo "model: training $$model (data changed)..."; \
-	  $(RASA) train --domain domain --fixed-model-name civicline-$$fp --out models --quiet \
-	    > var/train.log 2>&1 || { tail -30 var/train.log; exit 1; }; \
-	  ls -1t models/civicline-*.tar.gz | tail -n +3 | xargs -r rm -f; \
-	  echo "model: trained $$model"; fi
+	  echo "model: config.yml, domain/ or data/ changed since the last training"; \
+	  $(PY) -m scripts.train civicline-$$fp --log var/train.log || exit 1; \
+	  ls -1t models/civicline-*.tar.gz | tail -n +3 | xargs -r rm -f; fi
 
 setup: venv
 	@mkdir -p var
+	@echo "== database: development secrets (.env), migrations and demo data"
 	$(PY) -m bot dev-env
 	$(PY) -m bot setup --demo
 
 run: setup model
 	@$(PY) -m bot dev-staff
+	@echo "== serving: the action server and the Rasa server (loading the model takes a minute)"
 	@scripts/serve models/civicline-$$($(PY) -m bot fingerprint).tar.gz
 
 # Production (SPEC §11): settings checked (every missing one named), migrations once, then
@@ -77,13 +79,23 @@ tools/browser/node_modules/.installed: tools/browser/package.json tools/browser/
 	cd tools/browser && npm ci --no-audit --no-fund --silent
 	@touch $@
 
+# The replica suites start their own stacks (two replicas, nginx, PostgreSQL, Redis) and mostly
+# wait on them: they run in a second pytest beside the rest, so `make test` takes the longer of
+# the two rather than their sum.
+SIDE_SUITES := tests/test_replicas.py tests/test_replicas_stock.py
 test: venv model browser-deps browser-tools nginx-deps
 	@mkdir -p var results
 	$(RASA) data validate --fail-on-warnings --domain domain > var/validate.log 2>&1 \
 	  || { tail -40 var/validate.log; exit 1; }
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-cache
-	CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz $(PY) -m pytest
+	@export CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz; \
+	echo "== tests: $(SIDE_SUITES) beside the rest (log: var/test-side.log)"; \
+	$(PY) -m pytest -p no:cacheprovider --basetemp=var/pytest-side $(SIDE_SUITES) \
+	  > var/test-side.log 2>&1 & side=$$!; \
+	$(PY) -m pytest $(addprefix --ignore=,$(SIDE_SUITES)); main=$$?; \
+	wait $$side; side_rc=$$?; echo "== $(SIDE_SUITES):"; tail -25 var/test-side.log; \
+	[ $$main -eq 0 ] && [ $$side_rc -eq 0 ]
 
 # The quick loop while changing code (under a minute): no trained model, no browser, no stack,
 # no PostgreSQL, nothing slow by design. Modules marked stack or postgres as a whole are not
@@ -112,10 +124,23 @@ distress-report: venv
 	@mkdir -p results
 	$(PY) -m scripts.distress_report
 
-# Speed and memory of the real stack: results/bench.md and results/bench.json.
+# The benchmark (not a test): stock Rasa's `rasa init` bot and CivicLine's signed SMS webhook
+# under one load generator, in one run; results/bench.{md,json,png}, every figure also a ratio
+# to stock. BENCH_ARGS=--quick for 5 s rows; --seconds, --long-turns, --concurrency, --configs.
+BENCH_ARGS ?=
 bench: venv model
-	@mkdir -p results
-	CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz $(PY) -m scripts.bench
+	@mkdir -p results var
+	CIVICLINE_STARTUP_SECONDS=$${CIVICLINE_STARTUP_SECONDS:-400} \
+	  CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz \
+	  $(PY) -m scripts.bench $(BENCH_ARGS)
+
+# Where the time of one SMS turn goes (py-spy on both servers): results/profile-turn-LABEL.md.
+.PHONY: profile-turn
+profile-turn: venv model
+	@mkdir -p results var
+	CIVICLINE_STARTUP_SECONDS=$${CIVICLINE_STARTUP_SECONDS:-400} \
+	  CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz \
+	  $(PY) -m scripts.profile_turn --label $${LABEL:-now}
 
 clean:
 	rm -rf var models .pytest_cache .ruff_cache

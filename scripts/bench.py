@@ -1,131 +1,212 @@
-"""`make bench`: speed and memory of the real stack, written to results/bench.md and .json.
+"""`make bench`: CivicLine's signed SMS webhook against stock Rasa, in one run, on loopback.
 
-Starts the same stack the tests use (trained model, action server, fresh SQLite), then, with
-one client and a bounded number of requests: time to ready, webhook latency per channel
-(p50/p95/p99), API latency, language detection throughput, and the servers' resident memory.
-Numbers are measurements of this machine, not assertions.
+Measured under the same load generator (scripts/bench_load.py), one after another:
+
+- ``stock-rasa``: `rasa init` moodbot, default config, REST channel, in-memory tracker store
+  (scripts/bench_stock.py; its trained model is cached under var/bench/ per Rasa version);
+- ``civicline-dev``: the development set-up (SQLite, one Sanic worker, in-memory lock);
+- ``civicline-pg-redis-2w``: PostgreSQL (a database of its own, dropped afterwards), the Redis
+  lock store and ``SANIC_WORKERS=2``.
+
+Each: 1, 8 and 32 concurrent conversations (``--seconds``, default 30 s per row), then one
+long conversation (``--long-turns``, default 400) and the resident memory of each process.
+Writes results/bench.json, results/bench.md and results/bench.png; every CivicLine figure is
+also a ratio to stock measured in this run. A benchmark, not a test: nothing here fails on a
+slow number. ``--quick`` (5 s rows, 60-turn conversation) checks the machinery in ~4 minutes.
+Options also from the environment: BENCH_SECONDS, BENCH_LONG_TURNS, BENCH_CONCURRENCY (e.g.
+"1,8,32"), BENCH_CONFIGS (e.g. "stock-rasa,civicline-dev").
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import statistics
+import os
+import platform
+import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import itertools  # noqa: E402
+import rasa  # noqa: E402
 
-from bot.devtools.clients import CallClient, SmsClient, TelegramClient  # noqa: E402
-from bot.language.detect import detect  # noqa: E402
+from bot.devtools.clients import SmsClient  # noqa: E402
+from scripts import bench_report  # noqa: E402
+from scripts.bench_load import (  # noqa: E402
+    System,
+    load,
+    long_conversation,
+    process_tree_rss_mb,
+    warm_up,
+)
+from scripts.bench_stock import running_stock, stock_model  # noqa: E402
 from tests.support.clients import channel_hooks  # noqa: E402
+from tests.support.databases import postgres_admin, postgres_url  # noqa: E402
 from tests.support.providers import Providers  # noqa: E402
-from tests.support.stack import Stack, running_stack  # noqa: E402
+from tests.support.stack import STARTUP_SECONDS, Stack, running_stack  # noqa: E402
+from tests.support.unique import phone  # noqa: E402
+from tests.support.web import http  # noqa: E402
 
 RESULTS = ROOT / "results"
-REQUESTS = 60
+CONFIGS = ("stock-rasa", "civicline-dev", "civicline-pg-redis-2w")
+# Six turns a conversation, each one answered (no form left half-way, no hand-off): the same
+# kinds of turn for both bots (a greeting, questions, an answer to the bot's question).
+STOCK_SCRIPT = ("hello", "I am sad", "yes", "I am feeling great", "are you a bot?", "goodbye")
+SMS_SCRIPT = ("hello", "is the bin collection running?", "¿dónde hay wifi gratis?",
+              "quels sont les horaires de la mairie ?", "where is the nearest office?",
+              "thank you")
+REDIS_URL = os.environ.get("CIVICLINE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-
-    def at(fraction: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 1)
-
-    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
-            "mean_ms": round(statistics.mean(ordered) * 1000, 1), "n": len(ordered)}
-
-
-def timed(call: Callable[[int], object], count: int = REQUESTS) -> dict[str, float]:
-    samples = []
-    for index in range(count):
-        start = time.perf_counter()
-        call(index)
-        samples.append(time.perf_counter() - start)
-    return percentiles(samples)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+def options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float,
+                        default=float(os.environ.get("BENCH_SECONDS") or 30))
+    parser.add_argument("--long-turns", type=int,
+                        default=int(os.environ.get("BENCH_LONG_TURNS") or 400))
+    parser.add_argument("--concurrency", default=os.environ.get("BENCH_CONCURRENCY") or "1,8,32")
+    parser.add_argument("--configs", default=os.environ.get("BENCH_CONFIGS") or ",".join(CONFIGS))
+    parser.add_argument("--quick", action="store_true", help="5 s rows, a 60-turn conversation")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.long_turns = 5.0, 60
+    args.levels = [int(x) for x in args.concurrency.split(",") if x.strip()]
+    args.configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    unknown = set(args.configs) - set(CONFIGS)
+    if unknown:
+        parser.error(f"unknown configuration(s) {sorted(unknown)}; known: {CONFIGS}")
+    return args
 
 
-# One conversation step per request, cycling through realistic messages.
-MESSAGES = ["hello", "is the bin collection running?", "¿dónde hay wifi gratis?",
-            "quels sont les horaires de la mairie ?", "أريد معرفة حالة طلبي", "4021 7382"]
+def stock_system(url: str) -> System:
+    counter = iter(range(10**9))
+
+    def send(sender: str, text: str) -> bool:
+        status, body, _ = http("POST", f"{url}/webhooks/rest/webhook",
+                               {"sender": sender, "message": text}, timeout=120)
+        return status == 200 and bool(body)
+
+    return System("stock-rasa", send, STOCK_SCRIPT, lambda: f"bench-{next(counter)}")
 
 
-def bench_stack(stack: Stack, results: dict) -> None:
-    """Each webhook, one request after another, every one a full turn (signed, real JSON)."""
-    results["rest_webhook (Rasa's own, baseline)"] = timed(
-        lambda i: stack.say(f"+1555020{i:04d}", MESSAGES[i % len(MESSAGES)]))
+def sms_system(name: str, stack: Stack) -> System:
     hooks = channel_hooks(stack)
-    sms = SmsClient(hooks, "+15550109001")
-    sms_texts = itertools.cycle(["hello", "2", "is the bin collection running?", "MENU", "1",
-                                 "4021 7382", "MENU"])
-    results["sms_webhook"] = timed(lambda i: sms.send(next(sms_texts)))
-    telegram = TelegramClient(hooks, 9_900_001)
-    updates = itertools.cycle([lambda: telegram.send("/start"),
-                               lambda: telegram.press("/check_service_status"),
-                               lambda: telegram.send("the buses"),
-                               lambda: telegram.send("hola")])
-    results["telegram_webhook"] = timed(lambda i: next(updates)())
-    call = CallClient(hooks, "+15550109002")
-    call.start()
-    call.press("1")  # English, once
 
-    def call_step(step: int) -> None:
-        nonlocal call
-        if step % 4 == 0:
-            call = CallClient(hooks, call.phone)
-            call.start()
-        else:
-            call.press(("1", "40217382", "2")[step % 4 - 1])
+    def send(sender: str, text: str) -> bool:
+        reply = SmsClient(hooks, sender).send(text)
+        return reply.status == 200 and bool(reply.bodies)
 
-    results["voice_webhook"] = timed(call_step)
-    results["api_get_services"] = timed(lambda i: stack.api("GET", "/api/services"))
-    results["memory_rss_mb"] = {name: rss_mb(process.pid)
-                                for name, process in zip(("actions", "rasa"), stack.processes,
-                                                         strict=True)}
+    return System(name, send, SMS_SCRIPT, lambda: phone("+1555040"))
+
+
+def measure(system: System, args: argparse.Namespace, pids: dict[str, int]) -> dict[str, Any]:
+    print(f"bench: {system.name}: warming up", flush=True)
+    warm_up(system)
+    figures: dict[str, Any] = {"load": []}
+    for level in args.levels:
+        row = load(system, level, args.seconds)
+        print(f"bench: {system.name}: {level:>2} concurrent: {row['msg_per_s']} msg/s, "
+              f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, {row['errors']} errors",
+              flush=True)
+        figures["load"].append(row)
+    if args.long_turns:
+        print(f"bench: {system.name}: one conversation of {args.long_turns} turns", flush=True)
+        figures["long_conversation"] = long_conversation(system, args.long_turns)
+        long = figures["long_conversation"]
+        print(f"bench: {system.name}: first turns {long['first_ms']} ms, last turns "
+              f"{long['last_ms']} ms ({long['last_over_first']}×)", flush=True)
+    figures["rss_mb"] = {role: {str(pid): mb for pid, mb in process_tree_rss_mb(pid).items()}
+                         for role, pid in pids.items()}
+    return figures
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    name = f"civicline_bench_{secrets.token_hex(4)}"
+    postgres_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url(name)
+    finally:
+        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_civicline(name: str, args: argparse.Namespace, providers: Providers,
+                  database: Callable[[], Any]) -> dict[str, Any]:
+    extra = dict(providers.env)
+    if name == "civicline-pg-redis-2w":
+        extra.update(REDIS_URL=REDIS_URL, SANIC_WORKERS="2")
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp, database() as url:
+        start = time.perf_counter()
+        print(f"bench: {name}: starting the stack (logs in {tmp})", flush=True)
+        with running_stack(Path(tmp), extra_env=extra, database_url=url) as stack:
+            ready = round(time.perf_counter() - start, 1)
+            actions, rasa_process = stack.processes
+            figures = measure(sms_system(name, stack), args,
+                              {"rasa": rasa_process.pid, "action server": actions.pid})
+            figures["ready_s"] = ready
+            return figures
+
+
+@contextmanager
+def no_database() -> Iterator[None]:
+    yield None
+
+
+def civicline_training() -> dict[str, Any]:
+    """The last `make model` training of the model in use (var/model-train.json), if any."""
+    record = ROOT / "var" / "model-train.json"
+    model = os.environ.get("CIVICLINE_MODEL", "")
+    if record.is_file():
+        data = json.loads(record.read_text())
+        if Path(data.get("model", "")).name == Path(model).name:
+            return {"seconds": data["seconds"], "note": f"`make model`, {data['when']}"}
+    return {"seconds": None, "note": "not trained by `make model` on this machine"}
 
 
 def main() -> int:
-    results: dict[str, object] = {}
-    texts = MESSAGES * 200
-    start = time.perf_counter()
-    for text in texts:
-        detect(text)
-    results["language_detection_per_s"] = round(len(texts) / (time.perf_counter() - start))
-    providers = Providers().start()  # the Twilio and Telegram stand-ins of the tests
+    args = options()
+    RESULTS.mkdir(exist_ok=True)
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "run": {"started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "machine": f"{os.cpu_count()} cores, {platform.machine()}",
+                "rasa": rasa.__version__, "seconds": args.seconds,
+                "script_turns": len(SMS_SCRIPT), "stock_script": STOCK_SCRIPT,
+                "sms_script": SMS_SCRIPT, "model": os.environ.get("CIVICLINE_MODEL")},
+        "configurations": {}, "training": {}}
+    stock = stock_model(ROOT / "var" / "bench" / "stock-train.log")
+    results["training"]["stock-rasa (moodbot)"] = {
+        "seconds": stock.training_seconds,
+        "note": "`rasa init`, trained in this run" if stock.trained_in_this_run
+        else "`rasa init`, cached from an earlier run"}
+    results["training"]["civicline"] = civicline_training()
+    if "stock-rasa" in args.configs:
+        with tempfile.TemporaryDirectory(prefix="bench-stock-") as tmp, \
+                running_stock(stock.path, Path(tmp), STARTUP_SECONDS) as server:
+            results["configurations"]["stock-rasa"] = measure(
+                stock_system(server.url), args, {"rasa": server.process.pid})
+    providers = Providers().start()
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            with running_stack(Path(tmp), extra_env=providers.env) as stack:
-                results["stack_ready_s"] = round(time.perf_counter() - start, 1)
-                bench_stack(stack, results)
+        for name in ("civicline-dev", "civicline-pg-redis-2w"):
+            if name in args.configs:
+                database = postgres_database if name == "civicline-pg-redis-2w" else no_database
+                results["configurations"][name] = run_civicline(name, args, providers, database)
     finally:
         providers.stop()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench.json").write_text(json.dumps(results, indent=2))
-    lines = ["# Benchmark", "", f"One client, {REQUESTS} requests per row, this machine.", "",
-             "| what | p50 ms | p95 ms | p99 ms | mean ms |", "|---|---|---|---|---|"]
-    for key, value in results.items():
-        if isinstance(value, dict) and "p50_ms" in value:
-            lines.append(f"| {key} | {value['p50_ms']} | {value['p95_ms']} | {value['p99_ms']} "
-                         f"| {value['mean_ms']} |")
-    lines += ["", f"- stack ready (migrate, seed, load model, start both servers): "
-              f"{results['stack_ready_s']} s",
-              f"- language detection: {results['language_detection_per_s']} messages/s",
-              f"- resident memory: {results['memory_rss_mb']}"]
-    (RESULTS / "bench.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    bench_report.add_ratios(results)
+    bench_report.check_targets(results)
+    (RESULTS / "bench.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    (RESULTS / "bench.md").write_text(bench_report.markdown(results))
+    bench_report.chart(results, RESULTS / "bench.png")
+    print(bench_report.markdown(results))
     return 0
 
 

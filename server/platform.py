@@ -19,6 +19,7 @@ from bot.config import ConfigError, get_settings
 from bot.messaging.limits import MAX_BODY_BYTES
 from channels import limits
 from server import (
+    action_calls,
     api,
     catalogue_api,
     console,
@@ -68,6 +69,7 @@ class CivicLinePlatform(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         require_settings()  # Rasa builds its channels first: a bad setting stops it here
+        action_calls.install()  # before the agent loads and any worker forks
         return cls()
 
     def url_prefix(self) -> str:

@@ -19,6 +19,7 @@ that serves every webhook.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine, Iterable
 from typing import Any, TypeVar
 
@@ -36,9 +37,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
 from bot.config import get_settings, tunable
-from bot.store.db import HIDE_PARAMETERS, on_sqlite_connect
+from bot.store.db import HIDE_PARAMETERS, on_sqlite_connect, sqlite_pool
+from server.tracker_cache import TrackerCache, handed_out, mark_of, reuse, stored_length
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -64,7 +67,8 @@ def build_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         engine = sa.create_engine(url, hide_parameters=HIDE_PARAMETERS,
                                    connect_args={"timeout": milliseconds / 1000,
-                                            "check_same_thread": False}, **kwargs)
+                                            "check_same_thread": False},
+                                   **sqlite_pool(make_url(url).database), **kwargs)
 
         def bounded(dbapi_connection: Any, record: Any) -> None:
             on_sqlite_connect(dbapi_connection, record)
@@ -107,6 +111,7 @@ class CivicLineTrackerStore(SQLTrackerStore):
         self.engine.dispose()  # Rasa's engine waits without bound: ours does not
         self.engine = build_engine(url)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        self.cache = TrackerCache()  # the last saved tracker of recent conversations
 
     @staticmethod
     def get_db_url(dialect: str = "sqlite", host: str | None = None, port: int | None = None,
@@ -116,17 +121,56 @@ class CivicLineTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
                         ) -> DialogueStateTracker | None:
-        return await asyncio.to_thread(_finish, super()._retrieve(
-            sender_id, fetch_events_from_all_sessions))
+        if fetch_events_from_all_sessions:
+            return await asyncio.to_thread(_finish, super()._retrieve(sender_id, True))
+        return await asyncio.to_thread(self._read_session, sender_id)
+
+    def _read_session(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's tracker: the kept one when the database proves it current
+        (server/tracker_cache.py), else rebuilt from the rows as Rasa does."""
+        kept = self.cache.take(sender_id)
+        with self.session_scope() as session:
+            mark = mark_of(session, self.SQLEvent, sender_id,
+                           kept.mark.last_id if kept is not None else None)
+            if mark.rows == 0:
+                return None
+            tracker = reuse(kept, mark, session, self.SQLEvent)
+        if tracker is None:
+            tracker = _finish(super()._retrieve(sender_id, False))
+        return handed_out(tracker) if tracker is not None else None
+
+    def _keep(self, tracker: DialogueStateTracker) -> None:
+        """After a save: keep the tracker with what the database now holds."""
+        since = stored_length(tracker)
+        try:
+            with self.session_scope() as session:
+                mark = mark_of(session, self.SQLEvent, tracker.sender_id)
+        except sa.exc.SQLAlchemyError:  # saved, but not kept: the next read rebuilds it
+            logger.warning("tracker of %s saved but not kept", tracker.sender_id, exc_info=True)
+            return
+        self.cache.keep(tracker, mark, since if since else 1)
+        handed_out(tracker)
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's, without re-reading the whole conversation to find the new events: a
+        tracker this store handed out knows how many of its events are stored."""
+        stored = stored_length(tracker)
+        if self.event_broker is None or stored is None:
+            await super().stream_events(tracker)
+            return
+        new_events = list(tracker.events)[stored:]
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
     async def keys(self) -> Iterable[str]:
         return await asyncio.to_thread(_finish, super().keys())
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        self.cache.forget(tracker.sender_id)
         if self.event_broker is not None:  # streaming awaits the broker: stay on the loop
             await super().save(tracker)
-            return
-        await asyncio.to_thread(_finish, super().save(tracker))
+        else:
+            await asyncio.to_thread(_finish, super().save(tracker))
+        await asyncio.to_thread(self._keep, tracker)
 
     def ping(self) -> None:
         """Read the conversations table (for /ready); raises when it cannot."""

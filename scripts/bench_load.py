@@ -1,0 +1,143 @@
+"""The load generator of `make bench`, the same for every system measured.
+
+A client is one person: a new conversation (a sender never used before) that sends a fixed
+script of turns one after another, each waiting for the reply, then starts another; N clients
+run at once for a fixed time. Throughput counts the turns answered within that time; latency
+is each turn's round trip. A long conversation (one sender, hundreds of turns) shows whether a
+turn's cost grows with the conversation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# send(sender, text) -> True when the reply is a proper answer (status 200, non-empty).
+Send = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True)
+class System:
+    """Something measured: how to send one turn, the script, and how to name a new sender."""
+
+    name: str
+    send: Send
+    script: tuple[str, ...]
+    sender: Callable[[], str]
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50/p95/p99/mean of ``samples`` (seconds), in milliseconds."""
+    if not samples:
+        return {"p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0, "mean_ms": 0.0}
+    ordered = sorted(samples)
+
+    def at(fraction: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 1)
+
+    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
+            "mean_ms": round(statistics.mean(ordered) * 1000, 1)}
+
+
+@dataclass
+class _Tally:
+    latencies: list[float] = field(default_factory=list)
+    answered_in_time: int = 0
+    errors: int = 0
+    conversations: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _client(system: System, deadline: float, tally: _Tally) -> None:
+    while time.monotonic() < deadline:
+        sender = system.sender()
+        with tally.lock:
+            tally.conversations += 1
+        for text in system.script:
+            if time.monotonic() >= deadline:
+                return
+            start = time.monotonic()
+            try:
+                ok = system.send(sender, text)
+            except OSError:
+                ok = False
+            end = time.monotonic()
+            with tally.lock:
+                if not ok:
+                    tally.errors += 1
+                    continue
+                tally.latencies.append(end - start)
+                if end <= deadline:
+                    tally.answered_in_time += 1
+
+
+def load(system: System, concurrency: int, seconds: float) -> dict[str, float]:
+    """``concurrency`` conversations at once for ``seconds``: turns/s and latency."""
+    tally = _Tally()
+    deadline = time.monotonic() + seconds
+    threads = [threading.Thread(target=_client, args=(system, deadline, tally), daemon=True)
+               for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    return {"concurrency": concurrency, "seconds": seconds,
+            "msg_per_s": round(tally.answered_in_time / seconds, 2),
+            "turns": len(tally.latencies), "errors": tally.errors,
+            "conversations": tally.conversations, **percentiles(tally.latencies)}
+
+
+def warm_up(system: System, conversations: int = 2) -> None:
+    """A few conversations first (caches, connection pools, lazy imports): not measured."""
+    for _ in range(conversations):
+        sender = system.sender()
+        for text in system.script:
+            system.send(sender, text)
+
+
+def long_conversation(system: System, turns: int, window: int = 20) -> dict[str, float]:
+    """One conversation of ``turns`` turns (the script over and over): the median latency of
+    the first ``window`` turns against that of the last ``window``."""
+    sender = system.sender()
+    latencies = []
+    errors = 0
+    for text in itertools.islice(itertools.cycle(system.script), turns):
+        start = time.monotonic()
+        if not system.send(sender, text):
+            errors += 1
+        latencies.append(time.monotonic() - start)
+    window = min(window, max(1, turns // 4))
+    first = statistics.median(latencies[:window]) * 1000
+    last = statistics.median(latencies[-window:]) * 1000
+    return {"turns": turns, "window": window, "errors": errors,
+            "first_ms": round(first, 1), "last_ms": round(last, 1),
+            "last_over_first": round(last / first, 2) if first else 0.0,
+            "every_turn_ms": [round(x * 1000, 1) for x in latencies]}
+
+
+def process_tree_rss_mb(root: int) -> dict[int, float]:
+    """Resident memory (MB) of ``root`` and of every process below it, by pid."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: dict[int, float] = {}
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    found[pid] = round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            continue
+        todo.extend(children.get(pid, []))
+    return found

@@ -1,0 +1,133 @@
+"""Cheaper calls from the Rasa server to the action server (issue 12 §5: a faster turn).
+
+Every custom action (and the ``language`` slot's mapping action runs on every message) is an
+HTTP call that carries the tracker and the domain as JSON. Profiled in Rasa 3.6, that call
+cost more than NLU and grew with the conversation:
+
+- **The tracker's events.** Rasa sends every event of the session, so 200 turns in each call
+  encoded (and the action server parsed) a megabyte. CivicLine's actions read the events of
+  the latest few user messages only (what was said since the person's message, the turn
+  before it, misses in a row: actions/conversation.py, handoff.py, status.py, forms.py), and
+  rasa_sdk's forms the events since the latest user message; slots, the latest message, the
+  active loop and the pause are fields of their own. So the events sent start at the
+  ``CIVICLINE_ACTION_EVENT_TURNS``-th latest user message (default 20), and the whole session
+  while it is shorter.
+- **The domain.** 200 kB of JSON (four languages of responses), encoded again for each call on
+  the event loop (10–25 ms here). It does not change while the server runs: it is encoded
+  once and spliced into each body, byte for byte what ``json.dumps`` gives.
+- **Validating the answer.** Rasa checks each action server answer against its JSON schema
+  with ``jsonschema.validate``, which checks the schema itself and builds a validator on every
+  call; the validator is built once here and raises the same ``ValidationError``.
+
+:func:`install` patches Rasa's ``RemoteAction`` and ``EndpointConfig`` (Rasa 3.6 has no
+setting for any of this); the Rasa server calls it on start-up (server/platform.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import aiohttp
+import rasa
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.config import tunable
+
+DEFAULT_EVENT_TURNS = 20
+
+
+def event_turns() -> int:
+    return int(tunable("CIVICLINE_ACTION_EVENT_TURNS", DEFAULT_EVENT_TURNS))
+
+
+def recent_events(events: Iterable[Event], turns: int) -> list[Event]:
+    """The events from the ``turns``-th latest user message on (all of them if fewer)."""
+    listed = list(events)
+    seen = 0
+    for index in range(len(listed) - 1, -1, -1):
+        if isinstance(listed[index], UserUttered):
+            seen += 1
+            if seen == turns:
+                return listed[index:]
+    return listed
+
+
+def action_call_format(self: RemoteAction, tracker: DialogueStateTracker,
+                       domain: Any) -> dict[str, Any]:
+    """Rasa's ``RemoteAction._action_call_format`` with the recent events only."""
+    state = tracker.current_state(EventVerbosity.NONE)
+    state["events"] = [event.as_dict() for event in recent_events(tracker.events,
+                                                                   event_turns())]
+    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state,
+              "version": rasa.__version__}
+    if not self._is_selective_domain_enabled() or \
+            domain.does_custom_action_explicitly_need_domain(self.name()):
+        result["domain"] = domain.as_dict()
+    return result
+
+
+class _EncodedDomain:
+    """The last domain encoded: Rasa's ``Domain.as_dict()`` is one dict for the model's life."""
+
+    source: dict[str, Any] | None = None
+    text: str = ""
+
+
+def serialize(body: Any) -> str:
+    """``json.dumps(body)``, with a domain already encoded spliced in rather than encoded
+    again (an action call's ``domain``); anything else exactly as ``json.dumps``."""
+    if not isinstance(body, dict) or not isinstance(body.get("domain"), dict):
+        return json.dumps(body)
+    domain = body["domain"]
+    if _EncodedDomain.source is not domain:
+        _EncodedDomain.text, _EncodedDomain.source = json.dumps(domain), domain
+    rest = json.dumps({key: value for key, value in body.items() if key != "domain"})
+    separator = "" if rest == "{}" else ", "
+    return f'{rest[:-1]}{separator}"domain": {_EncodedDomain.text}}}'
+
+
+def session(self: EndpointConfig) -> aiohttp.ClientSession:
+    """Rasa's ``EndpointConfig.session``, encoding JSON bodies with :func:`serialize`."""
+    auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+            if self.basic_auth else None)
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    return aiohttp.ClientSession(headers=self.headers, auth=auth, json_serialize=serialize,
+                                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
+
+
+class _Validator:
+    built: Any = None
+
+
+def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    """Rasa's ``RemoteAction._validate_action_result`` with the validator built once."""
+    from jsonschema import ValidationError
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    if _Validator.built is None:
+        schema = self.action_response_format_spec()
+        cls = validator_for(schema)
+        cls.check_schema(schema)
+        _Validator.built = cls(schema)
+    error = best_match(_Validator.built.iter_errors(result))
+    if error is None:
+        return True
+    if isinstance(error, ValidationError):
+        error.message += (". Failed to validate Action server response from API, make sure "
+                          "your response from the Action endpoint is valid. For more "
+                          f"information about the format visit {DOCS_BASE_URL}/custom-actions")
+    raise error
+
+
+def install() -> None:
+    RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    EndpointConfig.session = session  # type: ignore[method-assign]
