@@ -92,8 +92,9 @@ async def get_handoff(_request: Request, handoff_id: int) -> response.HTTPRespon
     notes, states = found.pop("_notes"), found.pop("_states")
     events = await conversations.transcript_events(found["sender_id"])
     found["transcript"] = [{**asdict(entry), "at": handoffs.iso(entry.at)}
-                           for entry in transcript.entries(events, notes, states,
-                                                           found["language"])]
+                           for entry in transcript.entries(
+                               events, notes, states=states,
+                               default_language=found["language"])]
     return response.json(found)
 
 

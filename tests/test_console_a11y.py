@@ -25,12 +25,12 @@ def test_each_line_of_a_transcript_has_its_language() -> None:
         {"event": "bot", "timestamp": 2.2, "text": "سأحولك إلى موظف"},
         {"event": "user", "timestamp": 3.0, "text": "1234"},
     ]
-    lines = [(e.kind, e.text, e.language) for e in transcript.entries(events, [], "fr")
-             if e.kind in ("citizen", "bot")]
+    entries = transcript.entries(events, [], default_language="fr")
+    lines = [(e.kind, e.text, e.language) for e in entries if e.kind in ("citizen", "bot")]
     assert lines == [("citizen", "hello", "en"), ("bot", "Hi! How can I help?", "en"),
                      ("citizen", "بدي موظف", "ar"), ("bot", "سأحولك إلى موظف", "ar"),
                      ("citizen", "1234", "ar")]
-    assert transcript.entries(events[:1], [], "fr")[0].language == "fr"
+    assert transcript.entries(events[:1], [], default_language="fr")[0].language == "fr"
 
 
 @pytest.mark.parametrize(("text", "described"), [

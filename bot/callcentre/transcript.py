@@ -88,7 +88,7 @@ def _with_states(lines: list[Entry], notes: Sequence[HandoffNote],
     return shown
 
 
-def entries(events: list[dict[str, Any]], notes: Sequence[HandoffNote] = (),
+def entries(events: list[dict[str, Any]], notes: Sequence[HandoffNote] = (), *,
             states: Mapping[int, str] | None = None,
             default_language: str = "") -> list[Entry]:
     """Citizen and bot turns, agent replies (with ``states``, their delivery state by note

@@ -91,8 +91,8 @@ async def conversation_page(request: Request, handoff_id: int, status: int = 200
         return page("forbidden.html", 404, viewer=viewer,
                     message=f"There is no conversation {handoff_id}.")
     events = await operations.transcript_events(data["handoff"]["sender_id"])
-    entries = transcript.entries(events, data.pop("notes"), data.pop("states"),
-                                 data["handoff"]["language"])
+    entries = transcript.entries(events, data.pop("notes"), states=data.pop("states"),
+                                 default_language=data["handoff"]["language"])
     return page(template, status, viewer=viewer, entries=entries, notice=notice(request),
                 error=error, draft=draft, note_draft=note_draft, count=sms_count(draft), **data)
 
