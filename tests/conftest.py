@@ -195,3 +195,15 @@ def kept_catalogue(stack: Stack) -> Iterator[None]:
     """What a module adds to the shared stack's catalogue is gone when it ends."""
     with catalogue_kept(stack):
         yield
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, launched once for a module's browser tests (tests/support/browser.py)."""
+    from tests.support.browser import chromium
+
+    with chromium() as launched:
+        yield launched

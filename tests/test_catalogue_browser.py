@@ -11,17 +11,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import chromium, log_in, tab
+from tests.support.browser import log_in, tab
 from tests.support.stack import Stack
 from tests.support.stack_data import make_staff, query
 
 pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("kept_catalogue")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    with chromium() as running:
-        yield running
 
 
 @pytest.fixture

@@ -44,12 +44,6 @@ from playwright import sync_api  # noqa: E402  (a requirement: missing, the run 
 expect = sync_api.expect
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    with chromium.chromium() as launched:
-        yield launched
-
-
 @pytest.fixture
 def page(browser) -> Iterator:
     with chromium.tab(browser, accept_downloads=True) as tab:

@@ -29,7 +29,7 @@ import redis
 from tests.support.databases import postgres_admin, postgres_url
 from tests.support.environment import PRODUCTION_SETTINGS, ROOT, VENV_BIN, base_env, free_port
 from tests.support.providers import Providers
-from tests.support.stack import STARTUP_SECONDS, Stack, trained_model
+from tests.support.stack import STARTUP_SECONDS, Stack, stop_processes, trained_model
 from tests.support.waiting import eventually
 from tests.support.web import http
 
@@ -366,14 +366,7 @@ def stock_lock_replicas(workdir: Path, redis_url: str) -> Iterator[Replicas]:
         eventually(all_ready, "both stock-lock replicas ready", STARTUP_SECONDS, 1)
         yield replicas
     finally:
-        for process in replicas.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in replicas.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop_processes(replicas.processes, 30)
         postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -148,11 +148,17 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
         _wait_ready(stack)
         yield stack
     finally:
-        for process in stack.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in stack.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop_processes(stack.processes, 20)
+
+
+def stop_processes(processes: list[subprocess.Popen], timeout: float) -> None:
+    """Each process group asked to stop (SIGTERM), then killed if it has not after ``timeout``
+    seconds."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
