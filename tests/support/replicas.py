@@ -25,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import redis
+import yaml
 
+from bot.domain.catalogue_schema import SECTIONS
+from bot.store.seed import DEMO_DATA_PATH
 from tests.support.databases import postgres_admin, postgres_url
 from tests.support.environment import PRODUCTION_SETTINGS, ROOT, VENV_BIN, base_env, free_port
 from tests.support.providers import Providers
@@ -144,6 +147,18 @@ def _ready_or_gone(replicas: Replicas) -> bool:
     return "CivicLine is ready" in replicas.log.read_text(errors="replace")
 
 
+def city_catalogue(workdir: Path, env: dict[str, str]) -> None:
+    """What an operator does before the first `make serve`: migrate and load the city's own
+    catalogue (here the demo's services, offices and digital help, without its cases)."""
+    demo = yaml.safe_load(DEMO_DATA_PATH.read_text(encoding="utf-8"))
+    city = workdir / "city.yml"
+    city.write_text(yaml.safe_dump({name: demo[name] for name in SECTIONS if name in demo},
+                                   allow_unicode=True, sort_keys=False), encoding="utf-8")
+    for command in (["setup"], ["catalogue", "load", str(city)]):
+        subprocess.run([sys.executable, "-m", "bot", *command], cwd=ROOT, env=env, check=True,
+                       capture_output=True, timeout=300)
+
+
 @contextmanager
 def running_replicas(workdir: Path, providers: Providers, redis_url: str,
                      extra_env: dict[str, str] | None = None) -> Iterator[Replicas]:
@@ -162,6 +177,7 @@ def running_replicas(workdir: Path, providers: Providers, redis_url: str,
            "CIVICLINE_REST_TOKEN": REST_TOKEN, "CIVICLINE_TRUSTED_PROXIES": "127.0.0.1",
            "CIVICLINE_MODEL": str(trained_model()), "CIVICLINE_OUTBOX_POLL_SECONDS": "0.5",
            "CIVICLINE_STARTUP_SECONDS": str(STARTUP_SECONDS), **(extra_env or {})}
+    city_catalogue(workdir, env)
     log = workdir / "serve.jsonl"
     replicas = Replicas(url=f"http://127.0.0.1:{port}", database_url=database_url,
                         log_dir=workdir, providers=providers, log=log,
