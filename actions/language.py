@@ -85,10 +85,11 @@ class ActionChangeLanguage(Action):
             dispatcher.utter_message(response="utter_choose_language")
             return []
         first = _answered_by_menu(tracker.events)
-        if first is None:
+        asked = (first or {}).get("parse_data", {}).get("intent", {}).get("name")
+        if first is None or asked == "change_language":  # the menu was what they asked for
             dispatcher.utter_message(response="utter_language_changed")
             return []
-        if first.get("parse_data", {}).get("intent", {}).get("name") in _NOT_REPLAYED:
+        if asked in _NOT_REPLAYED:
             dispatcher.utter_message(response="utter_greet")
             return []
         # The first message again, now understood in the chosen language: the policies answer

@@ -29,6 +29,7 @@ SMS_OPTIONS = ("1. English", "2. Español", "3. Français", "4. العربية")
 TELEGRAM_TITLES = ["English", "Español", "Français", "العربية"]
 # Darija in Latin letters asks (Arabic or French, their pick), always.
 ARABIZI = WEAK_FIRST_MESSAGES["ar"][:30]
+PUT_THROUGH = "I am getting a person for you"
 
 
 def sms_language(stack: Stack, number: str) -> str | None:
@@ -55,7 +56,7 @@ def is_sms_menu(reply: str) -> bool:
 def test_weak_first_messages_get_the_menu_or_their_own_language(stack: Stack, code: str) -> None:
     """Every other one by SMS, the rest on Telegram (an app without a supported language)."""
     wrong: dict[str, str] = {}
-    menus = 0
+    menus = put_through = 0
     for index, text in enumerate(WEAK_FIRST_MESSAGES[code]):
         if index % 2 == 0:
             number = phone()
@@ -67,7 +68,11 @@ def test_weak_first_messages_get_the_menu_or_their_own_language(stack: Stack, co
             menu = reply.startswith(MENU_QUESTION) and [
                 title for title, _ in person.buttons] == TELEGRAM_TITLES
             language = telegram_language(stack, person.client.user_id)
-        if menu:
+        if PUT_THROUGH in reply:
+            # Asking for a person (or distress) is never held up by the menu: the queue notice,
+            # in the default language while theirs is unknown (a known gap, see the README).
+            put_through += 1
+        elif menu:
             menus += 1
             if language is not None:  # asked, so nothing was decided for them
                 wrong[text] = f"menu, but the language was set to {language}"
@@ -75,8 +80,9 @@ def test_weak_first_messages_get_the_menu_or_their_own_language(stack: Stack, co
             wrong[text] = f"answered in {language}: {reply[:60]!r}"
         elif text in ARABIZI:
             wrong[text] = "Darija in Latin letters answered without asking"
+    answered = len(WEAK_FIRST_MESSAGES[code]) - menus - put_through - len(wrong)
     print(f"\n{code}: {len(WEAK_FIRST_MESSAGES[code])} weak first messages, {menus} menus, "
-          f"{len(WEAK_FIRST_MESSAGES[code]) - menus - len(wrong)} answered in {code}")
+          f"{put_through} put through to a person, {answered} answered in {code}")
     assert wrong == {}
 
 
@@ -86,7 +92,7 @@ CHOICES = [
     ("salam bghit nchouf dossier dyali", "3", "fr", "numéro de dossier"),
     ("bonjour 3afak un rdv", "3", "fr", "rendez-vous"),
     ("necesito una appointment", "2", "es", "cita"),
-    ("wach kayn chi wa7ed", "4", "ar", "CivicLine"),
+    ("salam khoya", "4", "ar", "CivicLine"),
 ]
 
 
