@@ -102,6 +102,10 @@ class ValidateBookAppointmentForm(Clocked, FormValidation):
         language = language_of(tracker)
         now = self.now()
         readings = day_readings(str(value or ""), now.date())
+        bookable = [day for day in readings
+                    if 0 <= (day - now.date()).days <= bookings.horizon_days()]
+        if len(readings) > 1 and len(bookable) == 1:  # "10/12": 10 December, not next October
+            readings = bookable
         if not readings:
             dispatcher.utter_message(response="utter_appointment_day_unreadable")
             return {"appointment_day": None}

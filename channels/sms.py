@@ -24,6 +24,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.analytics import usage
 from bot.domain.phones import mask, to_e164
@@ -80,7 +81,12 @@ def receipt(params: Any) -> response.HTTPResponse:
         return refuse(422, "MessageSid is required")
     if not receipts.known(status):
         return refuse(422, f"unknown MessageStatus {status[:24]!r}")
-    outcome = receipts.callback(sid, status, field(params, "ErrorCode").strip()[:16] or None)
+    try:
+        outcome = receipts.callback(sid, status, field(params, "ErrorCode").strip()[:16] or None)
+    except SQLAlchemyError:  # Twilio retries a callback that is not answered 2xx
+        logger.warning("sms: status %s for %s not recorded: the database is unavailable",
+                       status, sid[:10])
+        return refuse(503, "the database is unavailable; try again")
     logger.info("sms: status %s for %s%s%s", status, sid[:10],
                 "" if outcome.known else " (not sent by this server)",
                 "" if outcome.changed else " (kept the later state)")
@@ -88,10 +94,16 @@ def receipt(params: Any) -> response.HTTPResponse:
 
 
 def count_sms(language: str | None, bodies: list[str]) -> None:
-    """The reply's SMS and segments, for the analytics (bot/analytics/usage.py)."""
-    if bodies:
+    """The reply's SMS and segments, for the analytics (bot/analytics/usage.py). A count is
+    never worth a reply: with the database down (the apology is being sent), it is skipped."""
+    if not bodies:
+        return
+    try:
         with session_scope() as session:
             usage.record_sms(session, language, usage.REPLY, bodies)
+    except SQLAlchemyError:
+        logger.warning("sms: %d reply message(s) not counted: the database is unavailable",
+                       len(bodies))
 
 
 class SmsInput(InputChannel):

@@ -213,10 +213,12 @@ def test_a_day_is_refused_with_its_reason(database: str, domain: dict) -> None:
         assert said == [response], day
 
 
-def test_a_day_that_reads_two_ways_is_asked_back_never_guessed(database: str,
-                                                               domain: dict) -> None:
-    """"07/12" is the 7th of December or the 12th of July: both are offered (issue 13 §4),
-    the form's own question is not said again in that turn, and the one picked is taken."""
+def test_a_day_that_reads_two_ways_is_asked_back_never_guessed(
+        database: str, domain: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"07/12" is the 7th of December or the 12th of July: when both can be booked (a horizon
+    of 400 days here), both are offered (issue 13 §4), the form's own question is not said
+    again in that turn, and the one picked is taken."""
+    monkeypatch.setenv("CIVICLINE_BOOKING_DAYS", "400")
     now = dt.datetime(2026, 12, 2, 9, 0)
     action, sender = ValidateBookAppointmentForm(now=lambda: now), "+15550177010"
     chosen = {"appointment_service": "id_cards", "appointment_office": "city_hall",
@@ -335,3 +337,17 @@ def test_form_questions_with_real_data_fit_three_sms_segments(session, language:
                             service=pick(service.names, language)))
     over = [(segments(m), m) for m in messages if segments(m) > MAX_SEGMENTS]
     assert not over, over
+
+
+def test_a_day_that_reads_two_ways_but_can_be_booked_one_way_is_taken(
+        database: str, domain: dict) -> None:
+    """"07/12" on 2 December, with appointments 30 days ahead: the 12th of July cannot be
+    booked, so the 7th of December is meant; nothing is asked back."""
+    now = dt.datetime(2026, 12, 2, 9, 0)
+    action, sender = ValidateBookAppointmentForm(now=lambda: now), "+15550177011"
+    chosen = {"appointment_service": "id_cards", "appointment_office": "city_hall",
+              "requested_slot": "appointment_day", "language": "en"}
+    said, slots = validate(action, domain, sender, "07/12", "appointment_day", chosen,
+                           value="07/12")
+    assert "utter_appointment_day_which" not in said
+    assert slots["appointment_day"] == "2026-12-07"
