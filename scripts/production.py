@@ -4,7 +4,7 @@ nginx in front; every line any of them writes becomes one JSON object on stdout.
 
     python -m scripts.production serve          # all of it, until SIGTERM / Ctrl-C (make serve)
     python -m scripts.production check          # the settings only: exit 2 naming what is wrong
-    python -m scripts.production migrate        # the schema and the catalogue, once (no demo data)
+    python -m scripts.production migrate        # the schema, once (no demo data)
     python -m scripts.production run rasa --replica 2   # one process, JSON lines (systemd units)
     python -m scripts.production nginx-site     # deploy/nginx/civicline.conf for these ports
 
@@ -345,7 +345,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="everything, until stopped")
     sub.add_parser("check", help="the production settings only")
-    sub.add_parser("migrate", help="migrate and seed the catalogue (no demo data), once")
+    sub.add_parser("migrate", help="migrate the database once (no demo data)")
     one = sub.add_parser("run", help="one process with JSON logs (for systemd units)")
     one.add_argument("kind", choices=("rasa", "actions", "events", "dispatch", "nginx"))
     one.add_argument("--replica", type=int, default=1)
