@@ -77,11 +77,26 @@ def test_the_figures_equal_the_hand_counted_ones(known: str, roll: bool) -> None
                       ("problem_place", 3, 75.0, 1), ("contact_preference", 2, 50.0, 0),
                       ("completed", 2, 50.0, None)]
     notifications = rows_by_place(result["notifications"])
-    assert notifications[("sms", "en")] == {"channel": "sms", "language": "en", "sent": 2,
-                                            "failed": 1, "skipped": 0, "pending": 0}
-    assert notifications[("telegram", "es")]["skipped"] == 1
+    # 10 sent: 7 delivered, 2 not delivered, 1 without a final receipt; 1 failed to send.
+    assert notifications[("sms", "en")] == {
+        "channel": "sms", "language": "en", "sent": 10, "delivered": 7, "undelivered": 2,
+        "unconfirmed": 1, "delivery_rate": 70.0, "failed": 1, "skipped": 0, "pending": 0}
+    assert notifications[("telegram", "es")] == {
+        "channel": "telegram", "language": "es", "sent": 1, "delivered": 0, "undelivered": 0,
+        "unconfirmed": 1, "delivery_rate": 0.0, "failed": 0, "skipped": 1, "pending": 0}
     sms = {(r["language"], r["kind"]): (r["messages"], r["segments"]) for r in result["sms"].rows}
     assert sms == {("en", "reply"): (2, 3), ("ar", "later"): (1, 2)}
+
+
+def test_the_notifications_delivered_on_postgresql(postgres_database: str) -> None:
+    """The delivery join (one-part texts in SQL, several-part ones part by part) on
+    PostgreSQL: the same known figures."""
+    with session_scope() as session:
+        write_known(session, known_talks(NOON), "stream")
+    notifications = rows_by_place(tables()["notifications"])
+    assert [notifications[("sms", "en")][k] for k in
+            ("sent", "delivered", "undelivered", "unconfirmed", "delivery_rate", "failed")] == \
+        [10, 7, 2, 1, 70.0, 1]
 
 
 def test_a_filter_keeps_one_channel_or_language(known: str) -> None:

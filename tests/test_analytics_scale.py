@@ -53,6 +53,8 @@ def _year(database: str, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     assert 0.86 < understood / messages < 0.89  # one in 8 not understood
     assert sum(r["taken"] + r["not_taken"] for r in tables["waits"].rows) == EVENTS // 100
     assert sum(r["sent"] + r["failed"] for r in tables["notifications"].rows) == EVENTS // 200
+    assert all(r["delivered"] + r["undelivered"] + r["unconfirmed"] == r["sent"]
+               and r["delivered"] > r["undelivered"] for r in tables["notifications"].rows)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a") as out:
         out.write(f"| {name} | {EVENTS:,} | {written:.1f} s | {rolled:.1f} s | "

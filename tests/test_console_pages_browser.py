@@ -104,6 +104,16 @@ def test_the_analytics_page_shows_the_known_figures_and_their_csv(
     understanding = page.get_by_role("table", name=re.compile("^Understanding"))
     expect(understanding.get_by_role("row").filter(has_text="SMS").get_by_role("cell")
            ).to_have_text(["SMS", "English", "34", "5", "85.3"])
+    notifications = page.get_by_role("table", name=re.compile("^Notifications"))
+    expect(notifications.get_by_role("columnheader")).to_have_text([
+        "Channel", "Language", "Sent (accepted by the provider)", "Delivered",
+        "Not delivered (refused by phone or carrier)", "No delivery receipt yet",
+        "Delivered (% of sent)", "Failed to send", "Not sent (opted out, no contact)",
+        "Waiting to be sent"])
+    expect(notifications.get_by_role("row").filter(has_text="SMS").get_by_role("cell")
+           ).to_have_text(["SMS", "English", "10", "7", "2", "1", "70.0", "1", "0", "0"])
+    expect(page.get_by_role("img", name=re.compile("^Notifications"))).to_contain_text(
+        "delivered")
     chart = page.get_by_role("img", name=re.compile("^Containment"))
     expect(chart).to_be_visible()
     expect(chart).to_contain_text("70%")
@@ -117,6 +127,15 @@ def test_the_analytics_page_shows_the_known_figures_and_their_csv(
     assert download.value.suggested_filename == f"civicline-conversations-{DAY}-{DAY}.csv"
     assert saved[0].startswith("Channel,Language,Conversations,Handed to a person")
     assert "sms,en,10,3,70.0,30.0" in saved and "telegram,es,4,1,75.0,25.0" in saved
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download “Notifications” as CSV").click()
+    saved = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert saved[0] == ("Channel,Language,Sent (accepted by the provider),Delivered,"
+                        "Not delivered (refused by phone or carrier),No delivery receipt yet,"
+                        "Delivered (% of sent),Failed to send,"
+                        "Not sent (opted out, no contact),Waiting to be sent")
+    assert "sms,en,10,7,2,1,70.0,1,0,0" in saved and "telegram,es,1,0,0,1,0.0,0,1,0" in saved
 
 
 def test_the_learning_inbox_masks_groups_and_takes_a_label(stack: Stack, page) -> None:

@@ -10,6 +10,14 @@ source knows no more), and nothing in it names a person.
 - understanding = messages not sent to ``nlu_fallback`` / messages;
 - wait for staff = claimed − asked, for hand-offs taken in the period; p50 and p90 by the
   nearest-rank method (the smallest wait at least that share of people waited no longer than).
+- notifications (outbox rows created in the period): *sent* = accepted by the provider; of
+  those, by the delivery receipts (SPEC §6.6, :mod:`bot.messaging.receipts`) *delivered*
+  (delivered or read), *not delivered* (the provider accepted it, then reported undelivered,
+  failed or canceled: the phone or carrier refused it) and *no receipt* (nothing final yet, or
+  a channel without receipts: Telegram); delivery rate = delivered / sent. *Failed* is a
+  send the provider never accepted (after the outbox's retries), kept apart from "not
+  delivered" because it is fixed on our side. A text sent as several messages counts once,
+  with :func:`bot.messaging.receipts.summary`'s state.
 """
 
 from __future__ import annotations
@@ -20,14 +28,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.analytics import rollup
 from bot.analytics.fold import UNKNOWN
-from bot.store.models import Handoff, OutboxMessage, SmsUsage
+from bot.messaging import receipts
+from bot.store.models import DeliveryReceipt, Handoff, OutboxMessage, SmsUsage
 
 NOTIFICATION_STATES = ("sent", "failed", "skipped", "pending")
+# What became of the sent ones, by their delivery receipts.
+DELIVERY_STATES = ("delivered", "undelivered", "unconfirmed")
 
 
 @dataclass(frozen=True)
@@ -182,25 +193,61 @@ def _funnels(figures: Counter, period: Period) -> Table:
     return table
 
 
-def _notifications(session: Session, period: Period) -> Table:
+def _delivery(receipt: str | None) -> str:
+    if receipt in receipts.DELIVERED:
+        return "delivered"
+    return "undelivered" if receipt in receipts.FAILED else "unconfirmed"
+
+
+def _notification_counts(session: Session, period: Period
+                         ) -> dict[tuple[str, str], Counter]:
+    """Outbox rows of the period per (channel, language): by their status, and the sent ones
+    also by their delivery (one SQL join for texts sent as one message; the few sent as
+    several are summarised part by part)."""
+    outbox, receipt = OutboxMessage.__table__, DeliveryReceipt.__table__
+    in_period = (outbox.c.created_at >= period.start(), outbox.c.created_at < period.end())
+    several = outbox.c.provider_id.contains(",")
     rows = session.execute(
-        select(OutboxMessage.channel, OutboxMessage.language, OutboxMessage.status,
+        select(outbox.c.channel, outbox.c.language, outbox.c.status, receipt.c.status,
                func.count())
-        .where(OutboxMessage.created_at >= period.start(),
-               OutboxMessage.created_at < period.end())
-        .group_by(OutboxMessage.channel, OutboxMessage.language, OutboxMessage.status))
+        .select_from(outbox.outerjoin(receipt, receipt.c.provider_id == outbox.c.provider_id))
+        .where(*in_period, or_(outbox.c.provider_id.is_(None), ~several))
+        .group_by(outbox.c.channel, outbox.c.language, outbox.c.status, receipt.c.status))
     counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    for channel, language, status, number in rows:
+    for channel, language, status, delivered, number in rows:
         where = (channel or UNKNOWN, language or UNKNOWN)
         if period.keeps(*where):
             counts[where]["pending" if status == "sending" else status] += number
-    return Table("notifications", "Notifications", [
+            if status == "sent":
+                counts[where][_delivery(delivered)] += number
+    for channel, language, joined in session.execute(
+            select(outbox.c.channel, outbox.c.language, outbox.c.provider_id)
+            .where(*in_period, several, outbox.c.status == "sent")):
+        where = (channel or UNKNOWN, language or UNKNOWN)
+        if period.keeps(*where):
+            state = receipts.summary(session, receipts.ids(joined))
+            counts[where]["sent"] += 1
+            counts[where][_delivery(state.status if state else None)] += 1
+    return counts
+
+
+def _notifications(session: Session, period: Period) -> Table:
+    counts = _notification_counts(session, period)
+    table = Table("notifications", "Notifications", [
         ("channel", "Channel"), ("language", "Language"),
-        ("sent", "Sent (accepted by the provider)"), ("failed", "Failed"),
-        ("skipped", "Not sent (opted out, no contact)"), ("pending", "Waiting to be sent")],
-        [{"channel": c, "language": lang, **{s: counts[(c, lang)][s]
-                                             for s in NOTIFICATION_STATES}}
-         for c, lang in sorted(counts)])
+        ("sent", "Sent (accepted by the provider)"), ("delivered", "Delivered"),
+        ("undelivered", "Not delivered (refused by phone or carrier)"),
+        ("unconfirmed", "No delivery receipt yet"), ("delivery_rate", "Delivered (% of sent)"),
+        ("failed", "Failed to send"), ("skipped", "Not sent (opted out, no contact)"),
+        ("pending", "Waiting to be sent")])
+    for channel, language in sorted(counts):
+        count = counts[(channel, language)]
+        table.rows.append({"channel": channel, "language": language,
+                           **{state: count[state] for state in
+                              (*NOTIFICATION_STATES, *DELIVERY_STATES)},
+                           "delivery_rate": percent(count["delivered"], count["sent"])})
+    table.rows = [{key: row[key] for key, _heading in table.columns} for row in table.rows]
+    return table
 
 
 def _sms(session: Session, period: Period) -> Table:

@@ -32,6 +32,7 @@ RANKS: dict[str, int] = {
     "read": 5,
 }
 FAILED = frozenset({"undelivered", "failed", "canceled"})
+DELIVERED = frozenset({"delivered", "read"})
 MAX_ID = 64
 
 

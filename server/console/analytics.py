@@ -36,6 +36,10 @@ from server.http import InputError, in_thread
 logger = logging.getLogger(__name__)
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
+NOTIFICATION_BARS = (("sent", "sent"), ("delivered", "delivered"),
+                     ("undelivered", "not delivered"), ("unconfirmed", "no receipt yet"),
+                     ("failed", "failed to send"), ("skipped", "not sent"),
+                     ("pending", "waiting"))
 NAMES = {"channels": CHANNEL_NAMES, "languages": {**LANGUAGE_NAMES, "unknown": "Unknown"}}
 
 
@@ -104,8 +108,8 @@ def chart_of(table: report.Table) -> Chart | None:
                     [(f"{r['form'].removesuffix('_form')}: {r['step']}", r["share"])
                      for r in rows], "%", 100)
     if table.name == "notifications":
-        return bars("Notifications", [(state, sum(r[state] for r in rows))
-                                      for state in report.NOTIFICATION_STATES])
+        return bars("Notifications", [(label, sum(r[state] for r in rows))
+                                      for state, label in NOTIFICATION_BARS])
     if table.name == "sms":
         return bars("SMS segments sent", [(place(r, NAMES) + f" ({r['kind']})", r["segments"])
                                           for r in rows])

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.orm import Session
 
 from bot.store import event_stream
-from bot.store.models import ConversationEvent, Handoff, OutboxMessage
+from bot.store.models import ConversationEvent, DeliveryReceipt, Handoff, OutboxMessage
 
 RASA_EVENTS = """CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL,
@@ -123,9 +123,34 @@ def handoff(session: Session, talk: Talk, reason: str, waited_minutes: float | N
 
 
 def outbox(session: Session, key: str, channel: str, language: str, status: str,
-           at: dt.datetime) -> None:
+           at: dt.datetime, receipts_: tuple[str, ...] = ()) -> None:
+    """An outbox row; when sent, one provider message per receipt state (``receipts_``),
+    recorded as the delivery receipts of SPEC §6.6 record them."""
+    from bot.messaging import receipts
+
+    ids = [f"SM{key}-{part}"[-64:] for part in range(len(receipts_))]
     session.add(OutboxMessage(idempotency_key=key, channel=channel, language=language,
-                              status=status, created_at=at, payload={}))
+                              status=status, created_at=at, payload={},
+                              provider_id=",".join(ids) or None))
+    for provider_id, state in zip(ids, receipts_, strict=True):
+        receipts.sent(provider_id, channel, state, session=session)
+
+
+# What became of the known day's notifications: (key, channel, language, outbox status,
+# delivery receipt of each part). SMS/English: 10 sent (7 delivered, one of them read and one
+# in two parts; 2 not delivered, one of them a two-part text with a failed part; 1 without a
+# final receipt) and 1 failed to send; Telegram/Spanish: 1 sent (no receipts) and 1 skipped.
+KNOWN_NOTIFICATIONS = (
+    *((key, "sms", "en", "sent", ("delivered",)) for key in "abcde"),
+    ("f", "sms", "en", "sent", ("read",)),
+    ("g", "sms", "en", "sent", ("delivered", "delivered")),
+    ("h", "sms", "en", "sent", ("undelivered",)),
+    ("i", "sms", "en", "sent", ("delivered", "failed")),
+    ("j", "sms", "en", "sent", ("sent",)),
+    ("k", "sms", "en", "failed", ()),
+    ("l", "telegram", "es", "sent", ()),
+    ("m", "telegram", "es", "skipped", ()),
+)
 
 
 # --- a day with known figures ------------------------------------------------------------------
@@ -159,8 +184,8 @@ def known_talks(noon: dt.datetime, prefix: str = "+155577700") -> list[Talk]:
 
 
 def write_known(session: Session, talks: list[Talk], where: str) -> None:
-    """The talks' events (``where``: tracker or stream), their hand-offs, four notifications
-    (SMS/English 2 sent and 1 failed, Telegram/Spanish 1 skipped) and SMS sent on their day
+    """The talks' events (``where``: tracker or stream), their hand-offs, the notifications of
+    :data:`KNOWN_NOTIFICATIONS` and SMS sent on their day
     (English replies: 2 messages, 3 segments; Arabic later: 1 message, 2 segments)."""
     from bot.analytics import usage
 
@@ -169,10 +194,9 @@ def write_known(session: Session, talks: list[Talk], where: str) -> None:
                                  (talks[9], "fallback", 10), (talks[10], "request_human", None)):
         handoff(session, talk, reason, waited)
     noon = talks[0].start
-    for key, channel, language, status in (("a", "sms", "en", "sent"), ("b", "sms", "en", "sent"),
-                                           ("c", "sms", "en", "failed"),
-                                           ("d", "telegram", "es", "skipped")):
-        outbox(session, f"analytics-{talks[0].sender}-{key}", channel, language, status, noon)
+    for key, channel, language, status, parts in KNOWN_NOTIFICATIONS:
+        outbox(session, f"analytics-{talks[0].sender}-{key}", channel, language, status, noon,
+               parts)
     usage.record_sms(session, "en", usage.REPLY, ["a" * 200, "ok"], day=noon.date())
     usage.record_sms(session, "ar", usage.LATER, ["مرحبا بكم " * 8], day=noon.date())
 
@@ -232,7 +256,7 @@ def _copy_year(session: Session, total: int, last_day: dt.date) -> int:
 
 def _year_records(session: Session, total: int, last_day: dt.date, seed: int = 15) -> None:
     """One hand-off for one conversation in ten (half taken by staff) and one notification
-    for one in twenty, spread over the year."""
+    for one in twenty (with the delivery receipts of the sent ones), spread over the year."""
     rng = random.Random(seed)
     first = dt.datetime.combine(last_day - dt.timedelta(days=364), dt.time())
     handoffs, notes = [], []
@@ -244,14 +268,22 @@ def _year_records(session: Session, total: int, last_day: dt.date, seed: int = 1
                          "contact_later": False, "created_at": at,
                          "claimed_at": at + dt.timedelta(minutes=rng.random() * 30)
                          if number % 2 else None})
+    receipts = []
     for number in range(total // 200):
+        status = rng.choice(("sent", "sent", "failed"))
         notes.append({"idempotency_key": f"year-{number}", "kind": "case_status",
-                      "payload": {}, "status": rng.choice(("sent", "sent", "failed")),
+                      "payload": {}, "status": status,
                       "attempts": 1, "channel": "sms", "language": rng.choice(LANGUAGES),
                       "next_attempt_at": first, "created_at": first + dt.timedelta(
-                          seconds=rng.random() * 365 * 86400)})
+                          seconds=rng.random() * 365 * 86400),
+                      "provider_id": f"SMyear{number}" if status == "sent" else None})
+        if status == "sent":  # its delivery receipt: mostly delivered
+            receipts.append({"provider_id": f"SMyear{number}", "channel": "sms",
+                             "status": rng.choice(("delivered",) * 8 + ("undelivered", "sent")),
+                             "created_at": first, "updated_at": first})
     session.execute(insert(Handoff.__table__), handoffs)
     session.execute(insert(OutboxMessage.__table__), notes)
+    session.execute(insert(DeliveryReceipt.__table__), receipts)
 
 
 def write_year(session: Session, total: int, last_day: dt.date, batch: int = 50_000) -> int:
