@@ -114,9 +114,12 @@ lint: venv
 	$(VENV)/bin/lint-imports --no-cache
 
 # Held-out NLU quality per language: results/nlu-report.md (macro-F1 per language).
+# REVIEWED=data/nlu/reviewed (what `python -m bot nlu export` wrote): the same split trained
+# without and with those examples -> results/nlu-report-reviewed.md; REVIEWED=round: the
+# learning round's batch through the inbox first -> results/learning-round.md.
 nlu-report: venv
 	@mkdir -p results var
-	$(PY) -m scripts.nlu_report
+	$(PY) -m scripts.nlu_report $(if $(REVIEWED),--reviewed $(REVIEWED))
 
 # Distress detection per language (held-out recall, false alarms): results/distress-report.md.
 .PHONY: distress-report

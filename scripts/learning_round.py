@@ -1,24 +1,20 @@
-"""One round of the learning inbox, measured: `python -m scripts.learning_round` ->
-results/learning-round.md.
+"""One round of the learning inbox, measured: `python -m scripts.learning_round` (the same as
+`make nlu-report REVIEWED=round`) -> results/learning-round.md.
 
 A batch of realistic messages the assistant gets wrong (colloquial, misspelt, in the four
 languages) goes through the real path: written as Rasa events of misunderstood messages in a
 scratch database, listed by the inbox (masked and grouped), labelled as a staff member would
 (the right intent for each group), and exported into a scratch copy of data/ with `python -m
-bot nlu export`'s code. The project's model and an NLU model trained on the exported copy then
-parse *other* messages of the same kinds (paraphrases never labelled): intent accuracy before
-and after, per language. The project's data/ is never written.
+bot nlu export`'s code. scripts/nlu_report.py then trains on `make nlu-report`'s split without
+and with the exported examples and scores both on its held-out examples and on *other*
+messages of the same kinds (the check phrasings below, never labelled). The project's data/ is
+never written.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -65,24 +61,7 @@ BATCH = [
 LANGUAGES = ("en", "es", "fr", "ar")
 
 
-async def _parse(model: Path, texts: list[str]) -> list[str]:
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model))
-    return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
-
-
-def _accuracy(model: Path) -> dict[str, tuple[int, int]]:
-    checks = [(lang, text, intent) for lang, intent, _l, check in BATCH for text in check]
-    predicted = asyncio.run(_parse(model, [text for _l, text, _i in checks]))
-    result = {lang: [0, 0] for lang in LANGUAGES}
-    for (lang, _text, intent), guess in zip(checks, predicted, strict=True):
-        result[lang][0] += guess == intent
-        result[lang][1] += 1
-    return {lang: (right, total) for lang, (right, total) in result.items()}
-
-
-def _round(tmp: Path) -> dict[str, int]:
+def run_round(tmp: Path) -> dict[str, int]:
     """The batch through the inbox and the export; examples written per language."""
     from sqlalchemy import text
 
@@ -121,49 +100,9 @@ def _round(tmp: Path) -> dict[str, int]:
 
 
 def main() -> int:
-    model = ROOT / "models" / f"civicline-{_fingerprint()}.tar.gz"
-    if not model.exists():
-        print(f"learning round: {model} is missing: `make model` first")
-        return 1
-    with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        shutil.copytree(ROOT / "data", tmp / "data")
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'round.db'}"}
-        subprocess.run([sys.executable, "-m", "bot", "migrate"], cwd=ROOT, env=env,
-                       check=True, capture_output=True)
-        os.environ["DATABASE_URL"] = env["DATABASE_URL"]
-        written = _round(tmp)
-        before = _accuracy(model)
-        began = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu",
-                        "--config", str(ROOT / "config.yml"), "--nlu", str(tmp / "data" / "nlu"),
-                        "--out", str(tmp), "--fixed-model-name", "after", "--quiet"],
-                       check=True, cwd=ROOT)
-        trained = time.perf_counter() - began
-        after = _accuracy(tmp / "after.tar.gz")
-    lines = ["# One round of the learning inbox", "",
-             f"{sum(len(b[2]) for b in BATCH)} misunderstood messages went through the inbox "
-             "(masked, grouped, labelled) and `nlu export` wrote "
-             + ", ".join(f"{n} to {lang}.yml" for lang, n in sorted(written.items()))
-             + f" in a copy of data/; an NLU model was trained on it ({trained:.0f} s).",
-             "The check messages are other phrasings of the same needs, never labelled.", "",
-             "| language | correct before | correct after |", "|---|---|---|"]
-    for lang in LANGUAGES:
-        lines.append(f"| {lang} | {before[lang][0]}/{before[lang][1]} | "
-                     f"{after[lang][0]}/{after[lang][1]} |")
-    total = [sum(r[i] for r in before.values()) for i in (0, 1)]
-    total_after = sum(r[0] for r in after.values())
-    lines.append(f"| all | {total[0]}/{total[1]} | {total_after}/{total[1]} |")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "learning-round.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
-    return 0
+    from scripts.nlu_report import main as report
 
-
-def _fingerprint() -> str:
-    from bot.cli.main import training_fingerprint
-
-    return training_fingerprint()
+    return report(["--reviewed", "round"])
 
 
 if __name__ == "__main__":

@@ -4,10 +4,21 @@ For each language file in data/nlu/, 20 % of every intent's examples (seeded, st
 held out; one NLU model is trained on the rest (all languages together, as in production) with
 the project's own config.yml, then each held-out example is parsed and scored. The report gives
 intent macro-F1 per language (target: >= 0.90) and the most frequent confusions.
+
+The effect of reviewed examples (what `python -m bot nlu export` wrote from the learning inbox
+into data/nlu/reviewed/<lang>.yml), `make nlu-report REVIEWED=DIR` (``--reviewed DIR``): the
+same split, two models trained with config.yml, *before* on the training part alone and
+*after* on the training part plus the reviewed files (never on the held-out part: a reviewed
+example that is also a held-out or check phrase is left out, and counted), both scored on the
+same held-out examples and on the learning round's fixed check phrasings, never labelled
+(scripts/learning_round.py ``BATCH``) -> results/nlu-report-reviewed.md and .json.
+``REVIEWED=round`` first makes the reviewed files from the learning round's batch through the
+inbox (masked, grouped, labelled, exported into a scratch copy) -> results/learning-round.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import random
@@ -15,6 +26,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -76,35 +89,44 @@ async def _parse_all(model: Path, pairs: dict[str, list[tuple[str, str]]]) -> di
     return predictions
 
 
-def main() -> int:
+def _train(documents: dict[str, dict], out: Path, name: str) -> Path:
+    """An NLU model trained with config.yml on ``documents`` (by file name), in ``out``."""
+    data_dir = out / name
+    data_dir.mkdir()
+    for file_name, document in documents.items():
+        (data_dir / file_name).write_text(yaml.safe_dump(document, allow_unicode=True,
+                                                         sort_keys=False), encoding="utf-8")
+    subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu",
+                    "--config", str(ROOT / "config.yml"), "--nlu", str(data_dir),
+                    "--out", str(out), "--fixed-model-name", name, "--quiet"],
+                   check=True, cwd=ROOT)
+    return out / f"{name}.tar.gz"
+
+
+def _scores(truth: list[str], predicted: list[str]) -> dict:
+    labels = sorted(set(truth))
+    pairs = list(zip(truth, predicted, strict=True))
+    confusions = Counter((t, p) for t, p in pairs if t != p)
+    return {
+        "examples": len(truth),
+        "macro_f1": round(f1_score(truth, predicted, labels=labels, average="macro",
+                                   zero_division=0), 3),
+        "accuracy": round(sum(t == p for t, p in pairs) / len(truth), 3),
+        "top_confusions": [f"{t} -> {p} ({n})" for (t, p), n in confusions.most_common(5)],
+    }
+
+
+def _held_out_report(model: Path, held_out: dict[str, list[tuple[str, str]]]) -> dict:
+    predictions = asyncio.run(_parse_all(model, {k: v for k, v in held_out.items()
+                                                 if k in LANGUAGES}))
+    return {code: _scores([intent for _, intent in held_out[code]], predictions[code])
+            for code in LANGUAGES}
+
+
+def main_default() -> int:
     training, held_out = split()
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "nlu"
-        data_dir.mkdir()
-        for name, document in training.items():
-            (data_dir / name).write_text(yaml.safe_dump(document, allow_unicode=True,
-                                                        sort_keys=False), encoding="utf-8")
-        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu",
-                        "--config", str(ROOT / "config.yml"), "--nlu", str(data_dir),
-                        "--out", tmp, "--fixed-model-name", "heldout", "--quiet"],
-                       check=True, cwd=ROOT)
-        predictions = asyncio.run(_parse_all(Path(tmp) / "heldout.tar.gz",
-                                             {k: v for k, v in held_out.items()
-                                              if k in LANGUAGES}))
-    report: dict[str, dict] = {}
-    for code in LANGUAGES:
-        truth = [intent for _, intent in held_out[code]]
-        predicted = predictions[code]
-        labels = sorted(set(truth))
-        pairs = list(zip(truth, predicted, strict=True))
-        confusions = Counter((t, p) for t, p in pairs if t != p)
-        report[code] = {
-            "examples": len(truth),
-            "macro_f1": round(f1_score(truth, predicted, labels=labels, average="macro",
-                                       zero_division=0), 3),
-            "accuracy": round(sum(t == p for t, p in pairs) / len(truth), 3),
-            "top_confusions": [f"{t} -> {p} ({n})" for (t, p), n in confusions.most_common(5)],
-        }
+        report = _held_out_report(_train(training, Path(tmp), "heldout"), held_out)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "nlu-report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     lines = ["# NLU held-out report", "",
@@ -124,6 +146,162 @@ def main() -> int:
         print(f"below the {TARGET} target: {', '.join(below)}", file=sys.stderr)
         return 1
     return 0
+
+
+# --- the effect of reviewed examples ------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """A phrase compared loosely: case, accents, spacing and end punctuation aside."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text.casefold())
+                   if not unicodedata.combining(c))
+    return " ".join(bare.split()).strip(" .!?؟")
+
+
+def never_labelled() -> list[tuple[str, str, str]]:
+    """The learning round's check phrasings, never labelled: (language, text, intent)."""
+    from scripts.learning_round import BATCH
+
+    return [(lang, text, intent) for lang, intent, _labelled, check in BATCH for text in check]
+
+
+def reviewed_documents(directory: Path, held_out: dict[str, list[tuple[str, str]]],
+                       checks: list[tuple[str, str, str]]) -> tuple[dict[str, dict], int, int]:
+    """The reviewed files in ``directory`` (``<lang>.yml``) as training documents, each
+    example that is also a held-out or check phrase left out: (documents by file name,
+    examples kept, examples left out)."""
+    scored = {fold(text) for pairs in held_out.values() for text, _ in pairs} | \
+        {fold(text) for _lang, text, _intent in checks}
+    documents: dict[str, dict] = {}
+    kept = dropped = 0
+    for code in LANGUAGES:
+        path = directory / f"{code}.yml"
+        if not path.exists():
+            continue
+        blocks = []
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if "intent" not in block:
+                continue
+            examples = [e for e in _examples(block) if fold(_plain(e)) not in scored]
+            dropped += len(_examples(block)) - len(examples)
+            kept += len(examples)
+            if examples:
+                blocks.append({"intent": block["intent"],
+                               "examples": "".join(f"- {e}\n" for e in examples)})
+        documents[f"reviewed-{code}.yml"] = {"version": "3.1", "nlu": blocks}
+    return documents, kept, dropped
+
+
+def _check_report(model: Path, checks: list[tuple[str, str, str]]) -> dict[str, list[int]]:
+    predicted = asyncio.run(_parse_all(model, {"checks": [(t, i) for _l, t, i in checks]}))
+    right = {code: [0, 0] for code in LANGUAGES}
+    for (lang, _text, intent), guess in zip(checks, predicted["checks"], strict=True):
+        right[lang][0] += guess == intent
+        right[lang][1] += 1
+    return right
+
+
+def _round_reviewed(tmp: Path) -> tuple[Path, dict[str, int]]:
+    """The learning round's batch through the inbox and the export (a scratch database and a
+    scratch copy of data/): the reviewed directory and the examples written per language."""
+    import os
+    import shutil
+
+    from scripts.learning_round import run_round
+
+    shutil.copytree(ROOT / "data", tmp / "data")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'round.db'}"}
+    subprocess.run([sys.executable, "-m", "bot", "migrate"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+    written = run_round(tmp)
+    return tmp / "data" / "nlu" / "reviewed", written
+
+
+def _fraction(pair: list[int]) -> str:
+    return f"{pair[0]}/{pair[1]}"
+
+
+def main_reviewed(source: str) -> int:
+    training, held_out = split()
+    checks = never_labelled()
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        written: dict[str, int] = {}
+        if source == "round":
+            directory, written = _round_reviewed(tmp)
+        else:
+            directory = Path(source)
+            if not directory.is_dir():
+                print(f"nlu report: no directory {directory} (run `python -m bot nlu export` "
+                      "first)", file=sys.stderr)
+                return 2
+        added, kept, dropped = reviewed_documents(directory, held_out, checks)
+        if not kept:
+            print(f"nlu report: no reviewed example in {directory}", file=sys.stderr)
+            return 2
+        timings, results = {}, {}
+        for label, documents in (("before", training), ("after", {**training, **added})):
+            began = time.perf_counter()
+            model = _train(documents, tmp, f"reviewed-{label}")
+            timings[label] = round(time.perf_counter() - began)
+            results[label] = {"held_out": _held_out_report(model, held_out),
+                              "checks": _check_report(model, checks)}
+    report = {"source": "learning round batch" if source == "round" else str(source),
+              "written": written, "reviewed_examples": kept, "left_out": dropped,
+              "seconds_to_train": timings, **results}
+    stem = "learning-round" if source == "round" else "nlu-report-reviewed"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    lines = _reviewed_lines(report, held_out)
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+def _reviewed_lines(report: dict, held_out: dict[str, list[tuple[str, str]]]) -> list[str]:
+    before, after = report["before"], report["after"]
+    origin = ("the learning round's batch (scripts/learning_round.py): "
+              + ", ".join(f"{n} to {lang}.yml" for lang, n in sorted(report["written"].items()))
+              + " written by the inbox's export into a scratch copy of data/"
+              if report["written"] else f"the reviewed files in `{report['source']}`")
+    lines = ["# One round of the learning inbox, measured with `make nlu-report`"
+             if report["written"] else "# NLU report: the effect of the reviewed examples", "",
+             f"Reviewed examples: {origin}. {report['reviewed_examples']} added to training "
+             f"({report['left_out']} left out: the same as a held-out or check phrase).", "",
+             f"The default `make nlu-report` split ({int(HELD_OUT * 100)} % of each intent's "
+             f"examples held out per language, seed {SEED}). *Before*: an NLU model trained "
+             "with config.yml on the rest; *after*: the same plus the reviewed examples "
+             f"(training {report['seconds_to_train']['before']} s and "
+             f"{report['seconds_to_train']['after']} s). Both are scored on the same held-out "
+             f"examples and on {sum(r[1] for r in before['checks'].values())} check phrasings "
+             "of the round's needs that no one labelled.", "",
+             "| language | held-out examples | macro-F1 before | macro-F1 after | "
+             "accuracy before | accuracy after | check phrasings right before | after |",
+             "|---|---|---|---|---|---|---|---|"]
+    for code in LANGUAGES:
+        b, a = before["held_out"][code], after["held_out"][code]
+        lines.append(f"| {code} | {len(held_out[code])} | {b['macro_f1']:.3f} | "
+                     f"{a['macro_f1']:.3f} | {b['accuracy']:.3f} | {a['accuracy']:.3f} | "
+                     f"{_fraction(before['checks'][code])} | "
+                     f"{_fraction(after['checks'][code])} |")
+    total = [[sum(r[i] for r in result["checks"].values()) for i in (0, 1)]
+             for result in (before, after)]
+    lines.append(f"| all | {sum(len(held_out[c]) for c in LANGUAGES)} | | | | | "
+                 f"{_fraction(total[0])} | {_fraction(total[1])} |")
+    lines += ["", "One run on a small batch: a sign of the effect, not a benchmark."]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.nlu_report",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--reviewed", metavar="DIR",
+                        help="also train with the reviewed examples in DIR (data/nlu/reviewed), "
+                             "or 'round' for the learning round's batch, and report before and "
+                             "after")
+    args = parser.parse_args(argv)
+    return main_reviewed(args.reviewed) if args.reviewed else main_default()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
 - ``POST /api/handoffs/{id}/release`` (back to the bot), ``POST /api/handoffs/{id}/resolve``
 - ``POST /api/outreach`` ``{phone, task, language?}``: staff to bot, by SMS
 
+The two sends accept ``Idempotency-Key`` (server/http.py ``send_once``): a retried request with
+the same key and body is answered from the first, and nothing is sent twice.
+
 Unknown ids are 404, a hand-off already resolved is 409, bad bodies 400/422, a model not
 loaded yet 503 (all as ``InputError``). Writes are audited as the API client (``api`` or
 ``api:NAME``, by the operations themselves). The handlers are listed in :data:`ROUTES`
@@ -33,11 +36,11 @@ from server.http import (
     agent_of,
     api_actor,
     in_thread,
-    json_object,
     only_fields,
     page_args,
     paged,
     require_token,
+    send_once,
 )
 
 
@@ -57,14 +60,9 @@ def _list(raw_status: str | None, limit: int, cursor: str | None) -> dict[str, A
     resolved alone: most recently closed first."""
     statuses = _statuses(raw_status)
     query = select(Handoff).where(Handoff.status.in_(statuses))
-    if statuses == ("resolved",):
-        order = [(Handoff.closed_at, False), (Handoff.id, False)]
-    else:
-        order = [(Handoff.status, False), (Handoff.urgent, False), (Handoff.created_at, True),
-                 (Handoff.id, True)]
     with session_scope() as session:
-        return paged(session, query, order, "handoffs:" + ",".join(sorted(statuses)), limit,
-                     cursor, handoffs.to_json)
+        return paged(session, query, handoffs.page_order(statuses), handoffs.page_scope(statuses),
+                     limit, cursor, handoffs.to_json)
 
 
 def _one(handoff_id: int) -> dict[str, Any]:
@@ -100,14 +98,15 @@ async def get_handoff(_request: Request, handoff_id: int) -> response.HTTPRespon
 
 @require_token
 async def post_message(request: Request, handoff_id: int) -> response.HTTPResponse:
-    body = json_object(request)
-    only_fields(body, "text")
-    delivery = await conversations.reply(agent_of(request), handoff_id, body.get("text"),
-                                         api_actor(request))
-    if not delivery.delivered:
-        return response.json({"delivered": False, "error": "; ".join(delivery.errors)},
-                             status=502)
-    return response.json({"delivered": True})
+    async def work(body: dict, actor: str) -> tuple[int, dict[str, Any]]:
+        only_fields(body, "text")
+        delivery = await conversations.reply(agent_of(request), handoff_id, body.get("text"),
+                                             actor)
+        if not delivery.delivered:
+            return 502, {"delivered": False, "error": "; ".join(delivery.errors)}
+        return 200, {"delivered": True}
+
+    return await send_once(request, work)
 
 
 async def _close(request: Request, handoff_id: int, resolution: str) -> response.HTTPResponse:
@@ -132,16 +131,18 @@ async def resolve(request: Request, handoff_id: int) -> response.HTTPResponse:
 
 @require_token
 async def outreach(request: Request) -> response.HTTPResponse:
-    body = json_object(request)
-    only_fields(body, "phone", "task", "language")
-    done = await conversations.send_to_bot(
-        agent_of(request), str(body.get("phone") or ""), str(body.get("task") or ""),
-        body.get("language"), api_actor(request))
-    result = {"phone": done.phone, "task": done.task, "language": done.language,
-              "messages": done.messages, "delivered": done.delivery.delivered}
-    if not done.delivery.delivered:
-        result["error"] = "; ".join(done.delivery.errors)
-    return response.json(result, status=200 if done.delivery.delivered else 502)
+    async def work(body: dict, actor: str) -> tuple[int, dict[str, Any]]:
+        only_fields(body, "phone", "task", "language")
+        done = await conversations.send_to_bot(
+            agent_of(request), str(body.get("phone") or ""), str(body.get("task") or ""),
+            body.get("language"), actor)
+        result = {"phone": done.phone, "task": done.task, "language": done.language,
+                  "messages": done.messages, "delivered": done.delivery.delivered}
+        if not done.delivery.delivered:
+            result["error"] = "; ".join(done.delivery.errors)
+        return (200 if done.delivery.delivered else 502), result
+
+    return await send_once(request, work)
 
 
 ROUTES: tuple[Route, ...] = (

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -186,16 +187,100 @@ def _create_once(work: CreateWork, body: dict, actor: str, key: str | None,
     raise AssertionError("unreachable")
 
 
-async def create(request: Request, work: CreateWork) -> response.HTTPResponse:
-    """A POST that creates, with ``Idempotency-Key`` honoured (bot.domain.idempotency): the same
-    key and body again get the stored answer (header ``Idempotent-Replayed: true``)."""
-    body = json_object(request)
+def _key_of(request: Request, body: dict) -> tuple[str | None, str]:
+    """The request's ``Idempotency-Key`` (None without one; 400 when malformed) and its
+    fingerprint."""
     key = request.headers.get("idempotency-key")
     if key is not None and not idempotency.valid_key(key):
         raise InputError(f"'Idempotency-Key' must be 1 to {idempotency.MAX_KEY} printable ASCII "
                          "characters", status=400, fields={"Idempotency-Key": "invalid"})
-    print_ = idempotency.fingerprint(request.method, request.path, body)
+    return key, idempotency.fingerprint(request.method, request.path, body)
+
+
+REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+async def create(request: Request, work: CreateWork) -> response.HTTPResponse:
+    """A POST that creates, with ``Idempotency-Key`` honoured (bot.domain.idempotency): the same
+    key and body again get the stored answer (header ``Idempotent-Replayed: true``)."""
+    body = json_object(request)
+    key, print_ = _key_of(request, body)
     status, result, replayed = await in_thread(_create_once, work, body, api_actor(request),
                                                key, print_)
-    headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return response.json(result, status=status, headers=headers)
+    return response.json(result, status=status, headers=REPLAYED if replayed else {})
+
+
+SendWork = Callable[[dict, str], Awaitable[tuple[int, Any]]]  # (body, actor) -> (status, body)
+WAIT_FOR_ANSWER = 30.0  # seconds a request waits for another one holding its key
+WAIT_STEP = 0.05
+
+
+def _reserve(actor: str, key: str, print_: str) -> idempotency.Stored | None:
+    try:
+        with session_scope() as session:
+            return idempotency.reserve(session, actor, key, print_)
+    except idempotency.KeyReused as exc:
+        raise InputError(str(exc), fields={"Idempotency-Key": "reused"}) from exc
+    except (IntegrityError, OperationalError):  # another request took the key a moment ago
+        return idempotency.Stored(idempotency.PENDING, None)
+
+
+def _settle(actor: str, key: str, status: int | None, result: Any) -> None:
+    with session_scope() as session:
+        idempotency.settle(session, actor, key, status, result)
+
+
+async def once_outside(actor: str, key: str, print_: str,
+                       work: Callable[[], Awaitable[tuple[int, Any]]]
+                       ) -> tuple[int, Any, bool]:
+    """Do ``work`` once for this client's key: (status, body, replayed). The key is taken
+    first (one request of a burst does the work; the others wait up to
+    :data:`WAIT_FOR_ANSWER` for its answer, then 409), its answer stored after; a failed work
+    (not 2xx, or raised) frees the key for a retry."""
+    deadline = time.monotonic() + WAIT_FOR_ANSWER
+    while (stored := await in_thread(_reserve, actor, key, print_)) is not None:
+        if stored.status != idempotency.PENDING:
+            return stored.status, stored.body, True
+        if time.monotonic() > deadline:
+            raise InputError("another request with this Idempotency-Key is still being "
+                             "answered: try again shortly", status=409,
+                             fields={"Idempotency-Key": "in use"})
+        await asyncio.sleep(WAIT_STEP)
+    try:
+        status, result = await work()
+    except BaseException:
+        await in_thread(_settle, actor, key, None, None)
+        raise
+    await in_thread(_settle, actor, key, status, result)
+    return status, result, False
+
+
+async def send_once(request: Request, work: SendWork) -> response.HTTPResponse:
+    """A POST whose effect leaves the database (a message to a citizen), with
+    ``Idempotency-Key`` honoured as by :func:`create` (:func:`once_outside`): the same key and
+    body again get the first answer, and nothing is sent twice."""
+    body = json_object(request)
+    key, print_ = _key_of(request, body)
+    actor = api_actor(request)
+    if key is None:
+        status, result = await work(body, actor)
+        return response.json(result, status=status)
+    status, result, replayed = await once_outside(actor, key, print_,
+                                                  lambda: work(body, actor))
+    return response.json(result, status=status, headers=REPLAYED if replayed else {})
+    deadline = time.monotonic() + WAIT_FOR_ANSWER
+    while (stored := await in_thread(_reserve, actor, key, print_)) is not None:
+        if stored.status != idempotency.PENDING:
+            return response.json(stored.body, status=stored.status, headers=REPLAYED)
+        if time.monotonic() > deadline:
+            raise InputError("another request with this Idempotency-Key is still being "
+                             "answered: try again shortly", status=409,
+                             fields={"Idempotency-Key": "in use"})
+        await asyncio.sleep(WAIT_STEP)
+    try:
+        status, result = await work(body, actor)
+    except BaseException:
+        await in_thread(_settle, actor, key, None, None)
+        raise
+    await in_thread(_settle, actor, key, status, result)
+    return response.json(result, status=status)

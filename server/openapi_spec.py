@@ -161,6 +161,11 @@ IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
                               "Idempotent-Replayed: true); another body with it: 422. Kept "
                               "24 hours, per client.",
                "schema": {"type": "string", "maxLength": 255}}
+IDEMPOTENCY_SEND = {**IDEMPOTENCY, "description": (
+    "the same key and body again get the first answer (header Idempotent-Replayed: true) and "
+    "nothing is sent twice; a request arriving while the first is still sending waits for its "
+    "answer (409 after 30 s); a failed send (502) frees the key for a retry; another body "
+    "with it: 422. Kept 24 hours, per client.")}
 HANDOFF_STATUS = {"name": "status", "in": "query", "required": False,
                   "description": "waiting, active or resolved, comma-separated (default "
                                  "waiting,active)", "schema": STRING}
@@ -285,8 +290,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                               {404: "no such hand-off"}, tag="handoffs"),
     ("POST", "/api/handoffs/{handoff_id}/messages"): op(
         "send the citizen a message on their channel", (200, "delivered", "Delivery"),
-        {404: "no such hand-off", 409: "already resolved", 502: "not delivered (kept)"},
-        body="AgentText", tag="handoffs", example={"text": "Hello, this is Sam from the city."}),
+        {404: "no such hand-off", 409: "already resolved, or another request with this "
+         "Idempotency-Key is still being answered", 502: "not delivered (kept)"},
+        body="AgentText", params=(IDEMPOTENCY_SEND,), tag="handoffs",
+        example={"text": "Hello, this is Sam from the city."}),
     ("POST", "/api/handoffs/{handoff_id}/release"): op(
         "hand the conversation back to the assistant", (200, "released", "Closed"),
         {404: "no such hand-off", 409: "already resolved"}, tag="handoffs"),
@@ -294,8 +301,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "close the hand-off", (200, "resolved", "Closed"),
         {404: "no such hand-off", 409: "already resolved"}, tag="handoffs"),
     ("POST", "/api/outreach"): op("start the appointment form or a status check by SMS",
-                                  (200, "sent", "OutreachDone"), {502: "not delivered"},
-                                  body="Outreach", tag="handoffs",
+                                  (200, "sent", "OutreachDone"),
+                                  {409: "another request with this Idempotency-Key is still "
+                                   "being answered", 502: "not delivered"},
+                                  body="Outreach", params=(IDEMPOTENCY_SEND,), tag="handoffs",
                                   example={"phone": "+15550100001", "task": "status"}),
     **_catalogue("/api/offices", "office", "Office"),
     **_catalogue("/api/digital-places", "digital-help place", "DigitalPlace"),

@@ -213,6 +213,61 @@ def test_one_key_sent_at_once_from_eight_threads_creates_one_case(stack: Stack) 
     assert cases_of(stack, phone) == 1
 
 
+def burst(stack: Stack, path: str, body: dict, key: str, times: int = 8
+          ) -> list[tuple[int, dict, bool]]:
+    """``times`` POSTs of one body with one key at once: (status, body, replayed) each."""
+    answers: list[tuple[int, dict, bool]] = []
+    start = threading.Barrier(times)
+
+    def send() -> None:
+        start.wait()
+        status, reply, headers = http("POST", f"{stack.url}{path}", body, headers={
+            "Authorization": f"Bearer {API_TOKEN}", "Idempotency-Key": key})
+        replayed = {k.lower(): v for k, v in headers.items()}.get("idempotent-replayed")
+        answers.append((status, reply, replayed == "true"))
+
+    threads = [threading.Thread(target=send) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_one_key_sent_at_once_eight_times_sends_one_agent_reply(stack: Stack, on_duty) -> None:
+    from tests.support.providers import sms_to
+    from tests.support.stack_data import waiting_handoff
+
+    phone = new_phone()
+    stack.texts(phone, "I want to talk to a person")
+    handoff_id = waiting_handoff(stack, phone)["id"]
+    path = f"/api/handoffs/{handoff_id}/messages"
+    text = "Hello, this is Sam from the city."
+    answers = burst(stack, path, {"text": text}, "reply-1")
+    assert [(status, reply) for status, reply, _ in answers] == [(200, {"delivered": True})] * 8
+    assert sum(replayed for _, _, replayed in answers) == 7
+    assert sms_to(stack, phone) == [text]  # the citizen got it once
+    assert query(stack, "SELECT count(*) FROM handoff_notes WHERE handoff_id = :h "
+                 "AND kind = 'reply'", h=handoff_id) == [(1,)]
+    status, refused, _ = http("POST", f"{stack.url}{path}", {"text": "Another text"}, headers={
+        "Authorization": f"Bearer {API_TOKEN}", "Idempotency-Key": "reply-1"})
+    assert status == 422 and refused["fields"] == {"Idempotency-Key": "reused"}
+    assert sms_to(stack, phone) == [text]
+    stack.api("POST", f"/api/handoffs/{handoff_id}/resolve")
+
+
+def test_one_key_sent_at_once_eight_times_sends_one_outreach(stack: Stack, on_duty) -> None:
+    from tests.support.providers import sms_to
+
+    phone = new_phone()
+    answers = burst(stack, "/api/outreach", {"phone": phone, "task": "status"}, "outreach-1")
+    assert {status for status, _, _ in answers} == {200}, answers
+    assert len({repr(reply) for _, reply, _ in answers}) == 1
+    assert answers[0][1]["delivered"] is True
+    assert sum(replayed for _, _, replayed in answers) == 7
+    assert len(sms_to(stack, phone)) == answers[0][1]["messages"]  # one outreach's SMS
+
+
 @pytest.mark.parametrize("key", ["x" * 256, "naïve-key"])
 def test_a_malformed_key_is_400(stack: Stack, key: str) -> None:
     headers = {"Authorization": f"Bearer {API_TOKEN}", "Idempotency-Key": key}

@@ -174,3 +174,109 @@ def test_one_key_from_eight_threads_creates_once(backend: str,
     assert sum(replayed for _, _, replayed in answers) == 7
     with session_scope() as session:
         assert session.query(Case).filter(Case.phone == phone).count() == 1
+
+
+@pytest.mark.parametrize("backend", ["database", "postgres_database"])
+def test_one_key_from_eight_threads_sends_once(backend: str,
+                                               request: pytest.FixtureRequest) -> None:
+    """A send (an agent's reply, an outreach) cannot share a transaction with its answer: its
+    key is taken first. Eight requests with one key at once: the work runs once (here it writes
+    a case in its own transaction, as a send leaves the database), all eight get its answer,
+    seven replayed; on SQLite and on PostgreSQL."""
+    import asyncio
+    import threading
+
+    from bot.domain import cases
+    from bot.store.db import session_scope
+    from bot.store.models import Case
+    from server.http import once_outside
+
+    request.getfixturevalue(backend)
+    phone = "+15550177002"
+    print_ = idempotency.fingerprint("POST", "/api/outreach", {"phone": phone})
+
+    async def work() -> tuple[int, dict]:
+        with session_scope() as session:
+            case = cases.create_case(session, service_slug="id_cards", status="received",
+                                     phone=phone, actor="api")
+            return 200, {"reference": case.reference}
+
+    answers: list[tuple[int, dict, bool]] = []
+    start = threading.Barrier(8)
+
+    def send() -> None:
+        start.wait()
+        answers.append(asyncio.run(once_outside("api", "burst-send", print_, work)))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 8 and {status for status, _, _ in answers} == {200}
+    assert len({body["reference"] for _, body, _ in answers}) == 1
+    assert sum(replayed for _, _, replayed in answers) == 7
+    with session_scope() as session:
+        assert session.query(Case).filter(Case.phone == phone).count() == 1
+        row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "burst-send"))
+        assert (row.status, row.response) == (200, answers[0][1])
+
+
+def test_a_failed_send_frees_its_key_and_a_pending_one_is_waited_for(database: str) -> None:
+    """Not 2xx (the provider refused) or an exception: the key is free for a retry. A key
+    another request holds: the answer is awaited; one held past ABANDONED is taken over."""
+    import asyncio
+
+    from bot.store.db import session_scope
+    from server.http import InputError, once_outside
+
+    print_ = idempotency.fingerprint("POST", "/api/handoffs/1/messages", {"text": "hi"})
+    calls: list[int] = []
+
+    async def refused() -> tuple[int, dict]:
+        calls.append(502)
+        return 502, {"delivered": False}
+
+    async def delivered() -> tuple[int, dict]:
+        calls.append(200)
+        return 200, {"delivered": True}
+
+    async def broken() -> tuple[int, dict]:
+        raise InputError("no hand-off 1", status=404)
+
+    assert asyncio.run(once_outside("api", "k", print_, refused)) == (
+        502, {"delivered": False}, False)
+    with pytest.raises(InputError):
+        asyncio.run(once_outside("api", "k", print_, broken))
+    assert asyncio.run(once_outside("api", "k", print_, delivered)) == (
+        200, {"delivered": True}, False)
+    assert asyncio.run(once_outside("api", "k", print_, delivered)) == (
+        200, {"delivered": True}, True)
+    assert calls == [502, 200]
+    other = idempotency.fingerprint("POST", "/api/handoffs/1/messages", {"text": "bye"})
+    with pytest.raises(InputError, match="different request"):
+        asyncio.run(once_outside("api", "k", other, delivered))
+
+    with session_scope() as session:  # a request still at work on "held"
+        assert idempotency.reserve(session, "api", "held", print_) is None
+    with session_scope() as session:
+        assert idempotency.reserve(session, "api", "held", print_) == idempotency.Stored(
+            idempotency.PENDING, {})
+
+    async def finish_then_ask() -> tuple[int, dict, bool]:
+        asking = asyncio.ensure_future(once_outside("api", "held", print_, delivered))
+        await asyncio.sleep(0.2)  # the second request is waiting on the first's answer
+        assert not asking.done()
+        with session_scope() as session:
+            idempotency.settle(session, "api", "held", 200, {"delivered": "first"})
+        return await asking
+
+    assert asyncio.run(finish_then_ask()) == (200, {"delivered": "first"}, True)
+    assert calls == [502, 200]
+
+    with session_scope() as session:  # a process that died mid-send
+        assert idempotency.reserve(session, "api", "dead", print_) is None
+        row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "dead"))
+        row.created_at = utcnow() - idempotency.ABANDONED - dt.timedelta(seconds=1)
+    assert asyncio.run(once_outside("api", "dead", print_, delivered))[2] is False
+    assert calls == [502, 200, 200]

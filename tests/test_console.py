@@ -14,7 +14,7 @@ import pytest
 from tests.support.environment import STAFF_PASSWORD as PASSWORD
 from tests.support.providers import sms_to
 from tests.support.stack import Stack
-from tests.support.stack_data import make_staff, query
+from tests.support.stack_data import execute, make_staff, query
 from tests.support.unique import phone as new_phone
 from tests.support.web import Browser, csrf
 
@@ -113,6 +113,50 @@ def test_agents_cannot_open_the_admin_page(agent: Browser) -> None:
     assert 'href="/console/admin"' not in queue
     status, _, _ = agent.post("/console/admin/hours", {"csrf_token": csrf(queue)})
     assert status == 403
+
+
+def test_250_waiting_are_all_reachable_page_by_page(stack: Stack, agent: Browser) -> None:
+    """The queue shows 100 rows of a table a page, with the API's cursors behind "Next 100
+    waiting": 250 waiting conversations (and whoever else waits) are each on exactly one
+    page, in queue order; a cursor that is not ours is a 422 with a reason."""
+    import datetime as dt
+
+    from bot.store.models import Handoff
+    from tests.support.analytics_data import session_on
+    from tests.support.unique import sender
+
+    ours = [sender("queue250") for _ in range(250)]
+    start = dt.datetime.utcnow() - dt.timedelta(hours=2)
+    with session_on(stack.database_url) as session:
+        session.add_all(Handoff(sender_id=who, channel="sms", language="en",
+                                reason="request_human", status="waiting",
+                                created_at=start + dt.timedelta(seconds=n))
+                        for n, who in enumerate(ours))
+    try:
+        seen: list[str] = []
+        path, pages = "/console", 0
+        while path:
+            status, html, _ = agent.get(path)
+            assert status == 200, html
+            waiting = html.split('id="waiting-heading"')[1].split('id="active-heading"')[0]
+            rows = re.findall(r"<tr[^>]*>\s*<td>.*?</td>\s*<td>([^<]+)</td>", waiting, re.S)
+            assert 0 < len(rows) <= 100
+            seen += rows
+            pages += 1
+            found = re.search(r'<a href="([^"]+)" id="waiting-next"', waiting)
+            path = found.group(1).replace("&amp;", "&") if found else None
+            if path:
+                status, fragment, _ = agent.get(path.replace("/console?", "/console/queue?"),
+                                                headers={"X-Requested-With": "fetch"})
+                assert status == 200 and f">{rows[-1]}<" not in fragment  # refresh: that page
+        assert [who for who in seen if who.startswith("queue250-")] == ours  # all, in order
+        assert len(seen) == len(set(seen)) and pages >= 3
+        assert "First 100 waiting" in html
+        status, refused, _ = agent.get("/console?waiting=not-a-cursor")
+        assert status == 422 and "not one this API gave" in refused
+    finally:
+        execute(stack, "UPDATE handoffs SET status = 'resolved', resolution = 'resolved', "
+                "closed_at = created_at WHERE sender_id LIKE 'queue250-%'")
 
 
 def test_queue_conversation_and_actions(stack: Stack, agent: Browser) -> None:

@@ -42,6 +42,22 @@ def test_it_describes_exactly_the_routes_the_server_has(document: dict) -> None:
             ("PATCH", "/api/digital-places/{slug}")} <= described
 
 
+# POSTs that change a hand-off's state rather than create something: a second call is a 409
+# ("already resolved") and tells the citizen nothing twice.
+STATE_CHANGES = {"/api/handoffs/{handoff_id}/release", "/api/handoffs/{handoff_id}/resolve"}
+
+
+def test_every_create_takes_an_idempotency_key(document: dict) -> None:
+    creates = [path for path, ops in document["paths"].items()
+               if "post" in ops and path not in STATE_CHANGES]
+    assert {"/api/cases", "/api/services", "/api/offices", "/api/digital-places",
+            "/api/handoffs/{handoff_id}/messages", "/api/outreach"} <= set(creates)
+    for path in creates:
+        names = {p["name"] for p in document["paths"][path]["post"].get("parameters", [])
+                 if p["in"] == "header"}
+        assert "Idempotency-Key" in names, path
+
+
 class Walk:
     """Calls operations and checks each answer against the document."""
 
@@ -51,11 +67,13 @@ class Walk:
         self.seen: dict[tuple[str, str], set[int]] = {}
 
     def call(self, method: str, template: str, values: dict[str, object] | None = None,
-             body: object = None, token: str | None = API_TOKEN, query: str = ""
-             ) -> tuple[int, object]:
+             body: object = None, token: str | None = API_TOKEN, query: str = "",
+             key: str | None = None) -> tuple[int, object]:
         operation = self.document["paths"][template][method.lower()]
         path = template.format(**(values or {})) + query
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if key is not None:
+            headers["Idempotency-Key"] = key
         status, reply, got = http(method, f"{self.stack.url}{path}", body, headers=headers)
         documented = operation["responses"]
         assert str(status) in documented, (method, path, status, reply)
@@ -115,14 +133,19 @@ def test_every_operation_answers_as_documented(stack: Stack, document: dict, on_
     assert walk.call("GET", "/api/handoffs", query="?status=lost")[0] == 422
     assert walk.call("GET", "/api/handoffs/{handoff_id}", one)[0] == 200
     assert walk.call("GET", "/api/handoffs/{handoff_id}", {"handoff_id": 99999999})[0] == 404
-    assert walk.call("POST", "/api/handoffs/{handoff_id}/messages", one,
-                     walk.example("POST", "/api/handoffs/{handoff_id}/messages"))[0] == 200
+    message = walk.example("POST", "/api/handoffs/{handoff_id}/messages")
+    first = walk.call("POST", "/api/handoffs/{handoff_id}/messages", one, message, key="walk-1")
+    assert first[0] == 200
+    assert walk.call("POST", "/api/handoffs/{handoff_id}/messages", one, message,
+                     key="walk-1") == first  # replayed, not sent again
     assert walk.call("POST", "/api/handoffs/{handoff_id}/release", one)[0] == 200
     assert walk.call("POST", "/api/handoffs/{handoff_id}/resolve", one)[0] == 409
     assert walk.call("POST", "/api/handoffs/{handoff_id}/resolve", two)[0] == 200
     assert walk.call("POST", "/api/handoffs/{handoff_id}/release", two)[0] == 409
-    assert walk.call("POST", "/api/outreach",
-                     body={"phone": new_phone(), "task": "status"})[0] == 200
+    outreach = {"phone": new_phone(), "task": "status"}
+    assert walk.call("POST", "/api/outreach", body=outreach, key="walk-2")[0] == 200
+    assert walk.call("POST", "/api/outreach", body={**outreach, "task": "appointment"},
+                     key="walk-2")[0] == 422  # the same key for another request
     for public in ("/health", "/ready", "/api/openapi.json"):
         assert walk.call("GET", public, token=None)[0] == 200
 

@@ -31,6 +31,7 @@ from bot.domain import audit, people
 from bot.language.detect import DEFAULT, SUPPORTED
 from bot.language.i18n import normalise
 from bot.messaging import receipts
+from bot.store import pages
 from bot.store.models import (
     HANDOFF_REASONS,
     HANDOFF_STATUSES,
@@ -177,18 +178,34 @@ def estimated_wait_minutes(session: Session, place: int, now: dt.datetime | None
     return max(MIN_WAIT_MINUTES, estimate)
 
 
-def listing(session: Session, statuses: tuple[str, ...] = OPEN, limit: int = 200
-            ) -> list[Handoff]:
-    """Hand-offs in queue order (urgent first, then oldest); resolved ones newest first."""
+def page_order(statuses: tuple[str, ...]) -> list[tuple[Any, bool]]:
+    """The queue's order as (column, ascending): waiting before active, urgent first, then
+    oldest; resolved alone: most recently closed first (the API's and the console's pages)."""
+    if statuses == ("resolved",):
+        return [(Handoff.closed_at, False), (Handoff.id, False)]
+    return [(Handoff.status, False), (Handoff.urgent, False), (Handoff.created_at, True),
+            (Handoff.id, True)]
+
+
+def page_scope(statuses: tuple[str, ...]) -> str:
+    return "handoffs:" + ",".join(sorted(statuses))
+
+
+def page(session: Session, statuses: tuple[str, ...], limit: int, cursor: str | None
+         ) -> pages.Page:
+    """One page of the hand-offs in ``statuses`` in :func:`page_order` after ``cursor`` (the
+    API's cursor: :mod:`bot.store.pages`; a bad one raises :class:`pages.CursorError`)."""
     wrong = set(statuses) - set(HANDOFF_STATUSES)
     if wrong:
         raise HandoffError(f"unknown status: {', '.join(sorted(wrong))}")
-    query = select(Handoff).where(Handoff.status.in_(statuses))
-    if statuses == ("resolved",):
-        query = query.order_by(Handoff.closed_at.desc())
-    else:
-        query = query.order_by(Handoff.status.desc(), *_queue_order())
-    return list(session.scalars(query.limit(limit)))
+    return pages.page(session, select(Handoff).where(Handoff.status.in_(statuses)),
+                      page_order(statuses), page_scope(statuses), limit, cursor)
+
+
+def listing(session: Session, statuses: tuple[str, ...] = OPEN, limit: int = 200
+            ) -> list[Handoff]:
+    """The first ``limit`` hand-offs in queue order (:func:`page`)."""
+    return page(session, statuses, limit, None).rows
 
 
 def counts(session: Session) -> dict[str, int]:

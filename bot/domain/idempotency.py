@@ -7,6 +7,14 @@ on every replica. The same key again: with the same method, path and body (its
 :class:`KeyReused` (the API answers 422). Two requests with one key at once: the database's
 unique (client, key) lets one commit; the other's transaction fails and, tried again, finds
 the stored answer. Keys are kept :data:`KEPT` (a day), then forgotten.
+
+A create whose effect leaves the database (a message sent to a citizen: an agent's reply,
+an outreach) cannot share a transaction with its answer, so its key is taken first
+(:func:`reserve`: a row whose status is :data:`PENDING`, committed before the send; the
+unique (client, key) lets one request take it), the work is done, and :func:`settle` stores
+the answer, or frees the key when the work failed. Another request with the key meanwhile
+finds the pending row and waits for the answer; a pending row older than :data:`ABANDONED`
+(its process died mid-send) is taken over.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from bot.store.models import IdempotencyKey, utcnow
 
 KEPT = dt.timedelta(hours=24)
 MAX_KEY = 255
+PENDING = 0  # the status of a key taken by a request still at work
+ABANDONED = dt.timedelta(minutes=2)
 
 
 class KeyReused(ValueError):
@@ -52,7 +62,8 @@ def recall(session: Session, client: str, key: str, print_: str) -> Stored | Non
                                                       IdempotencyKey.key == key))
     if row is None:
         return None
-    if utcnow() - row.created_at > KEPT:
+    age = utcnow() - row.created_at
+    if age > KEPT or (row.status == PENDING and age > ABANDONED):
         session.delete(row)
         session.flush()
         return None
@@ -68,4 +79,33 @@ def remember(session: Session, client: str, key: str, print_: str, status: int,
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEPT))
     session.add(IdempotencyKey(client=client, key=key, fingerprint=print_, status=status,
                                response=json.loads(json.dumps(body, default=str))))
+    session.flush()
+
+
+def reserve(session: Session, client: str, key: str, print_: str) -> Stored | None:
+    """Take this client's key for a request about to act outside the database: None when this
+    request holds it now (commit before acting), else what is stored (status :data:`PENDING`
+    while another request is still at work). Two at once: the unique (client, key) fails one
+    transaction, whose caller looks again."""
+    stored = recall(session, client, key, print_)
+    if stored is not None:
+        return stored
+    session.add(IdempotencyKey(client=client, key=key, fingerprint=print_, status=PENDING,
+                               response={}))
+    session.flush()
+    return None
+
+
+def settle(session: Session, client: str, key: str, status: int | None, body: Any) -> None:
+    """The answer of a reserved request: stored when it succeeded (2xx), else the key is freed
+    for a retry (``status`` None: the work raised)."""
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.client == client,
+                                                      IdempotencyKey.key == key))
+    if row is None or row.status != PENDING:
+        return
+    if status is None or not 200 <= status < 300:
+        session.delete(row)
+    else:
+        row.status = status
+        row.response = json.loads(json.dumps(body, default=str))
     session.flush()

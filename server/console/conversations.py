@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.callcentre import handoffs, staffed_hours, transcript
 from bot.domain import people
+from bot.store import pages
 from bot.store.db import session_scope
 from bot.store.models import VerificationAttempt
 from server import conversations as operations
@@ -28,13 +29,38 @@ from server.http import InputError, agent_of, in_thread
 # --- data for the pages (worker threads) ------------------------------------------------------
 
 
-def _queue_data() -> dict[str, Any]:
+QUEUE_PAGE = 100  # rows of each table on one page of the queue
+LISTS = ("waiting", "active")
+
+
+def _queue_data(cursors: dict[str, str | None]) -> dict[str, Any]:
+    """The queue's two tables, each one page (``cursors``: the API's cursor per table, None
+    for its first page) with the cursor of its next page."""
     with session_scope() as session:
-        rows = [handoffs.to_json(h) for h in handoffs.listing(session)]
-        return {"waiting": [r for r in rows if r["status"] == "waiting"],
-                "active": [r for r in rows if r["status"] == "active"],
-                "counts": handoffs.counts(session),
-                "staffed": staffed_hours.is_staffed(session)}
+        data: dict[str, Any] = {"counts": handoffs.counts(session),
+                                "staffed": staffed_hours.is_staffed(session),
+                                "page_size": QUEUE_PAGE, "cursors": cursors, "next": {}}
+        for name in LISTS:
+            found = handoffs.page(session, (name,), QUEUE_PAGE, cursors[name])
+            data[name] = [handoffs.to_json(h) for h in found.rows]
+            data["next"][name] = found.next_cursor
+        return data
+
+
+def _cursors(request: Request) -> dict[str, str | None]:
+    return {name: request.args.get(name) or None for name in LISTS}
+
+
+async def _queue(request: Request, template: str) -> response.HTTPResponse:
+    cursors = _cursors(request)
+    try:
+        data = await in_thread(_queue_data, cursors)
+    except pages.CursorError as exc:
+        return page("forbidden.html", 422, viewer=request.ctx.viewer,
+                    message=f"That page of the queue cannot be shown: {exc}.")
+    query = {name: cursor for name, cursor in cursors.items() if cursor}
+    return page(template, viewer=request.ctx.viewer, notice=notice(request), query=query,
+                **data)
 
 
 def _person_data(session: Any, handoff: Any) -> dict[str, Any]:
@@ -72,13 +98,13 @@ def _conversation_data(handoff_id: int, viewer: str | None) -> dict[str, Any] | 
 
 @staff_only()
 async def queue(request: Request) -> response.HTTPResponse:
-    return page("queue.html", viewer=request.ctx.viewer, notice=notice(request),
-                **await in_thread(_queue_data))
+    """The queue, a page of each table at a time (``?waiting=&active=``: the API's cursors)."""
+    return await _queue(request, "queue.html")
 
 
 @staff_only()
 async def queue_fragment(request: Request) -> response.HTTPResponse:
-    return page("_queue.html", viewer=request.ctx.viewer, **await in_thread(_queue_data))
+    return await _queue(request, "_queue.html")
 
 
 async def conversation_page(request: Request, handoff_id: int, status: int = 200,
