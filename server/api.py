@@ -155,8 +155,8 @@ def _patch_case(raw: str, body: dict, actor: str = API_ACTOR) -> tuple[int, dict
 
 def _list_services(limit: int, cursor: str | None) -> tuple[int, Any]:
     with session_scope() as session:
-        return 200, paged(session, select(Service), [(Service.slug, True)], "services", limit,
-                          cursor, services.to_json)
+        return 200, paged(session, select(Service).where(Service.retired_at.is_(None)),
+                          [(Service.slug, True)], "services", limit, cursor, services.to_json)
 
 
 def _put_service_status(slug: str, body: dict, actor: str) -> tuple[int, dict]:

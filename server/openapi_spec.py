@@ -142,6 +142,9 @@ SCHEMAS: dict[str, Any] = {
                      "properties": {"phone": STRING, "task": STRING, "language": LANGUAGE,
                                     "messages": {"type": "integer"},
                                     "delivered": {"type": "boolean"}, "error": STRING}},
+    "Retired": {"type": "object", "required": ["slug", "retired_at"],
+                "additionalProperties": False,
+                "properties": {"slug": STRING, "retired_at": TIME}},
     "OpenAPI": {"type": "object", "required": ["openapi", "paths"],
                 "properties": {"openapi": STRING, "paths": {"type": "object"}}},
 }
@@ -250,6 +253,10 @@ def _catalogue(path: str, kind: str, schema: str) -> dict[tuple[str, str], dict[
                                           "optional one)", (200, "changed", schema),
                                           CATALOGUE_ERRORS, body=f"{schema}Change",
                                           tag="catalogue", example=CHANGES[schema]),
+        ("DELETE", f"{path}/{{slug}}"): op(
+            f"retire a {kind}: kept for the cases and bookings that refer to it, offered to "
+            "citizens no more, gone from the list and reads", (200, "retired", "Retired"),
+            {404: "unknown or already retired slug"}, tag="catalogue"),
     }
 
 
@@ -313,6 +320,8 @@ OPERATIONS[("POST", "/api/services")] = _catalogue("/api/services", "service", "
     ("POST", "/api/services")]
 OPERATIONS[("GET", "/api/services/{slug}")] = op("one service", (200, "found", "Service"),
                                                  CATALOGUE_ERRORS, tag="catalogue")
+OPERATIONS[("DELETE", "/api/services/{slug}")] = _catalogue(
+    "/api/services", "service", "Service")[("DELETE", "/api/services/{slug}")]
 OPERATIONS[("PATCH", "/api/services/{slug}")] = op(
     "change a service's names or keywords (its status: PUT .../status)",
     (200, "changed", "Service"), CATALOGUE_ERRORS, body="ServiceChange", tag="catalogue",

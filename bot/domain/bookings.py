@@ -75,7 +75,8 @@ def horizon_days() -> int:
 
 def bookable_services(session: Session) -> list[Service]:
     """Services some office offers appointments for."""
-    offered = {s.id: s for office in offices.all_offices(session) for s in office.services}
+    offered = {s.id: s for office in offices.all_offices(session) for s in office.services
+               if s.retired_at is None}
     return sorted(offered.values(), key=lambda s: s.id)
 
 

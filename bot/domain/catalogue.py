@@ -6,12 +6,17 @@ Entries are matched by slug. What an entry says follows the file or the request,
 exception: a service's ``status`` and ``message`` are set when the service is created, then
 belong to the operators (``PUT /api/services/{slug}/status``), so loading the file again never
 undoes an outage notice. Entries the file does not name are kept (cases and bookings point at
-them). The canonical form of an entry (:func:`service_entry`, :func:`office_entry`...) is what
+them) and reported (:attr:`Result.not_in_file`); with ``prune`` they are *retired* (services,
+offices and digital-help places: :func:`retire`): the row stays, with ``retired_at``, so cases
+and bookings still show it, but the assistant no longer offers it (bot.domain.services,
+offices, digital read only entries not retired), the API and the console list it no more, and
+export leaves it out. A file (or ``upsert``) naming a retired entry brings it back. The
+canonical form of an entry (:func:`service_entry`, :func:`office_entry`...) is what
 export writes and what the API returns, so load → export gives the file back, line for line,
 when it is in canonical form (bot/domain/catalogue_schema.py).
 
-Every change is audited (``catalogue.load``, ``catalogue.<kind>.create|update``) when an
-``actor`` is given; the demo seed (bot/store/seed.py) gives none.
+Every change is audited (``catalogue.load``, ``catalogue.<kind>.create|update|retire``) when
+an ``actor`` is given; the demo seed (bot/store/seed.py) gives none.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ MODELS: dict[str, type] = {"services": Service, "offices": Office,
                            "digital_places": DigitalPlace, "digital_guides": DigitalGuide}
 KIND_NAMES = {"services": "service", "offices": "office", "digital_places": "digital_place",
               "digital_guides": "digital_guide"}
+RETIRABLE = ("services", "offices", "digital_places")
 
 
 @dataclass
@@ -52,9 +58,13 @@ class Result:
     created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         (*SECTIONS, "office_holidays"), 0))
     updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
+    # Load: the entries in the catalogue the file does not name, and those retired (--prune).
+    not_in_file: dict[str, list[str]] = field(default_factory=dict)
+    retired: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         return ", ".join(f"{name} +{self.created[name]} ~{self.updated.get(name, 0)}"
+                         + (f" -{len(self.retired[name])}" if self.retired.get(name) else "")
                          for name in self.created)
 
 
@@ -74,7 +84,8 @@ def service_entry(service: Service) -> dict[str, Any]:
 def office_entry(office: Office) -> dict[str, Any]:
     return _some(slug=office.slug, names=office.names, keywords=office.keywords,
                  address=office.address, phone=office.phone, hours=office.hours,
-                 desks=office.desks, services=sorted(s.slug for s in office.services),
+                 desks=office.desks, services=sorted(s.slug for s in office.services
+                                                     if s.retired_at is None),
                  holidays=[{"day": h.day.isoformat(), "names": h.names}
                            for h in sorted(office.holidays, key=lambda h: h.day)])
 
@@ -163,6 +174,9 @@ def upsert(session: Session, section: str, item: dict[str, Any], result: Result,
         changed = False
     else:
         changed = _set(row, content)
+        if getattr(row, "retired_at", None) is not None:  # named again: offered again
+            row.retired_at = None
+            changed = True
     if section == "offices":
         if {s.slug for s in row.services} != {s.slug for s in relation}:
             row.services = relation
@@ -189,26 +203,66 @@ def apply(session: Session, document: dict[str, list[dict]],
 
 
 def known_services(session: Session) -> set[str]:
-    return set(session.scalars(select(Service.slug)))
+    """The slugs of the services not retired (what an office may offer)."""
+    return set(session.scalars(select(Service.slug).where(Service.retired_at.is_(None))))
+
+
+def active(model: type) -> Any:
+    """The rows of ``model`` not retired (a query)."""
+    query = select(model)
+    return query.where(model.retired_at.is_(None)) if hasattr(model, "retired_at") else query
+
+
+def retire(session: Session, section: str, row: Any, actor: str | None) -> bool:
+    """Retire an entry (kept for what refers to it, offered no more); False if it was."""
+    if section not in RETIRABLE:
+        raise ValueError(f"{section} entries cannot be retired")
+    if row.retired_at is not None:
+        return False
+    row.retired_at = utcnow()
+    session.flush()
+    if actor:
+        audit.record(session, actor, f"catalogue.{KIND_NAMES[section]}.retire", row.slug)
+    return True
+
+
+def _not_named(session: Session, document: dict[str, list[dict]]) -> dict[str, list[Any]]:
+    """The entries (not retired) of each retirable section that ``document`` does not name."""
+    missing = {}
+    for section in RETIRABLE:
+        named = {item["slug"] for item in document.get(section, [])}
+        rows = [row for row in session.scalars(active(MODELS[section])
+                                               .order_by(MODELS[section].slug))
+                if row.slug not in named]
+        if rows:
+            missing[section] = rows
+    return missing
 
 
 # --- the file ------------------------------------------------------------------------------
 
 
-def load(session: Session, path: Path, actor: str) -> Result:
-    """Validate the file (a :class:`CatalogueError` names line and field) and apply it."""
+def load(session: Session, path: Path, actor: str, prune: bool = False) -> Result:
+    """Validate the file (a :class:`CatalogueError` names line and field) and apply it; the
+    entries it does not name are reported, and with ``prune`` retired."""
     text = path.read_text(encoding="utf-8")
     document = parse_yaml(text, str(path), known_services(session))
     result = apply(session, document)
+    for section, rows in _not_named(session, document).items():
+        result.not_in_file[section] = [row.slug for row in rows]
+        if prune:
+            for row in rows:
+                retire(session, section, row, actor)
+            result.retired[section] = [row.slug for row in rows]
     audit.record(session, actor, "catalogue.load", path.name, created=result.created,
-                 updated=result.updated)
+                 updated=result.updated, retired=result.retired)
     return result
 
 
 def export(session: Session) -> str:
     """The whole catalogue as canonical YAML (entries in the order they were created)."""
     document = {section: [ENTRIES[section](row) for row in session.scalars(
-        select(MODELS[section]).order_by(MODELS[section].id))] for section in SECTIONS}
+        active(MODELS[section]).order_by(MODELS[section].id))] for section in SECTIONS}
     return HEADER + yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                               width=100)
 
@@ -233,9 +287,11 @@ _Dumper.add_representer(dict, _represent_dict)
 # --- one entry (API, console) --------------------------------------------------------------
 
 
-def get(session: Session, section: str, slug: str) -> Any:
+def get(session: Session, section: str, slug: str, retired: bool = False) -> Any:
+    """The entry ``slug`` of ``section``; a retired one only when ``retired``."""
     model = MODELS[section]
-    return session.scalar(select(model).where(model.slug == slug))
+    return session.scalar((select(model) if retired else active(model))
+                          .where(model.slug == slug))
 
 
 def _office_services_known(session: Session, item: dict[str, Any]) -> None:
@@ -249,8 +305,11 @@ def _office_services_known(session: Session, item: dict[str, Any]) -> None:
 def create(session: Session, section: str, body: Any, actor: str) -> Any:
     """A new entry from a request body; :class:`CatalogueError` when invalid or taken."""
     item = entry(section, body)
-    if get(session, section, item["slug"]) is not None:
-        raise CatalogueError([Problem(("slug",), f"{item['slug']} exists already")])
+    existing = get(session, section, item["slug"], retired=True)
+    if existing is not None:
+        retired = " (retired: name it in a catalogue file to bring it back)" \
+            if getattr(existing, "retired_at", None) else ""
+        raise CatalogueError([Problem(("slug",), f"{item['slug']} exists already{retired}")])
     if section == "offices":
         _office_services_known(session, item)
     row = upsert(session, section, item, Result())

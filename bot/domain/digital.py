@@ -26,7 +26,8 @@ _TOPIC_STEMS = {
 
 def places(session: Session, kind: str) -> list[DigitalPlace]:
     return list(session.scalars(
-        select(DigitalPlace).where(DigitalPlace.kind == kind).order_by(DigitalPlace.id)))
+        select(DigitalPlace).where(DigitalPlace.kind == kind, DigitalPlace.retired_at.is_(None))
+        .order_by(DigitalPlace.id)))
 
 
 def guides(session: Session) -> list[DigitalGuide]:

@@ -23,11 +23,15 @@ GENERIC_WORDS = frozenset({
 
 
 def all_offices(session: Session) -> list[Office]:
-    return list(session.scalars(select(Office).order_by(Office.id)))
+    """The offices the assistant offers (retired ones are kept for their bookings only)."""
+    return list(session.scalars(select(Office).where(Office.retired_at.is_(None))
+                                .order_by(Office.id)))
 
 
 def get(session: Session, slug: str) -> Office | None:
-    return session.scalar(select(Office).where(Office.slug == slug))
+    """An office the assistant offers; None when unknown or retired."""
+    return session.scalar(select(Office).where(Office.slug == slug,
+                                               Office.retired_at.is_(None)))
 
 
 def match_by_name(session: Session, text: str) -> Office | None:

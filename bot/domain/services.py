@@ -18,11 +18,15 @@ class ServiceError(ValueError):
 
 
 def all_services(session: Session) -> list[Service]:
-    return list(session.scalars(select(Service).order_by(Service.id)))
+    """The services the assistant offers (retired ones are kept for their cases only)."""
+    return list(session.scalars(select(Service).where(Service.retired_at.is_(None))
+                                .order_by(Service.id)))
 
 
 def get(session: Session, slug: str) -> Service | None:
-    return session.scalar(select(Service).where(Service.slug == slug))
+    """A service the assistant offers; None when unknown or retired."""
+    return session.scalar(select(Service).where(Service.slug == slug,
+                                                Service.retired_at.is_(None)))
 
 
 def match(session: Session, text: str) -> list[Service]:

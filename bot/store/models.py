@@ -71,6 +71,7 @@ class Service(Base):
     status = Column(String(16), nullable=False, default="operational")
     message = Column(JSON, nullable=False, default=dict)  # {lang: text}
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+    retired_at = Column(DateTime, nullable=True)  # retired: kept for its cases, never offered
 
 
 office_services = Table(
@@ -96,6 +97,7 @@ class Office(Base):
     hours = Column(JSON, nullable=False, default=dict)
     # Desks serving appointments in each slot; None: CIVICLINE_DESKS_PER_SLOT (bot.domain.bookings).
     desks = Column(Integer, nullable=True)
+    retired_at = Column(DateTime, nullable=True)  # retired: kept for its bookings, never offered
     services = relationship("Service", secondary=office_services, lazy="selectin")
     holidays = relationship(
         "OfficeHoliday", back_populates="office", lazy="selectin", cascade="all, delete-orphan"
@@ -124,6 +126,7 @@ class DigitalPlace(Base):
     names = Column(JSON, nullable=False)
     address = Column(String(255), nullable=False)
     when = Column(JSON, nullable=False, default=dict)  # {lang: "Mon-Fri 9-6"}
+    retired_at = Column(DateTime, nullable=True)  # retired: never offered
 
 
 class DigitalGuide(Base):

@@ -22,7 +22,7 @@ from bot.domain.catalogue_schema import SECTIONS, CatalogueError, Problem
 from bot.language.detect import SUPPORTED
 from bot.language.vocabulary import DAY_NAMES
 from bot.store.db import session_scope
-from bot.store.models import SERVICE_STATUSES, Service
+from bot.store.models import SERVICE_STATUSES
 from server.console.auth import staff_only
 from server.console.templating import PREFIX, page, redirect
 from server.http import InputError, in_thread
@@ -32,7 +32,9 @@ TITLES = {"services": "Service", "offices": "Office", "digital_places": "Digital
 OPTIONAL = {"services": ("keywords",), "offices": ("keywords", "phone", "desks", "services",
                                                   "holidays"),
             "digital_places": ("when",)}
-SAVED = {"created": "Saved: the new entry is in the catalogue.", "updated": "Changes saved."}
+SAVED = {"created": "Saved: the new entry is in the catalogue.", "updated": "Changes saved.",
+         "retired": "Retired: the assistant no longer offers it."}
+LISTED = ("services", "offices", "digital_places")
 
 
 def _section(name: str) -> str:
@@ -134,16 +136,32 @@ def entry_form(entry: dict[str, Any]) -> dict[str, str]:
 # --- data and writes (worker threads) ----------------------------------------------------------
 
 
-def _listing() -> dict[str, list[dict[str, Any]]]:
+def _listing() -> dict[str, Any]:
+    """The entries of each section, and the retired ones apart."""
     with session_scope() as session:
-        return {section: [catalogue.ENTRIES[section](row) for row in session.scalars(
-            select(catalogue.MODELS[section]).order_by(catalogue.MODELS[section].slug))]
-            for section in ("services", "offices", "digital_places")}
+        listing: dict[str, Any] = {"retired": {}}
+        for section in LISTED:
+            model = catalogue.MODELS[section]
+            rows = list(session.scalars(select(model).order_by(model.slug)))
+            listing[section] = [catalogue.ENTRIES[section](r) for r in rows
+                                if r.retired_at is None]
+            listing["retired"][section] = [{"slug": r.slug} for r in rows
+                                           if r.retired_at is not None]
+        return listing
 
 
 def _all_services() -> list[str]:
     with session_scope() as session:
-        return list(session.scalars(select(Service.slug).order_by(Service.slug)))
+        return sorted(catalogue.known_services(session))
+
+
+def _retire(section: str, slug: str, actor: str) -> None:
+    with session_scope() as session:
+        row = catalogue.get(session, section, slug)
+        if row is None:
+            raise InputError(f"no {TITLES[section].lower()} '{slug}' (or it is retired)",
+                             status=404)
+        catalogue.retire(session, section, row, actor)
 
 
 def _current(section: str, slug: str) -> dict[str, Any]:
@@ -185,7 +203,7 @@ async def _overview(request: Request, status: int = 200, error: str | None = Non
                     ) -> response.HTTPResponse:
     return page("catalogue.html", status, viewer=request.ctx.viewer, titles=TITLES,
                 error=error, url_sections={v: k for k, v in URL_SECTIONS.items()},
-                **await in_thread(_listing))
+                notice=SAVED.get(request.args.get("done", "")), **await in_thread(_listing))
 
 
 @staff_only(admin=True)
@@ -240,3 +258,13 @@ async def create(request: Request, kind: str) -> response.HTTPResponse:
 @staff_only(admin=True)
 async def update(request: Request, kind: str, slug: str) -> response.HTTPResponse:
     return await _submit(request, kind, slug)
+
+
+@staff_only(admin=True)
+async def retire(request: Request, kind: str, slug: str) -> response.HTTPResponse:
+    """Retire an entry (audited as the administrator): offered to citizens no more."""
+    try:
+        await in_thread(_retire, _section(kind), slug, request.ctx.viewer.username)
+    except InputError as exc:
+        return await _overview(request, exc.status, str(exc))
+    return redirect(f"{PREFIX}/catalogue?done=retired")

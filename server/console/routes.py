@@ -50,6 +50,7 @@ ROUTES: tuple[Route, ...] = (
     ("POST", f"{PREFIX}/catalogue/<kind>/new", catalogue.create),
     ("GET", f"{PREFIX}/catalogue/<kind>/<slug>", catalogue.edit_form),
     ("POST", f"{PREFIX}/catalogue/<kind>/<slug>", catalogue.update),
+    ("POST", f"{PREFIX}/catalogue/<kind>/<slug>/retire", catalogue.retire),
 )
 
 
