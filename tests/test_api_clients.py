@@ -303,6 +303,31 @@ def test_an_office_is_added_read_changed_and_audited(stack: Stack) -> None:
     assert "harbour_desk" in listed and "city_hall" in listed
 
 
+def test_a_retired_office_leaves_the_api_and_the_assistant(stack: Stack) -> None:
+    """DELETE retires: audited as the client, gone from reads and lists (404), and the
+    assistant's office search no longer finds it."""
+    token = api_client(stack, "city-directory")
+    office = {**OFFICE, "slug": "quay_kiosk", "keywords": {"en": ["quay kiosk"]},
+              "names": {"en": "Quay kiosk", "es": "Quiosco del muelle", "fr": "Kiosque du quai",
+                        "ar": "كشك الرصيف"}, "address": "7 Quay Street"}
+    assert stack.api("POST", "/api/offices", office, token=token)[0] == 201
+    asked = " ".join(stack.texts(new_phone(), "where is the quay kiosk"))
+    assert "7 Quay Street" in asked, asked  # offered while it is in the catalogue
+
+    status, retired = stack.api("DELETE", "/api/offices/quay_kiosk", token=token)
+    assert status == 200 and retired["slug"] == "quay_kiosk" and retired["retired_at"]
+    assert audit_of(stack, "quay_kiosk")[-1] == ("api:city-directory", "catalogue.office.retire")
+    assert stack.api("GET", "/api/offices/quay_kiosk")[0] == 404
+    assert stack.api("PATCH", "/api/offices/quay_kiosk", {"desks": 2})[0] == 404
+    assert stack.api("DELETE", "/api/offices/quay_kiosk")[0] == 404
+    assert "quay_kiosk" not in [o["slug"] for o in stack.api_items("/api/offices")]
+    status, taken = stack.api("POST", "/api/offices", office)
+    assert status == 409 and "retired" in taken["error"]
+    asked = " ".join(stack.texts(new_phone(), "where is the quay kiosk"))
+    assert "7 Quay Street" not in asked, asked
+    assert stack.api("DELETE", "/api/services/nothing_here")[0] == 404
+
+
 @pytest.mark.parametrize(("method", "path", "body", "status", "field"), [
     ("POST", "/api/offices", {**OFFICE, "slug": "x_bad_hours", "hours": {"9": []}}, 422,
      'hours."9"'),

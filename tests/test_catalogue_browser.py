@@ -99,6 +99,28 @@ def test_an_admin_adds_a_digital_help_place(stack: Stack, page) -> None:
     assert place["kind"] == "class" and place["when"]["ar"] == "الاثنين 10-12"
 
 
+def test_an_admin_retires_a_digital_help_place(stack: Stack, page) -> None:
+    """Retired from its edit page: gone from the catalogue's table and the API, listed as
+    retired, audited as the administrator."""
+    place = {"slug": "pier_computers", "kind": "access", "address": "1 Pier Road",
+             "names": {"en": "Pier computers", "es": "Ordenadores del muelle",
+                       "fr": "Ordinateurs du quai", "ar": "حواسيب الرصيف"}}
+    assert stack.api("POST", "/api/digital-places", place)[0] == 201
+    log_in(page, stack.url, make_staff(stack, "catalogue-admin-3", role="admin"))
+    page.goto(f"{stack.url}/console/catalogue")
+    page.get_by_role("link", name="Edit Pier computers").click()
+    expect(page.get_by_role("heading", name="Retire this digital-help place")).to_be_visible()
+    page.get_by_role("button", name="Retire Pier computers").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Retired: the assistant no longer offers it.")
+    expect(page.get_by_role("link", name="Edit Pier computers")).to_have_count(0)
+    expect(page.get_by_text("Retired (kept for cases and appointments, not offered)")
+           ).to_contain_text("pier_computers")
+    assert stack.api("GET", "/api/digital-places/pier_computers")[0] == 404
+    assert query(stack, "SELECT actor, action FROM audit_log WHERE target = 'pier_computers' "
+                 "ORDER BY id")[-1] == ("catalogue-admin-3", "catalogue.digital_place.retire")
+
+
 def test_an_agent_cannot_open_the_catalogue(stack: Stack, page) -> None:
     log_in(page, stack.url, make_staff(stack, "catalogue-agent"))
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()

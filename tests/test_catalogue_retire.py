@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import bookings, case_help, catalogue, cases, digital, offices, services
+from bot.domain import bookings, case_help, cases, catalogue, digital, offices, services
 from bot.store.models import AuditEntry, Case
 
 ROOT = Path(__file__).resolve().parent.parent
