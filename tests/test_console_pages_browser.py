@@ -134,7 +134,7 @@ def test_the_analytics_page_shows_the_known_figures_and_their_csv(
     assert saved[0] == ("Channel,Language,Sent (accepted by the provider),Delivered,"
                         "Not delivered (refused by phone or carrier),No delivery receipt yet,"
                         "Delivered (% of sent),Failed to send,"
-                        "Not sent (opted out, no contact),Waiting to be sent")
+                        '"Not sent (opted out, no contact)",Waiting to be sent')
     assert "sms,en,10,7,2,1,70.0,1,0,0" in saved and "telegram,es,1,0,0,1,0.0,0,1,0" in saved
 
 
