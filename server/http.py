@@ -221,8 +221,12 @@ def _reserve(actor: str, key: str, print_: str) -> idempotency.Stored | None:
             return idempotency.reserve(session, actor, key, print_)
     except idempotency.KeyReused as exc:
         raise InputError(str(exc), fields={"Idempotency-Key": "reused"}) from exc
-    except (IntegrityError, OperationalError):  # another request took the key a moment ago
+    except IntegrityError:  # another request took the key a moment ago
         return idempotency.Stored(idempotency.PENDING, None)
+    except OperationalError as exc:
+        if "locked" not in str(exc):  # the database is down: a 503, not a wait
+            raise
+        return idempotency.Stored(idempotency.PENDING, None)  # SQLite: another writer
 
 
 def _settle(actor: str, key: str, status: int | None, result: Any) -> None:
