@@ -230,6 +230,7 @@ class Pair:
     problems: list[str] = field(default_factory=list)
     previous_menu: str = ""  # what the last "menu" showed (the same sender's previous pair)
     menu: str = ""
+    seconds: float = 0.0  # its share of its job's time (the walks, the reply, the menu)
 
 
 class SmsPerson:
@@ -543,11 +544,26 @@ def all_jobs(stack: Stack) -> list[Callable[[], list[Pair]]]:
     return jobs
 
 
+def share_of_time(pairs: list[Pair]) -> dict[str, float]:
+    total = sum(p.seconds for p in pairs) or 1.0
+    return {c: round(sum(p.seconds for p in pairs if p.channel == c) / total, 3)
+            for c in sorted({p.channel for p in pairs})}
+
+
+def timed(job: Callable[[], list[Pair]]) -> list[Pair]:
+    """Run ``job``; each of its pairs carries its share of the time it took."""
+    started = time.monotonic()
+    pairs = job()
+    for pair in pairs:
+        pair.seconds = (time.monotonic() - started) / len(pairs)
+    return pairs
+
+
 def test_every_question_survives_every_generic_answer(own_stack: Stack) -> None:
     started = time.monotonic()
     jobs = all_jobs(own_stack)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        pairs = [pair for done in pool.map(lambda job: job(), jobs) for pair in done]
+        pairs = [pair for done in pool.map(timed, jobs) for pair in done]
     seconds = round(time.monotonic() - started, 1)
     failed = [p for p in pairs if p.problems]
     questions = {(p.channel, p.question) for p in pairs}
@@ -555,7 +571,10 @@ def test_every_question_survives_every_generic_answer(own_stack: Stack) -> None:
                "languages": list(LANGUAGES), "channels": sorted({p.channel for p in pairs}),
                "seconds": seconds,
                "per_channel": {c: sum(p.channel == c for p in pairs)
-                               for c in sorted({p.channel for p in pairs})}}
+                               for c in sorted({p.channel for p in pairs})},
+               # each channel's part of the jobs' time (the wall time is shared by the
+               # parallel jobs and the machine's load; these shares are not)
+               "share_of_time": share_of_time(pairs)}
     out = ROOT / "results" / "robustness.json"
     Path(out).parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n")
