@@ -8,7 +8,8 @@ call centre's number within Twilio's 15 s, Twilio's retry of the same MessageSid
 answer, and the tracker holds every user message exactly once. A Rasa server killed with
 SIGKILL between claim and answer is restarted on the same database and the retry is
 processed; an answered MessageSid retried gets the same TwiML and no second turn; two first
-messages from one new number at once are both answered.
+messages from one new number at once are both answered. A production-mode stack whose private
+Redis (rate limits, lock store) is stopped: REST gets 503 with the reason, an SMS the apology.
 
 Measured latencies are printed (``pytest -s``) as ``latency: ...`` lines.
 """
@@ -387,7 +388,8 @@ def rest_post(stack: Stack, sender: str, text: str) -> tuple[int, Any, dict[str,
 def test_rest_with_redis_down_is_refused_503_with_a_reason_in_time_then_works(
         production_redis: tuple[Stack, PrivateRedis]) -> None:
     """The rate limits cannot be counted while Redis is down: the REST channel fails closed
-    (503, the reason, Retry-After), within seconds, never a 500; with Redis back it answers."""
+    (503, the reason, Retry-After), within seconds, never a 500; an SMS gets the apology (its
+    message unprocessed, for Twilio's retry); with Redis back REST answers again."""
     stack, redis_server = production_redis
     sender = f"web-{secrets.token_hex(4)}"
     status, body, _, _ = rest_post(stack, sender, "hello")
@@ -402,6 +404,10 @@ def test_rest_with_redis_down_is_refused_503_with_a_reason_in_time_then_works(
             assert "rate limits cannot be checked" in body["error"], body
             assert headers.get("Retry-After") == "30", headers
             assert seconds < TWILIO_LIMIT_SECONDS, seconds
+        sms = texting(stack)
+        reply, seconds = timed(sms, sms.params("hello"), "SMS with Redis down")
+        assert reply.status == 200 and reply.bodies == [APOLOGY], reply.raw  # Twilio retries
+        assert seconds < TWILIO_LIMIT_SECONDS, seconds
         logged = stack.logs_since(marks)
         assert "rate limits cannot be counted (CountersUnavailable)" in logged
         assert "Exception occurred while handling uri" not in logged  # Sanic's 500
