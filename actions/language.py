@@ -18,6 +18,7 @@ from bot.language.detect import (
     explicit_request,
     is_arabizi,
 )
+from bot.store.tracker_events import REPLAYED
 
 SWITCHED_KEY = "language_switched"
 # The numbered menu in all four languages, for someone new whose first message is uncertain
@@ -93,10 +94,11 @@ class ActionChangeLanguage(Action):
             dispatcher.utter_message(response="utter_greet")
             return []
         # The first message again, now understood in the chosen language: the policies answer
-        # it as if it had just been written (same words, intent, entities and channel).
+        # it as if it had just been written (same words, intent, entities and channel). It is
+        # marked, so the transcript shows the person's message once.
         replay = UserUttered(first.get("text"), first.get("parse_data"),
                              input_channel=first.get("input_channel"))
-        replay["metadata"] = first.get("metadata") or {}
+        replay["metadata"] = {**(first.get("metadata") or {}), REPLAYED: True}
         return [ActionExecuted("action_listen"), replay]
 
 

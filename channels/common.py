@@ -129,6 +129,22 @@ async def once(channel: str, external_id: str, work: Callable[[], Awaitable[T]],
     return Handled(claimed, result)
 
 
+async def reply_of(handled: Handled[str],
+                   busy: Callable[[inbound.Claim], Awaitable[str | None]]) -> str | None:
+    """What a request answers after :func:`once`: its own turn's reply; for a re-send of a
+    request answered before, the stored reply; for one whose first request is still being
+    answered, ``busy(claim)``'s (a call: a pause and a redirect; USSD: the first's screen once
+    it is done); None: nothing but an apology (the turn failed, or never answered)."""
+    claim = handled.claim
+    if claim is None:
+        return None
+    if claim.outcome == inbound.ANSWERED and claim.reply:
+        return claim.reply
+    if claim.outcome == inbound.BUSY:
+        return await busy(claim)
+    return handled.result if claim.ours else None
+
+
 def begin_turn(channel: str, sender: str, external_id: str,
                begin: Callable[..., T], *args: Any) -> tuple[T, str | None]:
     """In one transaction: the person behind ``sender`` (created on first contact) owns the

@@ -11,7 +11,10 @@ whole answer, stored with the claim like any other (a provider's retry gets the 
 * Voice: a goodbye and hang-up (a caller who pressed keys faster than the limit).
 * USSD: the notice, closing the session (a screen must say something).
 * REST (an app-level Sanic request middleware, :func:`attach`): limited per sender and per
-  client address; the notice once as the channel's usual JSON, then ``[]``.
+  client address; the notice once as the channel's usual JSON, then ``[]``. When the limits
+  cannot be counted (Redis or the database down) it fails closed: 503 with the reason and
+  ``Retry-After``, never a 500 and never an unlimited pass (the turn itself would need the
+  same stores: the lock store is Redis too).
 
 Signed provider webhooks are limited per sender only (see bot/domain/ratelimit.py for why).
 """
@@ -19,10 +22,12 @@ Signed provider webhooks are limited per sender only (see bot/domain/ratelimit.p
 from __future__ import annotations
 
 import hmac
+import logging
 from asyncio import to_thread
 
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import get_settings, text_setting
 from bot.domain import people, ratelimit
@@ -34,6 +39,8 @@ from bot.messaging.ussd.render import END
 from bot.messaging.voice.render import render_goodbye
 from bot.store.db import session_scope
 
+logger = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 30
 
 def _notice(language: str | None) -> str:
     return texts.text("utter_rate_limited", language,
@@ -119,7 +126,15 @@ async def rest(request: Request) -> response.HTTPResponse | None:
     if not isinstance(sender, str) or not sender:
         return None
     address = ratelimit.client_address(request.ip, request.headers.get("x-forwarded-for"))
-    over, notice = await to_thread(_rest_throttled, sender[:128], address)
+    try:
+        over, notice = await to_thread(_rest_throttled, sender[:128], address)
+    except (ratelimit.CountersUnavailable, SQLAlchemyError) as exc:
+        logger.error("rest: rate limits cannot be counted (%s): refused with 503",
+                     type(exc).__name__)
+        return response.json({"error": "the message was not processed: the rate limits "
+                                       "cannot be checked now (their store is unavailable); "
+                                       "send it again later"},
+                             status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if not over:
         return None
     return response.json([{"recipient_id": sender, "text": notice}] if notice else [])

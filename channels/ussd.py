@@ -42,6 +42,7 @@ from channels.common import (
     field,
     once,
     refuse,
+    reply_of,
     run_turn,
     technical_problem,
     twilio_form,
@@ -121,18 +122,11 @@ class UssdInput(InputChannel):
             handled = await once(inbound.USSD, parsed.external_id,
                                  lambda: self.turn(on_new_message, phone, parsed, turn, waiting),
                                  lambda body: body)
-            claim = handled.claim
-            if claim is not None and claim.outcome == inbound.BUSY:
-                reply = await _answered(parsed.external_id)
-                if reply:
-                    return plain(reply)
-            if claim is not None and claim.outcome == inbound.ANSWERED and claim.reply:
-                logger.info("ussd: %s again for %s", parsed.external_id[:24], mask(phone))
-                return plain(claim.reply)
-            if handled.failed or handled.result is None:
+            screen = await reply_of(handled, lambda _claim: _answered(parsed.external_id))
+            if screen is None:
                 return plain(END + technical_problem(turn.language))
             logger.info("ussd: %s from %s", parsed.external_id[:24], mask(phone))
-            return plain(handled.result)
+            return plain(screen)
 
         return bp
 

@@ -36,6 +36,7 @@ from channels.common import (
     once,
     public_url,
     refuse,
+    reply_of,
     run_turn,
     signed_twilio_form,
     technical_problem,
@@ -106,18 +107,19 @@ class VoiceInput(InputChannel):
             handled = await once(inbound.VOICE, call.external_id,
                                  lambda: self.turn(on_new_message, sender, call, turn, waiting),
                                  lambda twiml: twiml)
-            claim = handled.claim
-            if claim is not None and claim.outcome == inbound.ANSWERED and claim.reply:
-                return xml(claim.reply)
-            if claim is not None and not claim.ours and claim.seen <= MAX_REPLAYS:
-                return xml(render_wait(public_url(request)))  # the first answer comes soon
-            if handled.failed or not claim.ours:  # failed, or its turn never answered
+
+            async def wait(claim: inbound.Claim) -> str | None:  # the first answer comes soon
+                return render_wait(public_url(request)) if claim.seen <= MAX_REPLAYS else None
+
+            twiml = await reply_of(handled, wait)
+            if twiml is None:  # failed, or its turn never answered
+                claim = handled.claim
                 logger.warning("voice: %s step %d not answered (%s request(s)): apology",
                                call.call_sid, call.step, claim.seen if claim else 1)
                 return xml(apology(turn.language))
             logger.info("voice: %s step %d (%s) from %s", call.call_sid, call.step, call.stage,
                         mask(caller))
-            return xml(handled.result)
+            return xml(twiml)
 
         return bp
 

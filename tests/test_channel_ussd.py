@@ -26,7 +26,7 @@ from bot.messaging.limits import MAX_BODY_BYTES
 from tests.support.clients import MAX_USSD_SCREEN, Sms, Ussd, channel_hooks
 from tests.support.providers import sms_to
 from tests.support.stack import Stack
-from tests.support.stack_data import draft_of, new_case, query, spaced, user_turns
+from tests.support.stack_data import draft_of, new_case, query, spaced, staffed, user_turns
 from tests.support.unique import phone
 from tests.support.waiting import eventually
 
@@ -253,6 +253,29 @@ def test_outside_production_an_empty_allow_list_lets_any_address_in(stack: Stack
     ussd.dial()
     screen = ussd.post(ussd.params(), headers={"X-Forwarded-For": "203.0.113.9"})
     assert screen.waits and len(screen.raw) <= MAX_USSD_SCREEN
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_while_a_person_has_the_conversation_a_session_says_so_and_ends(stack: Stack,
+                                                                        language: str) -> None:
+    """Asking for a person on USSD closes the session: the place in line, and the reply comes
+    by SMS (never "write here"); a dial while the person has the conversation (Rasa paused)
+    is told so in the person's language and closes, never "Sorry, try again"."""
+    with staffed(stack, on_duty=True):
+        ussd = first_session(stack, language)
+        queued = ussd.pick(texts.button_titles("utter_greet", language)[-1])
+        assert not ussd.open, queued
+        said = texts.text("utter_handoff_queued", language, position=1, minutes=5)
+        assert queued.startswith(said.split(".")[0].split("،")[0]), queued
+        assert said.split(". ")[-1] not in queued  # "Write here and they will read it."
+        assert queued.endswith(USSD_TEXTS["queued_by_sms"][language]), queued
+        assert query(stack, "SELECT status FROM handoffs WHERE sender_id = :s",
+                     s=ussd.number) == [("waiting",)]
+        again = ussd.dial()
+        assert not ussd.open and again == USSD_TEXTS["with_person"][language], again
+        assert ussd.client.resend().raw == "END " + again  # the gateway again: the same
+        assert query(stack, "SELECT count(*) FROM handoffs WHERE sender_id = :s",
+                     s=ussd.number) == [(1,)]
 
 
 def test_zz_turns_per_task_and_language(capsys: pytest.CaptureFixture[str]) -> None:

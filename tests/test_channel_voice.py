@@ -152,6 +152,20 @@ def test_asking_for_a_person_dials_the_call_centre(stack: Stack) -> None:
     assert transfer.says[-1].text == "Merci d'avoir appelé CivicLine. Au revoir."
 
 
+def test_a_call_while_a_person_has_the_conversation_is_put_through(stack: Stack) -> None:
+    """Asked for a person by SMS (the conversation paused for them), then a call: the caller
+    is put through to the call centre, never "Sorry, try again" in a loop."""
+    call = known_caller(stack)
+    with staffed(stack, on_duty=True):
+        SmsClient(channel_hooks(stack), call.phone).send("I want to talk to a person")
+        assert query(stack, "SELECT status FROM handoffs WHERE sender_id = :s",
+                     s=call.phone) == [("waiting",)]
+        through = call.start()
+    assert through.dial == CALL_CENTRE, through.raw
+    assert texts.text("utter_voice_not_understood", "en") not in through.text
+    in_voice(through, "en-US", "Polly.Joanna")
+
+
 def test_goodbye_is_said_before_the_call_ends(stack: Stack) -> None:
     call = known_caller(stack)
     call.start()

@@ -8,7 +8,8 @@ call centre's number within Twilio's 15 s, Twilio's retry of the same MessageSid
 answer, and the tracker holds every user message exactly once. A Rasa server killed with
 SIGKILL between claim and answer is restarted on the same database and the retry is
 processed; an answered MessageSid retried gets the same TwiML and no second turn; two first
-messages from one new number at once are both answered.
+messages from one new number at once are both answered. A production-mode stack whose private
+Redis (rate limits, lock store) is stopped: REST gets 503 with the reason, an SMS the apology.
 
 Measured latencies are printed (``pytest -s``) as ``latency: ...`` lines.
 """
@@ -25,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -33,11 +35,13 @@ from bot.devtools.clients import CallClient, SmsClient, SmsReply, TelegramClient
 from tests.support import stack as stack_support
 from tests.support.clients import channel_hooks, texting
 from tests.support.databases import postgres_admin, postgres_url
-from tests.support.environment import CALL_CENTRE
+from tests.support.environment import CALL_CENTRE, PRODUCTION_SETTINGS
 from tests.support.providers import Providers
+from tests.support.replicas import PrivateRedis, private_redis
 from tests.support.stack import Stack, running_stack
 from tests.support.stack_data import execute, query, user_turns
 from tests.support.unique import phone, telegram_user
+from tests.support.waiting import eventually
 from tests.support.web import http
 
 pytestmark = pytest.mark.stack
@@ -353,3 +357,67 @@ def test_the_staff_api_answers_503_while_the_stores_are_down_then_works(
     assert stack.api("GET", "/api/cases/40217382")[0] == 200
     status, body = stack.api("POST", "/api/outreach", outreach)
     assert status == 200 and body["delivered"] is True, (status, body)
+
+
+# --- Redis down: the REST channel's rate limits, in production --------------------------------
+
+REST_TOKEN = "test-rest-token-" + "r" * 16
+
+
+@pytest.fixture(scope="module")
+def production_redis(tmp_path_factory: pytest.TempPathFactory
+                     ) -> Iterator[tuple[Stack, PrivateRedis]]:
+    """A stack in production mode (the REST channel behind CIVICLINE_REST_TOKEN) whose rate
+    limits and lock store are a private redis-server, so that the test can stop it."""
+    env = {k: v for k, v in PRODUCTION_SETTINGS.items() if k != "PUBLIC_BASE_URL"}
+    with private_redis(tmp_path_factory.mktemp("redis")) as redis_server, \
+            running_stack(tmp_path_factory.mktemp("production-redis"),
+                          extra_env={**env, "REDIS_URL": redis_server.url,
+                                     "CIVICLINE_REST_TOKEN": REST_TOKEN}) as up:
+        yield up, redis_server
+
+
+def rest_post(stack: Stack, sender: str, text: str) -> tuple[int, Any, dict[str, str], float]:
+    started = time.monotonic()
+    status, body, headers = http("POST", f"{stack.url}/webhooks/rest/webhook",
+                                 {"sender": sender, "message": text},
+                                 headers={"Authorization": f"Bearer {REST_TOKEN}"}, timeout=30)
+    return status, body, headers, time.monotonic() - started
+
+
+def test_rest_with_redis_down_is_refused_503_with_a_reason_in_time_then_works(
+        production_redis: tuple[Stack, PrivateRedis]) -> None:
+    """The rate limits cannot be counted while Redis is down: the REST channel fails closed
+    (503, the reason, Retry-After), within seconds, never a 500; an SMS gets the apology (its
+    message unprocessed, for Twilio's retry); with Redis back REST answers again."""
+    stack, redis_server = production_redis
+    sender = f"web-{secrets.token_hex(4)}"
+    status, body, _, _ = rest_post(stack, sender, "hello")
+    assert status == 200 and body and body[0].get("text"), (status, body)
+    redis_server.stop()
+    try:
+        marks = stack.log_marks()
+        for text in ("hello", "where is the nearest office"):
+            status, body, headers, seconds = rest_post(stack, sender, text)
+            print(f"latency: REST with Redis down: {seconds:.2f} s")
+            assert status == 503, (status, body)
+            assert "rate limits cannot be checked" in body["error"], body
+            assert headers.get("Retry-After") == "30", headers
+            assert seconds < TWILIO_LIMIT_SECONDS, seconds
+        sms = texting(stack)
+        reply, seconds = timed(sms, sms.params("hello"), "SMS with Redis down")
+        assert reply.status == 200 and reply.bodies == [APOLOGY], reply.raw  # Twilio retries
+        assert seconds < TWILIO_LIMIT_SECONDS, seconds
+        logged = stack.logs_since(marks)
+        assert "rate limits cannot be counted (CountersUnavailable)" in logged
+        assert "Exception occurred while handling uri" not in logged  # Sanic's 500
+    finally:
+        redis_server.start()
+    status, body = eventually(lambda: _answered_rest(stack, sender),
+                              "REST answers once Redis is back", 30, 0.5)
+    assert status == 200 and body[0].get("text"), (status, body)
+
+
+def _answered_rest(stack: Stack, sender: str) -> tuple[int, Any] | None:
+    status, body, _, _ = rest_post(stack, sender, "hello")
+    return (status, body) if status == 200 else None

@@ -11,6 +11,8 @@ The fast half (the decision alone): tests/test_language.py.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.clients import Sms, Telegram
@@ -127,3 +129,25 @@ def test_a_clear_first_message_is_answered_without_a_menu(stack: Stack) -> None:
     reply = Sms(stack, number)("hola, quiero saber el estado de mi solicitud")
     assert not is_sms_menu(reply) and "número de caso" in reply
     assert sms_language(stack, number) == "es"
+
+
+def test_the_first_message_is_in_the_transcript_once_after_the_pick(stack: Stack) -> None:
+    """The first message, answered again after the pick, is one message of the person's: the
+    staff transcript (GET /api/handoffs/{id}, what the console shows) has it once, then the
+    pick, then what they wrote next."""
+    number = phone()
+    sms = Sms(stack, number)
+    first = "salam bghit nchouf dossier dyali"
+    assert is_sms_menu(sms(first))
+    assert "numéro de dossier" in sms("3")
+    sms("je veux parler à une personne")
+    [(handoff,)] = query(stack, "SELECT id FROM handoffs WHERE sender_id = :s", s=number)
+    status, found = stack.api("GET", f"/api/handoffs/{handoff}")
+    assert status == 200, found
+    said = [line["text"] for line in found["transcript"] if line["kind"] == "citizen"]
+    assert said[0] == first and said.count(first) == 1, said
+    assert len(said) == 3 and said[-1] == "je veux parler à une personne", said  # the pick
+    # The tracker keeps the replay (the policies answered it), marked as one.
+    rows = query(stack, "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'",
+                 s=number)
+    assert [json.loads(data)["text"] for (data,) in rows].count(first) == 2

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.store.models import HandoffNote
+from bot.store.tracker_events import REPLAYED
 
 # Slots that are bookkeeping, not answers the person gave.
 HIDDEN_SLOTS = frozenset({"requested_slot", "awaiting", "session_started_metadata", "urgency",
@@ -106,6 +107,8 @@ def entries(events: list[dict[str, Any]], notes: Sequence[HandoffNote] = (), *,
         kind, at = event.get("event"), _when(event.get("timestamp"))
         if kind == "slot" and event.get("name") == "requested_slot":
             asked = event.get("value")
+        if kind == "user" and (event.get("metadata") or {}).get(REPLAYED) is True:
+            continue  # the first message answered again after the language menu: shown once
         if kind == "user":
             task = _external_intent(event)
             if task is not None:

@@ -9,7 +9,8 @@ when it was made, last used and revoked. Each change is audited as ``cli``.
 from __future__ import annotations
 
 import argparse
-import sys
+
+from bot.cli import cli_error
 
 CLI_ACTOR = "cli"
 
@@ -22,8 +23,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         with session_scope() as session:
             client, token = api_clients.create(session, args.name, CLI_ACTOR)
     except api_clients.ClientError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return cli_error(exc, 2)
     print(f"api: client {client.name} created; its writes are audited as "
           f"{api_clients.actor(client.name)}.\n"
           f"Its token (shown only now; send it as 'Authorization: Bearer TOKEN'):\n{token}")
@@ -38,8 +38,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
         with session_scope() as session:
             client = api_clients.revoke(session, args.name, CLI_ACTOR)
     except api_clients.ClientError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return cli_error(exc, 1)
     print(f"api: client {client.name} revoked; its token no longer works")
     return 0
 

@@ -18,6 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.cli import cli_error
+
 CLI_ACTOR = "cli"
 
 
@@ -28,8 +30,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.is_file():
-        print(f"error: no file {path}", file=sys.stderr)
-        return 2
+        return cli_error(f"no file {path}", 2)
     try:
         with session_scope() as session:
             result = catalogue.load(session, path, CLI_ACTOR, prune=args.prune)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from bot.cli import cli_error
 from bot.config import get_settings
 from bot.store import event_stream
 
@@ -95,9 +95,8 @@ async def consume(url: str, name: str, idle_exit: float | None = None,
 def cmd_consume(args: argparse.Namespace) -> int:
     url = get_settings().rabbitmq_url
     if not url:
-        print("events: RABBITMQ_URL is not set: the Rasa server publishes no events, and the "
-              "analytics read Rasa's events table instead", file=sys.stderr)
-        return 2
+        return cli_error("RABBITMQ_URL is not set: the Rasa server publishes no events, and "
+                         "the analytics read Rasa's events table instead", 2, "events")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     name = event_stream.queue_name()
     print(f"events: consuming queue {name!r} (Ctrl-C stops)", flush=True)
@@ -106,9 +105,8 @@ def cmd_consume(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     except SQLAlchemyError as exc:  # nothing unrecorded was acknowledged: restart to go on
-        print(f"events: the database failed ({type(exc).__name__}); the unrecorded events stay "
-              "in the queue", file=sys.stderr)
-        return 1
+        return cli_error(f"the database failed ({type(exc).__name__}); the unrecorded events "
+                         "stay in the queue", 1, "events")
 
 
 def add_commands(sub: Any) -> None:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.cli import cli_error
 from bot.config import PROJECT_ROOT
 
 
@@ -18,8 +19,7 @@ def cmd_nlu_export(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data)
     if not (data_dir / "nlu").is_dir():
-        print(f"nlu export: {data_dir}/nlu is not a folder of NLU data")
-        return 1
+        return cli_error(f"{data_dir}/nlu is not a folder of NLU data", 1, "nlu export")
     with session_scope() as session:
         result = export(session, data_dir, dry_run=args.dry_run)
     verb = "would write" if args.dry_run else "wrote"

@@ -28,6 +28,7 @@ from pathlib import Path
 from bot.cli import api as api_commands
 from bot.cli import catalogue as catalogue_commands
 from bot.cli import channels as channel_commands
+from bot.cli import cli_error
 from bot.cli import events as event_commands
 from bot.cli import learning as learning_commands
 from bot.cli import outbox as outbox_commands
@@ -91,9 +92,8 @@ def cmd_seed(_args: argparse.Namespace) -> int:
     from bot.store.seed import seed_demo_data
 
     if get_settings().is_production:
-        print("demo data: not in production: load the city's own catalogue with "
-              "`python -m bot catalogue load FILE`", file=sys.stderr)
-        return 2
+        return cli_error("not in production: load the city's own catalogue with "
+                         "`python -m bot catalogue load FILE`", 2, "demo data")
     with session_scope() as session:
         created = seed_demo_data(session)
     print("demo data: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
@@ -107,9 +107,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 def cmd_dev_env(_args: argparse.Namespace) -> int:
     if environment_name() == "production":
-        print("dev-env: not in production: set each secret yourself (README, 'Settings')",
-              file=sys.stderr)
-        return 2
+        return cli_error("not in production: set each secret yourself (README, 'Settings')",
+                         2, "dev-env")
     added = write_dev_env()
     if added:
         print(f".env: generated local development secrets ({', '.join(added)})")
@@ -129,13 +128,11 @@ def cmd_case(args: argparse.Namespace) -> int:
 
     reference = references.clean(args.reference)
     if not references.is_valid(reference):
-        print(f"error: {args.reference!r} is not a valid reference", file=sys.stderr)
-        return 2
+        return cli_error(f"{args.reference!r} is not a valid reference", 2)
     with session_scope() as session:
         case = cases.get_by_reference(session, reference)
         if case is None:
-            print(f"no case {reference}", file=sys.stderr)
-            return 1
+            return cli_error(f"no case {reference}", 1)
         print(json.dumps(cases.to_json(case), indent=2, ensure_ascii=False))
     return 0
 
@@ -165,8 +162,7 @@ def cmd_staff_create(args: argparse.Namespace) -> int:
         with session_scope() as session:
             user = staff.create(session, args.username, password, args.role, actor=CLI_ACTOR)
     except staff.StaffError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return cli_error(exc, 2)
     print(f"staff: created {user.username} ({user.role})")
     return 0
 
@@ -180,12 +176,10 @@ def cmd_staff_reset_password(args: argparse.Namespace) -> int:
         with session_scope() as session:
             user = staff.get_by_username(session, args.username)
             if user is None:
-                print(f"error: no staff account {args.username!r}", file=sys.stderr)
-                return 1
+                return cli_error(f"no staff account {args.username!r}", 1)
             staff.set_password(session, user, password, actor=CLI_ACTOR)
     except staff.StaffError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return cli_error(exc, 2)
     print(f"staff: new password set for {user.username}; their sessions are closed")
     return 0
 
@@ -211,9 +205,8 @@ def cmd_dev_staff(_args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if settings.is_production:
-        print("dev-staff: not in production (use `python -m bot staff create`)",
-              file=sys.stderr)
-        return 2
+        return cli_error("not in production (use `python -m bot staff create`)", 2,
+                         "dev-staff")
     console = f"{settings.public_base_url}/console"
     with session_scope() as session:
         if staff.get_by_username(session, DEV_STAFF_USER) is not None:

@@ -19,6 +19,8 @@ import re
 import sys
 from typing import Any
 
+from bot.cli import cli_error
+
 ACTOR = "cli"
 
 
@@ -79,9 +81,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
             erasure = retention.erase(session, args.sender, actor=ACTOR)
     except retention.UnknownSender as exc:
         retention.erase_refused(exc.label, "unknown sender", actor=ACTOR)
-        print(f"erase: {exc}; nothing deleted (give an E.164 phone, tg:<id> or the "
-              "channel's sender id)", file=sys.stderr)
-        return 1
+        return cli_error(f"{exc}; nothing deleted (give an E.164 phone, tg:<id> or the "
+                         "channel's sender id)", 1, "erase")
     print(f"erase: {erasure.label}: erased")
     _print_counts(erasure.counts, "deleted")
     if erasure.suppressed:

@@ -134,15 +134,25 @@ def _redis(url: str) -> Any:
         return _redis_clients[url]
 
 
+class CountersUnavailable(RuntimeError):
+    """The counters' Redis (``REDIS_URL``) did not answer: nothing can be counted, so nothing
+    is admitted (a caller fails closed; the socket timeouts bound the wait to seconds)."""
+
+
 def _hit_redis(url: str, key: str, window: int, amount: int, now: float | None
                ) -> tuple[int, int]:
+    import redis
+
     start = _window_start(window, now)
     name = f"civicline:rate:{key}:{start}"
-    pipe = _redis(url).pipeline(transaction=True)
-    pipe.incrby(name, amount)
-    pipe.expire(name, 2 * window)
-    pipe.get(f"civicline:rate:{key}:{start - window}")
-    count, _, previous = pipe.execute()
+    try:
+        pipe = _redis(url).pipeline(transaction=True)
+        pipe.incrby(name, amount)
+        pipe.expire(name, 2 * window)
+        pipe.get(f"civicline:rate:{key}:{start - window}")
+        count, _, previous = pipe.execute()
+    except redis.RedisError as exc:
+        raise CountersUnavailable(f"Redis did not answer ({type(exc).__name__})") from exc
     return int(count), int(previous or 0)
 
 

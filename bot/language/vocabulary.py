@@ -190,4 +190,13 @@ USSD_TEXTS = {
                   "ar": "للمتابعة، رد على هذه الرسالة."},
     "goodbye": {"en": "Thank you. Goodbye.", "es": "Gracias. Adiós.", "fr": "Merci. Au revoir.",
                 "ar": "شكرا. مع السلامة."},
+    # The conversation is with a person (handed off): the session closes; replies go by SMS.
+    "queued_by_sms": {"en": "They will answer you by SMS.",
+                      "es": "Le van a responder por SMS.",
+                      "fr": "Elle vous répondra par SMS.",
+                      "ar": "سيرد عليك برسالة SMS."},
+    "with_person": {"en": "A person has your request and will contact you by SMS. Thank you.",
+                    "es": "Una persona tiene su solicitud y le va a contactar por SMS. Gracias.",
+                    "fr": "Une personne a votre demande et vous contactera par SMS. Merci.",
+                    "ar": "طلبك عند موظف وسيتواصل معك برسالة SMS. شكرا."},
 }

@@ -16,6 +16,10 @@ from sqlalchemy import Table, column, inspect, select, table
 from sqlalchemy.orm import Session
 
 EVENTS = "events"
+# Metadata of a user event that an action put back into the conversation (the first message,
+# answered again once the language menu is answered: actions/language.py): the same words the
+# person wrote once, not a new message. Readers of what the person said leave it out.
+REPLAYED = "replayed"
 events: Table = table(EVENTS, column("id"), column("sender_id"), column("timestamp"),
                       column("type_name"), column("data"))
 

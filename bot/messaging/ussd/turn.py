@@ -20,6 +20,11 @@ Stages (what the next key means):
 * ``long``: the form asks for words (what is wrong, where): "Go on by SMS" queues the question
   as an SMS through the outbox and closes the session; the reply to it goes on with the form.
 
+The conversation with a person (handed off, SPEC §5.6): the turn that queues it closes the
+session saying the reply comes by SMS (the agent's replies to a USSD user go by SMS:
+bot.messaging.outbound); while it is paused Rasa answers nothing, and a key or a new session
+is told that a person has the request and will contact them, and closes.
+
 Everywhere: 9 and 0 turn the pages of a screen that does not fit, ``00`` leaves any form for
 the menu.
 """
@@ -32,6 +37,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.callcentre import handoffs
 from bot.domain import notifications, people
 from bot.domain.dates import format_date, keyed_date
 from bot.domain.references import REFERENCE_LENGTH, spoken
@@ -76,6 +82,7 @@ KEYPAD_QUESTIONS = frozenset({"utter_ask_contact_phone"})
 # Every language's name in that language: the menu a first session opens with.
 OWN_NAMES = {"en": "English", "es": "Español", "fr": "Français", "ar": "العربية"}
 HEADER = "CivicLine"
+QUEUED = "utter_handoff_queued"  # "Write here and they will read it": on USSD, by SMS
 VOICE_TWIN = "__voice"  # utter_x__voice: how the keypad of a call asks utter_x
 
 
@@ -289,8 +296,13 @@ def _by_sms(session: Session, person: Person, ussd: UssdInput) -> str:
 
 def answer(session: Session, person: Person, step: UssdStep,
            messages: Sequence[BotMessage]) -> str:
-    """Rasa's answer as a screen; what it offers is remembered for the next request."""
+    """Rasa's answer as a screen; what it offers is remembered for the next request. No
+    answer while a person has the conversation (Rasa's pause) closes the session saying so."""
     if not messages:
+        if person.phone and handoffs.open_for(session, person.phone) is not None:
+            inbound.remember(session, person, inbound.USSD, [], prompt={})
+            return screen([word("with_person", person.language)], [], person.language,
+                          end=True)
         return _again(session, person, [_said("utter_voice_not_understood", person)])
     return _render(session, person, capped(messages), step.intro)
 
@@ -307,6 +319,8 @@ def _text(message: BotMessage, language: str) -> str:
     its voice twin, which asks for the digits without the written forms ("like 31/12/1980")."""
     if message.expects and (message.response or "").startswith("utter_ask_"):
         return twin_text(message, language, VOICE_TWIN)
+    if message.response == QUEUED:  # its twin without "write here", and how the reply comes
+        return f"{twin_text(message, language, VOICE_TWIN)} {word('queued_by_sms', language)}"
     return message.text
 
 
@@ -314,7 +328,9 @@ def _render(session: Session, person: Person, messages: Sequence[BotMessage],
             intro: Sequence[str] = ()) -> str:
     language = _language(person)
     lines = [line for line in (_text(m, language) for m in messages) if line]
-    if messages[-1].then == THEN_HANG_UP:
+    queued = any(m.response == QUEUED for m in messages)
+    if messages[-1].then == THEN_HANG_UP or (
+            queued and page_count([*intro, *lines], [], language) == 1):
         inbound.remember(session, person, inbound.USSD, [], prompt={})
         return screen([*intro, *lines] or [word("goodbye", language)], [], language, end=True)
     options: list[Option] = last_options(messages)

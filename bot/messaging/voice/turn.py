@@ -39,6 +39,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from bot.callcentre import handoffs
+from bot.config import get_settings
 from bot.domain import people
 from bot.domain.dates import keyed_date
 from bot.domain.references import REFERENCE_LENGTH
@@ -66,6 +68,7 @@ from bot.messaging.voice.render import (
     render_goodbye,
     render_language_menu,
     render_read_back,
+    render_transfer,
     render_voice,
 )
 from bot.messaging.voice.speech import spoken_date, spoken_digits
@@ -180,8 +183,12 @@ def begin(session: Session, person: Person, call: CallInput,
 
 def answer(session: Session, person: Person, call: CallInput, step: VoiceStep,
            messages: Sequence[BotMessage]) -> str:
-    """Rasa's answer as TwiML; its options and the prompt itself are remembered."""
+    """Rasa's answer as TwiML; its options and the prompt itself are remembered. No answer
+    while a person has the conversation (Rasa's pause: asked for by SMS, say) puts the caller
+    through to the call centre, never "Sorry, try again"."""
     if not messages:
+        if person.phone and handoffs.open_for(session, person.phone) is not None:
+            return render_transfer(_language(person), get_settings().call_centre_number)
         return _prompt(session, person, call, [texts.text("utter_voice_not_understood",
                                                           _language(person))])
     stage = turn_expects(messages) or STAGE_MAIN
