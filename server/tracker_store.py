@@ -39,6 +39,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.config import get_settings, tunable
 from bot.store.db import HIDE_PARAMETERS, on_sqlite_connect, sqlite_pool
 from server.tracker_cache import TrackerCache, handed_out, mark_of, reuse, stored_length
+from server.tracker_states import install as install_tracker_states
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -201,3 +202,7 @@ def _create_tracker_store(store: TrackerStore | None, domain: Any) -> TrackerSto
 # Rasa 3.6 offers no setting for this: the agent builds its wrapper itself. This module is
 # imported (endpoints.yml names the class) before the agent is built.
 Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
+
+# The policies' states of a conversation, continued from the last prediction instead of
+# replayed from the first event (server/tracker_states.py). Here for the same reason.
+install_tracker_states()
