@@ -19,8 +19,9 @@ that serves every webhook.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -143,6 +144,7 @@ class CivicLineTrackerStore(SQLTrackerStore):
     def _keep(self, tracker: DialogueStateTracker) -> None:
         """After a save: keep the tracker with what the database now holds."""
         since = stored_length(tracker)
+        handed_out(tracker)  # saved: every event of it is stored now
         try:
             with self.session_scope() as session:
                 mark = mark_of(session, self.SQLEvent, tracker.sender_id)
@@ -150,7 +152,6 @@ class CivicLineTrackerStore(SQLTrackerStore):
             logger.warning("tracker of %s saved but not kept", tracker.sender_id, exc_info=True)
             return
         self.cache.keep(tracker, mark, since if since else 1)
-        handed_out(tracker)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Rasa's, without re-reading the whole conversation to find the new events: a
@@ -161,6 +162,14 @@ class CivicLineTrackerStore(SQLTrackerStore):
             return
         new_events = list(tracker.events)[stored:]
         await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        """The events to insert. Rasa's counts the rows of the session (a query that grows
+        with the conversation); a tracker this store handed out knows how many are stored."""
+        stored = stored_length(tracker)
+        if stored is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def keys(self) -> Iterable[str]:
         return await asyncio.to_thread(_finish, super().keys())
