@@ -18,7 +18,9 @@ $(VENV)/.installed: requirements.lock scripts/find-python310
 	@echo "== packages: Python 3.10 venv in $(VENV) and requirements.lock (about 2 min the first time)"
 	@test -x $(PY) || "$$(scripts/find-python310)" -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "pip<25"
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	@set -o pipefail; $(PY) -m pip install --disable-pip-version-check --progress-bar off \
+	  -r requirements.lock | sed -u -n -e 's/^Collecting \([^ ]*\).*/packages: \1/p' \
+	  -e 's/^Installing collected packages.*/packages: installing them (a minute or two).../p'
 	$(PY) -m pip check
 	@touch $@
 

@@ -44,6 +44,8 @@ from tests.support.stack import running_stack  # noqa: E402
 RATE = 200  # samples per second
 # Stacks whose innermost frame is a thread or the event loop waiting: not work, left out.
 IDLE = ("_worker (concurrent/futures/thread.py", "serve (sanic/server/runners.py",
+        # with two workers: the parent waiting on them, the lock store's lease renewer asleep
+        "poll (multiprocessing/popen_fork.py", "_run (server/lock_store.py:185",
         "wait (threading.py", "select (selectors.py", "_run_once (asyncio/base_events.py")
 # (category, substrings of any frame "function (file:line)"): the first rule any frame of a
 # stack matches names it, so the more particular rules come first.
