@@ -19,8 +19,9 @@ $(VENV)/.installed: requirements.lock scripts/find-python310
 	@test -x $(PY) || "$$(scripts/find-python310)" -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "pip<25"
 	@set -o pipefail; $(PY) -m pip install --disable-pip-version-check --progress-bar off \
-	  -r requirements.lock | sed -u -n -e 's/^Collecting \([^ ]*\).*/packages: \1/p' \
-	  -e 's/^Installing collected packages.*/packages: installing them (a minute or two).../p'
+	  -r requirements.lock 2>&1 | sed -u -n -e 's/^Collecting \([^ ]*\).*/packages: \1/p' \
+	  -e 's/^Installing collected packages.*/packages: installing them (a minute or two).../p' \
+	  -e '/^ERROR/,$$p'
 	$(PY) -m pip check
 	@touch $@
 

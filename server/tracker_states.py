@@ -14,6 +14,8 @@ edit states in place), so every policy predicts what it did before.
 
 RulePolicy then matches its rules against every state of the session, though a rule of n
 states decides on the last n only: it is given the last states its longest rule can look at.
+And it formats every state of the session as text for a debug line on each prediction, logged
+or not: the text now shows the last ``SHOWN_STATES`` states and how many came before.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
@@ -32,6 +35,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 # How many replays (one per conversation and kind of call) a process keeps.
 CAPACITY = 256
+# How many of the latest states the policies' debug lines show.
+SHOWN_STATES = 12
 
 
 @dataclass
@@ -161,7 +166,19 @@ def _get_possible_keys(self: RulePolicy, lookup: dict[str, str], states: list[St
     return _rasa_get_possible_keys(self, lookup, states)
 
 
+_rasa_format_tracker_states = Policy.format_tracker_states
+
+
+def format_tracker_states(states: list[dict]) -> str:
+    """Rasa's text of the states for a debug line, of the last ``SHOWN_STATES`` only."""
+    if len(states) <= SHOWN_STATES:
+        return _rasa_format_tracker_states(states)
+    text = _rasa_format_tracker_states(states[-SHOWN_STATES:])
+    return f"\n({len(states) - SHOWN_STATES} earlier states not shown){text}"
+
+
 def install() -> None:
-    """Put both in place of Rasa's (in the serving process: the tracker store imports this)."""
+    """Put these in place of Rasa's (in the serving process: the tracker store imports this)."""
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
     RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
+    Policy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[method-assign]

@@ -40,6 +40,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.config import get_settings, tunable
 from bot.store.db import HIDE_PARAMETERS, on_sqlite_connect, sqlite_pool
 from server.tracker_cache import TrackerCache, handed_out, mark_of, reuse, stored_length
+from server.tracker_copy import install as install_tracker_copy
 from server.tracker_states import install as install_tracker_states
 
 T = TypeVar("T")
@@ -213,5 +214,8 @@ def _create_tracker_store(store: TrackerStore | None, domain: Any) -> TrackerSto
 Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
 
 # The policies' states of a conversation, continued from the last prediction instead of
-# replayed from the first event (server/tracker_states.py). Here for the same reason.
+# replayed from the first event (server/tracker_states.py), and the processor's copy of the
+# tracker before each action taken without a replay (server/tracker_copy.py). Here for the
+# same reason.
 install_tracker_states()
+install_tracker_copy()

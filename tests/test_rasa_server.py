@@ -40,7 +40,9 @@ def answers(agent: Agent) -> list[tuple[object, ...]]:
         prediction = agent.processor.predict_next_with_tracker(tracker)
         found.append((text, [(i["name"], round(i["confidence"], 5))
                              for i in parsed["intent_ranking"]],
-                      prediction and [round(c, 5) for c in prediction["confidence"]]))
+                      prediction and prediction["policy"],
+                      prediction and [(s["action"], round(s["score"], 5))
+                                      for s in prediction["scores"]]))
     return found
 
 
