@@ -20,9 +20,11 @@ or not: the text now shows the last ``SHOWN_STATES`` states and how many came be
 
 from __future__ import annotations
 
+import itertools
 import operator
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +32,15 @@ from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 # How many replays (one per conversation and kind of call) a process keeps.
@@ -39,12 +49,18 @@ CAPACITY = 256
 SHOWN_STATES = 12
 
 
+# Events after which Rasa's applied events are not the earlier ones plus the new ones.
+REWINDS = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted)
+
+
 @dataclass
 class _Replay:
     domain: Domain
     options: tuple[Any, ...]
     tracker: DialogueStateTracker  # the prior tracker after ``events``
-    events: list[Event] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)  # the applied events replayed so far
+    raw: list[Event] = field(default_factory=list)  # the tracker's events they came from
+    loops: frozenset[str] = frozenset()  # the loop names among ``raw``
     states: list[State] = field(default_factory=list)
     last_ml_action: dict[str, Any] | None = None
     turn_was_hidden: bool = False
@@ -75,6 +91,28 @@ class _Replay:
             if self.last_ml_action:
                 state[PREVIOUS_ACTION] = self.last_ml_action  # type: ignore[assignment]
         self.states.append(domain._clean_state(state))
+
+
+def _loop_names(events: Iterable[Event]) -> set[str]:
+    return {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
+
+
+def applied_events(tracker: DialogueStateTracker, replay: _Replay | None
+                   ) -> tuple[list[Event], list[Event] | None]:
+    """``tracker.applied_events()``, without going through the whole conversation again when
+    the tracker's events are those ``replay`` saw plus new ones that rewind nothing (no
+    restart, new session, revert, loop action undone or new loop name): then they are the
+    applied events seen plus the new ones, as Rasa's loop would find. With them, the new
+    events (None when Rasa's loop went through them all)."""
+    events = tracker.events
+    if replay is not None and replay.raw and len(events) >= len(replay.raw) \
+            and all(map(operator.is_, replay.raw, events)):
+        new = list(itertools.islice(events, len(replay.raw), None))
+        if _loop_names(new) <= replay.loops and not any(
+                isinstance(e, REWINDS) or (isinstance(e, ActionExecuted)
+                                           and e.action_name in replay.loops) for e in new):
+            return replay.events + new, new
+    return tracker.applied_events(), None
 
 
 class _Replays:
@@ -119,10 +157,13 @@ def states_for_tracker_history(domain: Domain, tracker: DialogueStateTracker,
     options = (omit_unset_slots, ignore_rule_only_turns, _frozen(rule_only_data),
                tracker.is_rule_tracker, tuple(tracker.slots))
     key = (tracker.sender_id, options)
-    applied = tracker.applied_events()
     replay = REPLAYS.take(key)
+    applied, new = applied_events(tracker, replay)
     if replay is None or not replay.continues(domain, options, applied):
-        replay = _Replay(domain, options, tracker.init_copy())
+        replay, new = _Replay(domain, options, tracker.init_copy()), None
+    replay.loops = frozenset(replay.loops | _loop_names(new) if new is not None
+                             else _loop_names(tracker.events))
+    replay.raw = list(tracker.events)
     for event in applied[len(replay.events):]:
         if isinstance(event, ActionExecuted):
             replay.step(event.hide_rule_turn, omit_unset_slots, ignore_rule_only_turns,
