@@ -80,7 +80,7 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     if first_run:
         for what, part, bound in (("first `make run` of a fresh clone to an answer", "first", 480),
                                   ("`make run` again, unchanged, to an answer", "unchanged", 45)):
-            seconds = first_run[part]["ready_s"]
+            seconds = (first_run.get(part) or {}).get("ready_s")
             checks.append({"target": what, "bound": f"≤ {bound} s", "measured": seconds,
                            "met": seconds is not None and seconds <= bound})
     results["targets"] = checks
@@ -146,9 +146,14 @@ def markdown(results: dict[str, Any]) -> str:
                   "| run | to an answer, s | phases began at (s) | longest silence, s | "
                   "load average (1 min) before / after |", "|---|---|---|---|---|"]
         for label, part in (("fresh clone", "first"), ("unchanged", "unchanged")):
-            run = first_run[part]
+            run = first_run.get(part)
+            if not run:
+                lines.append(f"| {label} | not measured | | | |")
+                continue
+            answer = (_fmt(run["ready_s"]) if run["ready_s"] is not None
+                      else f"none within {_fmt(run.get('gave_up_s'))} (stopped)")
             phases = ", ".join(f"{p['phase']} {_fmt(p['at_s'])}" for p in run["phases"])
-            lines.append(f"| {label} | {_fmt(run['ready_s'])} | {phases} | "
+            lines.append(f"| {label} | {answer} | {phases} | "
                          f"{_fmt(run['longest_silence_s'])} | "
                          f"{_fmt(run['load_average_before'][0])} / "
                          f"{_fmt(run['load_average_after'][0])} |")
