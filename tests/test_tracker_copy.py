@@ -21,7 +21,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from server import tracker_copy
 from tests.support.environment import ROOT
-from tests.test_tracker_states import conversation
+from tests.support.rasa_events import conversation
 
 pytestmark = pytest.mark.slow  # Rasa's domain and TensorFlow's import: seconds
 

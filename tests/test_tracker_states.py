@@ -5,7 +5,6 @@ kind of call the policies make; and RulePolicy finds the same rules on the last 
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
 import warnings
@@ -22,13 +21,6 @@ from rasa.shared.core.constants import (
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
-    ActionReverted,
-    ActiveLoop,
-    BotUttered,
-    Event,
-    Restarted,
-    SessionStarted,
-    SlotSet,
     UserUtteranceReverted,
     UserUttered,
 )
@@ -36,6 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from server import tracker_states
 from tests.support.environment import ROOT
+from tests.support.rasa_events import conversation
 
 pytestmark = pytest.mark.slow  # Rasa's domain and TensorFlow's import: seconds
 
@@ -51,39 +44,6 @@ def project() -> Domain:
 def rasa_states(domain: Domain, tracker: DialogueStateTracker, **options: object) -> list:
     """Rasa 3.6's own ``Domain.states_for_tracker_history`` (kept aside by install())."""
     return tracker_states._rasa_states_for_tracker_history(domain, tracker, **options)
-
-
-def conversation(domain: Domain) -> list[Event]:
-    """A session with what makes states tricky: a hidden rule turn, a rewind, an undone
-    action, a form's loop, a slot, a restart and a new session."""
-    intents = [name for name in domain.intents if not name.startswith("nlu_")][:6]
-    slot = next(s.name for s in domain.slots if s.name == "language")
-    form = next(iter(domain.form_names), None)
-    events: list[Event] = [ActionExecuted("action_session_start"), SessionStarted(),
-                           ActionExecuted(ACTION_LISTEN_NAME)]
-    for turn, intent in enumerate(itertools.islice(itertools.cycle(intents), 18)):
-        events.append(UserUttered(f"text {turn}", {"name": intent, "confidence": 0.9}))
-        events.append(SlotSet(slot, ["en", "es", "fr", "ar"][turn % 4]))
-        events.append(ActionExecuted("action_detect_language", hide_rule_turn=turn % 3 == 0))
-        if turn == 5:
-            events.append(UserUtteranceReverted())
-            events.append(ActionExecuted(ACTION_LISTEN_NAME))
-            events.append(UserUttered("again", {"name": intents[0], "confidence": 0.8}))
-        if turn == 7:
-            events.append(ActionExecuted("utter_default"))
-            events.append(ActionReverted())
-        if form and turn == 9:
-            events += [ActionExecuted(form), ActiveLoop(form), ActionExecuted(form)]
-        if form and turn == 11:
-            events += [ActionExecuted(form), ActiveLoop(None)]
-        events.append(ActionExecuted("utter_default"))
-        events.append(BotUttered("a reply"))
-        if turn == 13:
-            events.append(Restarted())
-        if turn == 15:
-            events += [ActionExecuted("action_session_start"), SessionStarted()]
-        events.append(ActionExecuted(ACTION_LISTEN_NAME))
-    return events
 
 
 OPTIONS = [
