@@ -18,7 +18,10 @@ $(VENV)/.installed: requirements.lock scripts/find-python310
 	@echo "== packages: Python 3.10 venv in $(VENV) and requirements.lock (about 2 min the first time)"
 	@test -x $(PY) || "$$(scripts/find-python310)" -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "pip<25"
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	@set -o pipefail; $(PY) -m pip install --disable-pip-version-check --progress-bar off \
+	  -r requirements.lock 2>&1 | sed -u -n -e 's/^Collecting \([^ ]*\).*/packages: \1/p' \
+	  -e 's/^Installing collected packages.*/packages: installing them (a minute or two).../p' \
+	  -e '/^ERROR/,$$p'
 	$(PY) -m pip check
 	@touch $@
 
@@ -137,13 +140,22 @@ bench: venv model
 	  CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz \
 	  $(PY) -m scripts.bench $(BENCH_ARGS)
 
+# A newcomer's first `make run` (fresh clone: new venv, training) and an unchanged second one,
+# each timed until the assistant answers: into results/bench.{json,md}. About 10 minutes.
+.PHONY: bench-first-run
+bench-first-run: venv
+	@mkdir -p results var
+	$(PY) -m scripts.bench_first_run
+
 # Where the time of one SMS turn goes (py-spy on both servers): results/profile-turn-LABEL.md.
+# PROFILE_ARGS="--config civicline-pg-redis-2w" for PostgreSQL, Redis and two workers.
+PROFILE_ARGS ?=
 .PHONY: profile-turn
 profile-turn: venv model
 	@mkdir -p results var
 	CIVICLINE_STARTUP_SECONDS=$${CIVICLINE_STARTUP_SECONDS:-400} \
 	  CIVICLINE_MODEL=models/civicline-$$($(PY) -m bot fingerprint).tar.gz \
-	  $(PY) -m scripts.profile_turn --label $${LABEL:-now}
+	  $(PY) -m scripts.profile_turn --label $${LABEL:-now} $(PROFILE_ARGS)
 
 clean:
 	rm -rf var models .pytest_cache .ruff_cache

@@ -76,6 +76,13 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             biggest = max(rss.values())
             checks.append({"target": f"RSS per Rasa process, {config}", "bound": "≤ 1,000 MB",
                            "measured": biggest, "met": biggest <= 1000})
+    first_run = results.get("first_run")
+    if first_run:
+        for what, part, bound in (("first `make run` of a fresh clone to an answer", "first", 480),
+                                  ("`make run` again, unchanged, to an answer", "unchanged", 45)):
+            seconds = (first_run.get(part) or {}).get("ready_s")
+            checks.append({"target": what, "bound": f"≤ {bound} s", "measured": seconds,
+                           "met": seconds is not None and seconds <= bound})
     results["targets"] = checks
     return checks
 
@@ -128,6 +135,28 @@ def markdown(results: dict[str, Any]) -> str:
     lines += ["", "## Training", ""]
     for name, training in results.get("training", {}).items():
         lines.append(f"- {name}: {_fmt(training.get('seconds'))} s ({training['note']})")
+    first_run = results.get("first_run")
+    if first_run:
+        lines += ["", "## First `make run`", "",
+                  f"`make bench-first-run`, {first_run['measured']} (commit "
+                  f"{first_run['commit']}): a fresh clone's `make run` (a new venv installed "
+                  "from this machine's wheels, the model trained from scratch) until the "
+                  "assistant answers, stopped with Ctrl-C, then `make run` again unchanged. "
+                  "Longest silence: the longest time without a line of output.", "",
+                  "| run | to an answer, s | phases began at (s) | longest silence, s | "
+                  "load average (1 min) before / after |", "|---|---|---|---|---|"]
+        for label, part in (("fresh clone", "first"), ("unchanged", "unchanged")):
+            run = first_run.get(part)
+            if not run:
+                lines.append(f"| {label} | not measured | | | |")
+                continue
+            answer = (_fmt(run["ready_s"]) if run["ready_s"] is not None
+                      else f"none within {_fmt(run.get('gave_up_s'))} (stopped)")
+            phases = ", ".join(f"{p['phase']} {_fmt(p['at_s'])}" for p in run["phases"])
+            lines.append(f"| {label} | {answer} | {phases} | "
+                         f"{_fmt(run['longest_silence_s'])} | "
+                         f"{_fmt(run['load_average_before'][0])} / "
+                         f"{_fmt(run['load_average_after'][0])} |")
     lines += ["", "## Targets (issue 12)", "", "| target | bound | measured | met |",
               "|---|---|---|---|"]
     for check in results.get("targets", []):

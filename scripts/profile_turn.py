@@ -10,6 +10,11 @@ turn (samples x interval / turns). Written to results/profile-turn-<label>.md; p
 stacks to var/profile/.
 
     python -m scripts.profile_turn --label before [--turns 400] [--window 20]
+    python -m scripts.profile_turn --label 2w --config civicline-pg-redis-2w
+
+``--config civicline-pg-redis-2w`` profiles the scaled set-up of `make bench` instead: a
+PostgreSQL database of its own, the Redis lock store and two Sanic workers (py-spy follows
+both worker processes; a turn lands on either).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.devtools.clients import SmsClient  # noqa: E402
-from scripts.bench import SMS_SCRIPT  # noqa: E402
+from scripts.bench import REDIS_URL, SMS_SCRIPT, no_database, postgres_database  # noqa: E402
 from tests.support.clients import channel_hooks  # noqa: E402
 from tests.support.environment import VENV_BIN  # noqa: E402
 from tests.support.providers import Providers  # noqa: E402
@@ -39,6 +44,8 @@ from tests.support.stack import running_stack  # noqa: E402
 RATE = 200  # samples per second
 # Stacks whose innermost frame is a thread or the event loop waiting: not work, left out.
 IDLE = ("_worker (concurrent/futures/thread.py", "serve (sanic/server/runners.py",
+        # with two workers: the parent waiting on them, the lock store's lease renewer asleep
+        "poll (multiprocessing/popen_fork.py", "_run (server/lock_store.py:185",
         "wait (threading.py", "select (selectors.py", "_run_once (asyncio/base_events.py")
 # (category, substrings of any frame "function (file:line)"): the first rule any frame of a
 # stack matches names it, so the more particular rules come first.
@@ -88,11 +95,12 @@ def read_raw(path: Path) -> collections.Counter[str]:
 class Recording:
     """py-spy recording one process until stopped."""
 
-    def __init__(self, pid: int, out: Path) -> None:
+    def __init__(self, pid: int, out: Path, subprocesses: bool = False) -> None:
         self.out = out
         self.process = subprocess.Popen(
             [str(VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--rate", str(RATE),
-             "--format", "raw", "--output", str(out), "--nonblocking"],
+             "--format", "raw", "--output", str(out), "--nonblocking",
+             *(["--subprocesses"] if subprocesses else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # py-spy attaches
 
@@ -132,21 +140,29 @@ def main() -> int:
     parser.add_argument("--label", default="now")
     parser.add_argument("--turns", type=int, default=400)
     parser.add_argument("--window", type=int, default=20)
+    parser.add_argument("--config", default="civicline-dev",
+                        choices=("civicline-dev", "civicline-pg-redis-2w"))
     args = parser.parse_args()
+    scaled = args.config == "civicline-pg-redis-2w"
     script = list(itertools.islice(itertools.cycle(SMS_SCRIPT), args.turns))
     first, middle, last = (script[:args.window], script[args.window:-args.window],
                            script[-args.window:])
     report = [f"# One SMS turn, profiled ({args.label})", "",
-              f"`python -m scripts.profile_turn --label {args.label}`: the development stack "
-              f"(SQLite), one conversation of {args.turns} turns through the signed SMS "
+              f"`python -m scripts.profile_turn --label {args.label} --config {args.config}`: "
+              + ("PostgreSQL, the Redis lock store and two Sanic workers (py-spy on both), "
+                 if scaled else "the development stack (SQLite), ")
+              + f"one conversation of {args.turns} turns through the signed SMS "
               f"webhook (the `make bench` script over and over), py-spy at {RATE} Hz on the "
               "Rasa server and the action server (CPU samples only: time spent waiting is "
               "not in them). Each sample is counted in the first category (in the order of "
               "`RULES` in the script) that any of its frames matches.", ""]
     providers = Providers().start()
     try:
-        with tempfile.TemporaryDirectory(prefix="profile-") as tmp, \
-                running_stack(Path(tmp), extra_env=providers.env) as stack:
+        extra = {**providers.env, **({"REDIS_URL": REDIS_URL, "SANIC_WORKERS": "2"}
+                                     if scaled else {})}
+        database = postgres_database if scaled else no_database
+        with tempfile.TemporaryDirectory(prefix="profile-") as tmp, database() as url, \
+                running_stack(Path(tmp), extra_env=extra, database_url=url) as stack:
             actions, rasa_process = stack.processes
             client = SmsClient(channel_hooks(stack), "+15550409999")
             turns(SmsClient(channel_hooks(stack), "+15550409998"), list(SMS_SCRIPT))  # warm
@@ -158,7 +174,7 @@ def main() -> int:
                 part = "first" if texts is first else "last"
                 raw = ROOT / "var" / "profile" / f"{args.label}-{part}"
                 raw.mkdir(parents=True, exist_ok=True)
-                recordings = {"rasa": Recording(rasa_process.pid, raw / "rasa.txt"),
+                recordings = {"rasa": Recording(rasa_process.pid, raw / "rasa.txt", scaled),
                               "actions": Recording(actions.pid, raw / "actions.txt")}
                 latencies = turns(client, texts)
                 samples = {name: r.stop() for name, r in recordings.items()}

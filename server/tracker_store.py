@@ -19,8 +19,9 @@ that serves every webhook.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -39,6 +40,8 @@ from sqlalchemy.orm import sessionmaker
 from bot.config import get_settings, tunable
 from bot.store.db import HIDE_PARAMETERS, on_sqlite_connect, sqlite_pool
 from server.tracker_cache import TrackerCache, handed_out, mark_of, reuse, stored_length
+from server.tracker_copy import install as install_tracker_copy
+from server.tracker_states import install as install_tracker_states
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -142,6 +145,7 @@ class CivicLineTrackerStore(SQLTrackerStore):
     def _keep(self, tracker: DialogueStateTracker) -> None:
         """After a save: keep the tracker with what the database now holds."""
         since = stored_length(tracker)
+        handed_out(tracker)  # saved: every event of it is stored now
         try:
             with self.session_scope() as session:
                 mark = mark_of(session, self.SQLEvent, tracker.sender_id)
@@ -149,7 +153,6 @@ class CivicLineTrackerStore(SQLTrackerStore):
             logger.warning("tracker of %s saved but not kept", tracker.sender_id, exc_info=True)
             return
         self.cache.keep(tracker, mark, since if since else 1)
-        handed_out(tracker)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Rasa's, without re-reading the whole conversation to find the new events: a
@@ -160,6 +163,14 @@ class CivicLineTrackerStore(SQLTrackerStore):
             return
         new_events = list(tracker.events)[stored:]
         await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        """The events to insert. Rasa's counts the rows of the session (a query that grows
+        with the conversation); a tracker this store handed out knows how many are stored."""
+        stored = stored_length(tracker)
+        if stored is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def keys(self) -> Iterable[str]:
         return await asyncio.to_thread(_finish, super().keys())
@@ -201,3 +212,10 @@ def _create_tracker_store(store: TrackerStore | None, domain: Any) -> TrackerSto
 # Rasa 3.6 offers no setting for this: the agent builds its wrapper itself. This module is
 # imported (endpoints.yml names the class) before the agent is built.
 Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
+
+# The policies' states of a conversation, continued from the last prediction instead of
+# replayed from the first event (server/tracker_states.py), and the processor's copy of the
+# tracker before each action taken without a replay (server/tracker_copy.py). Here for the
+# same reason.
+install_tracker_states()
+install_tracker_copy()

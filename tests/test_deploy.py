@@ -27,7 +27,6 @@ from tests.support.environment import (
     OWN_PREFIXES,
     PRODUCTION_SETTINGS,
     ROOT,
-    VENV_BIN,
     base_env,
     free_port,
 )
@@ -182,7 +181,8 @@ def test_rasa_refuses_several_workers_without_redis_with_a_failing_exit_code(tmp
     env = base_env(f"sqlite:///{tmp_path / 'civicline.db'}")
     env.pop("REDIS_URL", None)
     env.update(SANIC_WORKERS="2", ACTION_ENDPOINT_URL="http://127.0.0.1:9/webhook")
-    done = subprocess.run([str(VENV_BIN / "rasa"), "run", "--port", str(free_port()),
+    done = subprocess.run([sys.executable, "-m", "server.rasa_server", "run",
+                           "--port", str(free_port()),
                            "--interface", "127.0.0.1", "--model", "models",
                            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

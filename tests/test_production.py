@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PRODUCTION_REQUIRED, ConfigError, load_settings
-from tests.support.environment import ROOT, VENV_BIN, base_env
+from tests.support.environment import ROOT, base_env
 from tests.support.stack_data import query
 
 COMPLETE = {name: f"prod-value-{number}" for number, name in enumerate(PRODUCTION_REQUIRED)}
@@ -69,7 +69,7 @@ def test_the_servers_refuse_to_start_in_production_naming_what_is_missing(tmp_pa
                if name not in ("CIVICLINE_API_TOKEN", "PUBLIC_BASE_URL")]
     commands = {
         "action server": [sys.executable, "-m", "server.action_server", "--port", "9"],
-        "rasa server": [str(VENV_BIN / "rasa"), "run", "--port", "9",
+        "rasa server": [sys.executable, "-m", "server.rasa_server", "run", "--port", "9",
                         "--interface", "127.0.0.1", "--model", "models",
                         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
     }

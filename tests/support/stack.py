@@ -135,7 +135,7 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
                   action_url=f"http://127.0.0.1:{action_port}")
     commands = {
         "actions": [sys.executable, "-m", "server.action_server", "--port", str(action_port)],
-        "rasa": [str(VENV_BIN / "rasa"), "run", "--model", str(model),
+        "rasa": [sys.executable, "-m", "server.rasa_server", "run", "--model", str(model),
                  "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                  "--port", str(port), "--interface", "127.0.0.1"],
     }
