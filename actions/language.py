@@ -17,6 +17,7 @@ from bot.language.detect import (
     answers_keep_language,
     explicit_request,
     is_arabizi,
+    put_through_language,
 )
 from bot.store.tracker_events import REPLAYED
 
@@ -63,9 +64,13 @@ class ActionDetectLanguage(Action):
                 decision = people.apply_language(session, person, latest_text(tracker),
                                                  keep=answer)
                 intent = (tracker.latest_message.get("intent") or {}).get("name")
-                if (decision.show_menu and person.language is None
-                        and asks_language(intent, latest_text(tracker))):
-                    menu = True  # nobody knows their language yet: ask, never guess
+                text = latest_text(tracker)
+                if decision.show_menu and person.language is None:
+                    if asks_language(intent, text):
+                        menu = True  # nobody knows their language yet: ask, never guess
+                    elif intent == "request_human" and (hint := put_through_language(text)):
+                        # Put through at once, in the language the message shows (Darija).
+                        people.first_language_hint(session, person, hint)
             language = person.language or DEFAULT
         events = [SlotSet("language", language)]
         if menu or tracker.get_slot(MENU_SLOT):  # set for the one turn that shows the menu

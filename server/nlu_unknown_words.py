@@ -7,7 +7,8 @@ stem, and Arabic's attached prefixes) is treated as not understood: it gets `nlu
 and the citizen is asked to rephrase instead of being answered at random. DIET's confidences
 are too peaked to tell nonsense apart ("xqz" came out as `affirm` at 0.999), so by default
 the classifier's confidence is not consulted; ``max_confidence`` can let confident
-predictions stand. Digits-only messages (references, dates) are left alone.
+predictions stand. Digits-only messages (references, dates) are left alone. Words are compared
+in their normal form (``bot.language.normal_form``: "merciii", "أيوة"/"ايوه" as the data's).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.language.detect import words
+from bot.language.normal_form import normalise
 
 FILE_NAME = "vocabulary.json"
 STEM = 4
@@ -76,7 +78,7 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         known: set[str] = set()
         for example in training_data.intent_examples:
-            for word in words(example.get(TEXT) or ""):
+            for word in words(normalise(example.get(TEXT) or "")):
                 known |= stems(word)
         self._known = known
         with self._model_storage.write_to(self._resource) as directory:
@@ -88,7 +90,7 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
         return training_data
 
     def is_unknown(self, text: str) -> bool:
-        tokens = words(text)
+        tokens = words(normalise(text))
         return bool(tokens) and bool(self._known) and all(
             not (stems(token) & self._known) for token in tokens
         )

@@ -425,6 +425,15 @@ def test_distress_a_person_or_nonsense_are_not_held_up_by_the_menu() -> None:
     assert asks_language("check_application_status", "salam bghit nchouf dossier dyali")
 
 
+@pytest.mark.parametrize(("text", "code"), [
+    ("bghit nhder m3a chi wa7ed", "ar"), ("3tini bnadem", "ar"), ("wach kayn chi wa7ed", "ar"),
+    ("hola I need a person", None), ("human please", None), ("persona", None),
+])
+def test_someone_new_put_through_is_answered_in_arabic_for_darija(text: str,
+                                                                  code: str | None) -> None:
+    assert lang.put_through_language(text) == code
+
+
 @pytest.mark.parametrize("code", ["en", "es", "fr", "ar"])
 def test_weak_first_messages_are_asked_or_right_never_wrong(code: str) -> None:
     """The decision alone (tests/test_language_menu.py sends the same through the stack)."""

@@ -31,7 +31,8 @@ SMS_OPTIONS = ("1. English", "2. Español", "3. Français", "4. العربية")
 TELEGRAM_TITLES = ["English", "Español", "Français", "العربية"]
 # Darija in Latin letters asks (Arabic or French, their pick), always.
 ARABIZI = WEAK_FIRST_MESSAGES["ar"][:30]
-PUT_THROUGH = "I am getting a person for you"
+# The queue notice: in English while someone's language is unknown, in Arabic for Darija.
+PUT_THROUGH = {"en": "I am getting a person for you", "ar": "سأحولك إلى موظف"}
 
 
 def sms_language(stack: Stack, number: str) -> str | None:
@@ -70,10 +71,13 @@ def test_weak_first_messages_get_the_menu_or_their_own_language(stack: Stack, co
             menu = reply.startswith(MENU_QUESTION) and [
                 title for title, _ in person.buttons] == TELEGRAM_TITLES
             language = telegram_language(stack, person.client.user_id)
-        if PUT_THROUGH in reply:
+        if any(notice in reply for notice in PUT_THROUGH.values()):
             # Asking for a person (or distress) is never held up by the menu: the queue notice,
-            # in the default language while theirs is unknown (a known gap, see the README).
+            # in Arabic for Darija in Latin letters, else in the default language while theirs
+            # is unknown.
             put_through += 1
+            if text in ARABIZI and (PUT_THROUGH["ar"] not in reply or language != "ar"):
+                wrong[text] = f"Darija put through in {language}: {reply[:60]!r}"
         elif menu:
             menus += 1
             if language is not None:  # asked, so nothing was decided for them
@@ -112,6 +116,18 @@ def test_the_pick_answers_the_first_message_in_that_language(
     assert not is_sms_menu(sms("wach kayn chi wa7ed"))
     assert sms_language(stack, number) == code
     assert in_language(sms("help"), code)
+
+
+@pytest.mark.parametrize("text", ["bghit nhder m3a chi wa7ed", "3tini bnadem 3afak",
+                                  "bghit nhder m3a bnadem"])
+def test_darija_asking_for_a_person_is_put_through_in_arabic(stack: Stack, text: str) -> None:
+    """Someone new asking for a person in Darija (Latin letters) is not held up by the menu,
+    and the queue notice is in Arabic, the language they wrote, not the default English."""
+    number = phone()
+    reply = Sms(stack, number)(text)
+    assert PUT_THROUGH["ar"] in reply and in_language(reply, "ar"), reply
+    assert PUT_THROUGH["en"] not in reply
+    assert sms_language(stack, number) == "ar"
 
 
 def test_telegram_buttons_pick_the_language(stack: Stack) -> None:

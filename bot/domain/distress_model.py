@@ -23,7 +23,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 import yaml
 
 from bot.config import PROJECT_ROOT
+from bot.language.normal_form import normalise
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "distress"
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
@@ -52,26 +52,8 @@ CLASS_WEIGHT: dict[bool, float] | str = "balanced"  # ~1,200 positives against ~
 CONCEPT_WEIGHT = 0.2  # each concept (and pair) found, beside the L2-normalised n-grams
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
 
-_ARABIC_LETTERS = str.maketrans({"ى": "ي", "ة": "ه", "ـ": None, "ؤ": "و", "ئ": "ي",
-                                 "ی": "ي", "ک": "ك", "ڤ": "ف", "گ": "ك",  # Persian/Maghrebi forms
-                                 **{chr(0x660 + d): str(d) for d in range(10)},  # ٠-٩ -> 0-9
-                                 **{chr(0x6F0 + d): str(d) for d in range(10)}})  # ۰-۹
-_APOSTROPHES = re.compile(r"['’`´]")
-_NOT_WORD = re.compile(r"[^\w]+|_")
-_REPEATS = re.compile(r"(.)\1{2,}")
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-
-
-def normalise(text: str, apostrophe: str = "") -> str:
-    """Folded text: lower case, no Latin accents or Arabic diacritics, Arabic letter variants
-    unified, apostrophes dropped ("can't" -> "cant") or replaced by ``apostrophe``, digits
-    kept (Darija's "3" and "9" are letters), a letter repeated 3+ times cut to two."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_ARABIC_LETTERS))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = _APOSTROPHES.sub(apostrophe, plain)
-    plain = _REPEATS.sub(r"\1\1", plain)
-    return " ".join(_NOT_WORD.sub(" ", plain).split())
 
 
 @dataclass(frozen=True)

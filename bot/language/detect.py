@@ -159,6 +159,14 @@ def is_arabizi(text: str) -> bool:
     return any(token in arabizi_words() for token in words(text))
 
 
+def put_through_language(text: str) -> str | None:
+    """The language to put someone new through to a person in, when their first message is
+    too uncertain for an answer without the menu (a request for a person is never held up by
+    it): Arabic for Darija in Latin letters ("bghit nhder m3a chi wa7ed"), whose writer reads
+    Arabic; None (the default) for the rest, whose language is a guess."""
+    return "ar" if is_arabizi(text) else None
+
+
 def explicit_request(text: str) -> str | None:
     """The language a short message asks for by name ("in English please" -> "en"), or None.
 
