@@ -79,15 +79,28 @@ async def wait_for_tickets(store: RedisTicketLockStore, conversation: str, count
 # --- Stock against ours under load ----------------------------------------------------------
 
 def test_stock_loses_user_messages_under_load_and_ours_none(postgres_database: str) -> None:
-    """Two processes (as two Rasa workers), 400 simultaneous same-sender pairs each way."""
-    runs = {kind: lock_race.race(kind, REDIS_URL, postgres_database, batches=20, width=20)
-            for kind in ("stock", "ours")}
-    for kind, run in runs.items():
-        print(f"\n{kind}: {run.summary()}")
-    stock, ours_run = runs["stock"], runs["ours"]
+    """Two processes (as two Rasa workers), 400 simultaneous same-sender pairs each way.
+
+    A lock that lets two turns of one conversation in at once shows as a lost message with
+    Rasa's SQL store, and as an overlap with ours (which stores both turns' events). Stock's
+    interleaving needs two ticket reads to meet, which a quiet machine may not produce in one
+    race of 400 pairs: its race is run up to three times and the test asks for a loss or an
+    overlap in at least one; ours must have neither in its one race.
+    """
+    ours_run = lock_race.race("ours", REDIS_URL, postgres_database, batches=20, width=20)
+    print(f"\nours: {ours_run.summary()}")
     assert ours_run.lost == 0 and ours_run.errors == 0 and ours_run.stored == 2 * ours_run.pairs
+    assert ours_run.overlaps == 0
     assert ours_run.leftover_keys == 0
-    assert stock.lost + stock.errors > 0, stock.summary()
+    stock_runs = []
+    for _ in range(3):
+        stock = lock_race.race("stock", REDIS_URL, postgres_database, batches=20, width=20)
+        print(f"\nstock: {stock.summary()}")
+        stock_runs.append(stock)
+        if stock.lost + stock.errors + stock.overlaps > 0:
+            break
+    assert any(run.lost + run.errors + run.overlaps > 0 for run in stock_runs), [
+        run.summary() for run in stock_runs]
 
 
 def test_stock_serves_two_clients_at_once_when_their_reads_interleave(prefix: str) -> None:
