@@ -272,19 +272,3 @@ async def send_once(request: Request, work: SendWork) -> response.HTTPResponse:
     status, result, replayed = await once_outside(actor, key, print_,
                                                   lambda: work(body, actor))
     return response.json(result, status=status, headers=REPLAYED if replayed else {})
-    deadline = time.monotonic() + WAIT_FOR_ANSWER
-    while (stored := await in_thread(_reserve, actor, key, print_)) is not None:
-        if stored.status != idempotency.PENDING:
-            return response.json(stored.body, status=stored.status, headers=REPLAYED)
-        if time.monotonic() > deadline:
-            raise InputError("another request with this Idempotency-Key is still being "
-                             "answered: try again shortly", status=409,
-                             fields={"Idempotency-Key": "in use"})
-        await asyncio.sleep(WAIT_STEP)
-    try:
-        status, result = await work(body, actor)
-    except BaseException:
-        await in_thread(_settle, actor, key, None, None)
-        raise
-    await in_thread(_settle, actor, key, status, result)
-    return response.json(result, status=status)

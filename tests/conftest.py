@@ -207,3 +207,19 @@ def browser() -> Iterator[Any]:
 
     with chromium() as launched:
         yield launched
+
+
+@pytest.fixture(scope="module")
+def project() -> Any:
+    """CivicLine's domain as Rasa loads it, for the tests that compare with Rasa's own code.
+    (Imported here, not at the top: Rasa's domain is seconds to import, and `make test-fast`
+    loads this file too.)"""
+    import warnings
+
+    from rasa.shared.core.domain import Domain
+
+    from tests.support.environment import ROOT
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return Domain.load(str(ROOT / "domain"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import warnings
 from typing import Any
 
 import pytest
@@ -25,16 +24,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from server.tracker_store import CivicLineTrackerStore
-from tests.support.environment import ROOT
 
 pytestmark = pytest.mark.slow  # Rasa's domain and TensorFlow's import: seconds
-
-
-@pytest.fixture(scope="module")
-def project() -> Domain:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return Domain.load(str(ROOT / "domain"))
 
 
 def store(project: Domain) -> CivicLineTrackerStore:

@@ -4,7 +4,6 @@ Rasa's copy by replay, and one the original's later events do not touch."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import pytest
@@ -20,17 +19,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from server import tracker_copy
-from tests.support.environment import ROOT
 from tests.support.rasa_events import conversation
 
 pytestmark = pytest.mark.slow  # Rasa's domain and TensorFlow's import: seconds
-
-
-@pytest.fixture(scope="module")
-def project() -> Domain:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return Domain.load(str(ROOT / "domain"))
 
 
 def state(tracker: DialogueStateTracker) -> dict[str, Any]:

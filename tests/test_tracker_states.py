@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import warnings
 
 import pytest
 from rasa.core.policies.rule_policy import RulePolicy
@@ -27,18 +26,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from server import tracker_states
-from tests.support.environment import ROOT
 from tests.support.rasa_events import conversation
 
 pytestmark = pytest.mark.slow  # Rasa's domain and TensorFlow's import: seconds
-
-
-
-@pytest.fixture(scope="module")
-def project() -> Domain:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return Domain.load(str(ROOT / "domain"))
 
 
 def rasa_states(domain: Domain, tracker: DialogueStateTracker, **options: object) -> list:
