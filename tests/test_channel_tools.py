@@ -114,6 +114,16 @@ def test_the_voice_simulator_shows_what_is_said_and_which_keys_to_press(
     assert "¿Sigue ahí?" in shown  # the silence
 
 
+def test_the_ussd_simulator_dials_and_shows_each_screen(developer: Stack) -> None:
+    """The USSD simulator dials the USSD webhook (not SMS's): the language menu, then the
+    English main menu, each screen with its length; a closed session dials again."""
+    shown = simulate("ussd", "+15550350004", ["1", "1"])
+    assert "(dialling" in shown
+    assert re.search(r"\[waiting for keys, \d+ chars\]\n  CivicLine\n  1\. English", shown)
+    assert "1. My application" in shown and "9 More" in shown
+    assert "segment(s)" not in shown  # not an SMS reply
+
+
 def test_the_telegram_simulator_shows_and_presses_buttons(developer: Stack) -> None:
     shown = simulate("telegram", "+15550350003", ["/start", "/press 2"])
     assert "[1] My application" in shown and "Which service" in shown

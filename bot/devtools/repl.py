@@ -115,12 +115,12 @@ def run(channel: str, phone: str, url: str | None = None,
     texting = channel in ("sms", "whatsapp", "ussd")
     inbox = _open_inbox(inbox_port, phone, out, hooks) if texting and inbox_port else None
     try:
-        if texting:
-            with inbox or contextlib.nullcontext():
-                _sms_loop(SmsClient(hooks, phone, whatsapp=channel == "whatsapp"), read, out)
-        elif channel == "ussd":
+        if channel == "ussd":  # before SMS's loop: USSD also texts, but dials and keys
             with inbox or contextlib.nullcontext():
                 _ussd_loop(UssdClient(hooks, phone), read, out)
+        elif texting:
+            with inbox or contextlib.nullcontext():
+                _sms_loop(SmsClient(hooks, phone, whatsapp=channel == "whatsapp"), read, out)
         elif channel == "voice":
             _voice_loop(CallClient(hooks, phone), read, out)
         else:
