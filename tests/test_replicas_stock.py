@@ -2,8 +2,9 @@
 simultaneous messages for 50 conversations, each pair split across two Rasa replicas sharing
 PostgreSQL and Redis, with Rasa 3.6's own ``RedisLockStore`` as the conversation lock: its
 read-modify-write of the ticket queue lets both halves of a pair run at once, and one of the
-two user messages is lost without an error (SPEC §10). One start of two replicas for the
-module."""
+two user messages is lost without an error (SPEC §10), or, since CivicLine's tracker store
+keeps the events of both turns, the conversation's messages end up out of order or twice. One
+start of two replicas for the module."""
 
 from __future__ import annotations
 
@@ -31,13 +32,23 @@ def stock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
 
 
 def test_rasas_own_redis_lock_store_loses_messages_of_split_pairs(stock: Replicas) -> None:
-    run = secrets.token_hex(3)
-    senders = [f"stock-{run}-{n}" for n in range(50)]
-    paused_conversations(stock.database_url, senders)
-    race = pair_race(stock, stock.replica_urls, senders, 20,
-                     lambda base, sender, text: stock.rest(base, sender, text)[0])
-    broken = [s for s in senders if not race.intact(s)]
-    print(f"Rasa's RedisLockStore: {race.lost()} of {race.statuses[200]} answered messages "
-          f"lost, {len(broken)} of {len(senders)} conversations broken, {race.seconds:.1f} s")
-    assert race.statuses[200] > 0.9 * 2000
-    assert race.lost() > 0 and broken
+    """On a quiet machine the two reads must meet by chance (one full run saw 1 of 50
+    conversations broken, another none): the race runs up to three times, on new
+    conversations each time, and one broken conversation is enough. The side suite has time
+    for it: it runs beside the main suite, which takes three times longer."""
+    found: list[str] = []
+    for attempt in range(3):
+        run = secrets.token_hex(3)
+        senders = [f"stock-{run}-{n}" for n in range(50)]
+        paused_conversations(stock.database_url, senders)
+        race = pair_race(stock, stock.replica_urls, senders, 20,
+                         lambda base, sender, text: stock.rest(base, sender, text)[0])
+        broken = [s for s in senders if not race.intact(s)]
+        print(f"Rasa's RedisLockStore, race {attempt + 1}: {race.lost()} of "
+              f"{race.statuses[200]} answered messages lost, {len(broken)} of {len(senders)} "
+              f"conversations broken, {race.seconds:.1f} s")
+        assert race.statuses[200] > 0.9 * 2000
+        found += broken
+        if found:
+            break
+    assert found, "Rasa's RedisLockStore kept every conversation whole in three races"
