@@ -38,6 +38,7 @@ from bot.config import (
     PROJECT_ROOT,
     SECRET_NAMES,
     STABLE_SECRET_NAMES,
+    env_file_path,
     environment_name,
     read_env_file,
 )
@@ -59,8 +60,10 @@ def training_fingerprint(root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def write_dev_env(path: Path = PROJECT_ROOT / ".env") -> list[str]:
-    """Add any missing development secrets to .env; return the names added."""
+def write_dev_env(path: Path | None = None) -> list[str]:
+    """Add any missing development secrets to the settings file (``.env``, or the one
+    ``CIVICLINE_ENV_FILE`` names: the file every process then reads); return the names added."""
+    path = path or env_file_path()
     existing = read_env_file(path)
     added = [name for name in (*SECRET_NAMES, *STABLE_SECRET_NAMES, ACTION_SECRET_NAME)
              if not existing.get(name)]
@@ -111,9 +114,9 @@ def cmd_dev_env(_args: argparse.Namespace) -> int:
                          2, "dev-env")
     added = write_dev_env()
     if added:
-        print(f".env: generated local development secrets ({', '.join(added)})")
+        print(f"{env_file_path()}: generated local development secrets ({', '.join(added)})")
     else:
-        print(".env: development secrets already present")
+        print(f"{env_file_path()}: development secrets already present")
     return 0
 
 
