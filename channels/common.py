@@ -167,6 +167,17 @@ def refuse(status: int, reason: str) -> response.HTTPResponse:
     return response.json({"error": reason}, status=status)
 
 
+RETRY_AFTER_SECONDS = 30
+
+
+def not_processed(reason: str) -> response.HTTPResponse:
+    """A 503 for a message not taken in (a failed turn, limits that cannot be counted): the
+    reason, and when to send it again; the sender's retry loses nothing."""
+    return response.json({"error": f"the message was not processed ({reason}); send it "
+                                   "again later"},
+                         status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def xml(body: str) -> response.HTTPResponse:
     return response.text(body, content_type="text/xml; charset=utf-8")
 

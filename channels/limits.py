@@ -38,9 +38,10 @@ from bot.messaging.telegram.render import TelegramMessage
 from bot.messaging.ussd.render import END
 from bot.messaging.voice.render import render_goodbye
 from bot.store.db import session_scope
+from channels.common import not_processed
 
 logger = logging.getLogger(__name__)
-RETRY_AFTER_SECONDS = 30
+
 
 def _notice(language: str | None) -> str:
     return texts.text("utter_rate_limited", language,
@@ -131,10 +132,8 @@ async def rest(request: Request) -> response.HTTPResponse | None:
     except (ratelimit.CountersUnavailable, SQLAlchemyError) as exc:
         logger.error("rest: rate limits cannot be counted (%s): refused with 503",
                      type(exc).__name__)
-        return response.json({"error": "the message was not processed: the rate limits "
-                                       "cannot be checked now (their store is unavailable); "
-                                       "send it again later"},
-                             status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return not_processed("the rate limits cannot be checked now: their store is "
+                             "unavailable")
     if not over:
         return None
     return response.json([{"recipient_id": sender, "text": notice}] if notice else [])

@@ -25,7 +25,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
 from bot.config import get_settings
-from channels.common import capped, media_metadata, refuse
+from channels.common import capped, media_metadata, not_processed, refuse
 
 CHANNEL = "rest"
 MEDIA_KEYS = ("url", "file_id", "content_type")
@@ -122,8 +122,7 @@ class RestChannel(RestInput):
             if reason is None or request.method != "POST":
                 return None
             _turn_failed.set(None)
-            return response.json({"error": f"the message was not processed ({reason}); send "
-                                           "it again"}, status=503)
+            return not_processed(reason)
 
         @bp.middleware("request")
         async def check(request: Request) -> response.HTTPResponse | None:

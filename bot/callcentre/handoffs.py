@@ -202,12 +202,6 @@ def page(session: Session, statuses: tuple[str, ...], limit: int, cursor: str | 
                       page_order(statuses), page_scope(statuses), limit, cursor)
 
 
-def listing(session: Session, statuses: tuple[str, ...] = OPEN, limit: int = 200
-            ) -> list[Handoff]:
-    """The first ``limit`` hand-offs in queue order (:func:`page`)."""
-    return page(session, statuses, limit, None).rows
-
-
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Handoff.status, Handoff.urgent, func.count())
                            .where(Handoff.status.in_(OPEN))
