@@ -72,11 +72,17 @@ RULES = [
 ]
 
 
+ENTRY = "(server/rasa_server.py"
+
+
 def category(stack: list[str]) -> str | None:
     if any(stack[-1].startswith(idle) for idle in IDLE):
         return None
+    # The Rasa server's entry point (server/rasa_server.py) is the outermost frame of every
+    # stack: not a sign of CivicLine's own work.
+    frames = [frame for frame in stack if ENTRY not in frame]
     for name, needles in RULES:
-        if any(needle in frame for frame in stack for needle in needles):
+        if any(needle in frame for frame in frames for needle in needles):
             return name
     return "other"
 

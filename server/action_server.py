@@ -27,6 +27,9 @@ from bot.config import ConfigError, get_settings
 logger = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
+# The Rasa server keeps its connections here open between action calls for 30 s
+# (server/action_calls.py); idle connections are kept longer here, so the client closes first.
+KEEP_ALIVE_SECONDS = 75
 OPEN_PATHS = frozenset({"/health"})  # a liveness probe: says "ok" and nothing else
 
 
@@ -53,6 +56,7 @@ def build_app(package: str = "actions", secret: str | None = None) -> Sanic:
                           "secret the Rasa server sends (`python -m bot dev-env` writes one "
                           "to .env)")
     app = create_app(package, cors_origins=None)
+    app.config.KEEP_ALIVE_TIMEOUT = KEEP_ALIVE_SECONDS
     require_secret(app, secret)
     return app
 

@@ -27,6 +27,7 @@ from server import (
     handoff_api,
     lock_store,
     openapi,
+    rules_first,
     turn_guard,
 )
 from server.http import mount
@@ -70,6 +71,7 @@ class CivicLinePlatform(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         require_settings()  # Rasa builds its channels first: a bad setting stops it here
         action_calls.install()  # before the agent loads and any worker forks
+        rules_first.install()
         return cls()
 
     def url_prefix(self) -> str:
