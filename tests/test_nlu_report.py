@@ -65,3 +65,21 @@ def test_a_missing_reviewed_directory_is_said_plainly(tmp_path: Path,
     (tmp_path / "empty").mkdir()
     assert nlu_report.main(["--reviewed", str(tmp_path / "empty")]) == 2
     assert "no reviewed example" in capsys.readouterr().err
+
+
+def test_another_seed_draws_another_split_of_the_same_size() -> None:
+    training, held_out = nlu_report.split()
+    assert (training, held_out) == nlu_report.split(nlu_report.SEED)  # seed 7 by default
+    _other_training, other = nlu_report.split(11)
+    assert {code: len(pairs) for code, pairs in other.items()} == \
+        {code: len(pairs) for code, pairs in held_out.items()}  # still 20 % of every intent
+    assert other != held_out
+
+
+def test_the_report_lists_each_misclassified_example() -> None:
+    scores = nlu_report._scores([("yes", "affirm"), ("bye", "goodbye"), ("hola", "greet")],
+                                [("affirm", 0.9), ("greet", 0.61), ("greet", 1.0)])
+    assert scores["errors"] == [{"text": "bye", "true": "goodbye", "predicted": "greet",
+                                 "confidence": 0.61}]
+    assert scores["accuracy"] == 0.667 and scores["top_confusions"] == ["goodbye -> greet (1)"]
+    assert nlu_report.TARGET == 0.92
