@@ -86,10 +86,10 @@ class RulesFirst:
         self.rule_node = rule_node
         self.tracker_node = ted._inputs.get("tracker")
         self.domain_node = ted._inputs.get("domain")
-
-    def ted_may_predict_end_to_end(self) -> bool:
-        policy = self.ted._component
-        return not isinstance(policy, TEDPolicy) or TEXT in policy.fake_features
+        # Fixed by the loaded model (prediction graphs load their components at once).
+        policy = ted._component
+        self.ted_may_predict_end_to_end = (not isinstance(policy, TEDPolicy)
+                                           or TEXT in policy.fake_features)
 
     def __call__(self, *inputs: Any) -> tuple[str, Any]:
         received = dict(item for item in inputs if isinstance(item, tuple))
@@ -97,7 +97,7 @@ class RulesFirst:
         tracker = received.get(self.tracker_node)
         domain = received.get(self.domain_node)
         if (isinstance(rule, PolicyPrediction) and isinstance(tracker, DialogueStateTracker)
-                and isinstance(domain, Domain) and not self.ted_may_predict_end_to_end()
+                and isinstance(domain, Domain) and not self.ted_may_predict_end_to_end
                 and rule_decides(rule, tracker, domain)):
             COUNTS.skipped += 1
             policy: TEDPolicy = self.ted._component
