@@ -24,6 +24,12 @@ cost more than NLU and grew with the conversation:
   here each process keeps one session (and its connections) per event loop for the action
   server, which keeps idle connections longer than the client does
   (server/action_server.py), so a kept connection is not closed under a request.
+- **A call that would do nothing.** After every message's slot mappings Rasa calls
+  ``action_validate_slot_mappings`` (CivicLine's is in actions/handoff.py), first rebuilding
+  a tracker from every event of the conversation. That action acts only while the
+  conversation is paused (handed off to staff); otherwise it returns no event and says
+  nothing. So while a conversation is not paused the slots are taken as Rasa takes an empty
+  answer, without the call (``tests/test_action_calls.py`` holds both sides to it).
 - **Validating the answer.** Rasa checks each action server answer against its JSON schema
   with ``jsonschema.validate``, which checks the schema itself and builds a validator on every
   call; the validator is built once here and raises the same ``ValidationError``.
@@ -41,8 +47,8 @@ from typing import Any
 import aiohttp
 import rasa
 import ujson
-from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.events import Event, UserUttered
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
@@ -181,7 +187,24 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     raise error
 
 
+_RASA_EXECUTE_VALIDATION = ActionExtractSlots._execute_validation_action
+
+
+async def execute_validation_action(self: ActionExtractSlots, extraction_events: list[Event],
+                                    output_channel: Any, nlg: Any,
+                                    tracker: DialogueStateTracker, domain: Any) -> list[Event]:
+    """Rasa's ``ActionExtractSlots._execute_validation_action``, calling the validation action
+    only while the conversation is paused: otherwise CivicLine's returns nothing, and Rasa
+    keeps every extracted slot of an empty answer (the slot events, in order)."""
+    if tracker.is_paused():
+        return await _RASA_EXECUTE_VALIDATION(self, extraction_events, output_channel, nlg,
+                                              tracker, domain)
+    return [event for event in extraction_events if isinstance(event, SlotSet)]
+
+
 def install() -> None:
+    ActionExtractSlots._execute_validation_action = (  # type: ignore[method-assign]
+        execute_validation_action)
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     EndpointConfig.session = session  # type: ignore[method-assign]

@@ -1,6 +1,7 @@
 """Cheaper action calls (server/action_calls.py): the body decodes to what Rasa would have sent
 (the domain encoded once, and only for the actions that read it), the events from a few user
-messages back, and one kept connection to the action server instead of one per call."""
+messages back, one kept connection to the action server instead of one per call, and no slot
+validation call while the conversation is not paused (where CivicLine's does nothing)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ import warnings
 
 import pytest
 from aiohttp import web
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
-from server import action_calls
+from actions.handoff import ActionValidateSlotMappings
+from server import action_calls, action_server
 from tests.support.environment import ROOT
 
 pytestmark = pytest.mark.slow  # Rasa's domain: seconds to load
@@ -25,11 +33,34 @@ pytestmark = pytest.mark.slow  # Rasa's domain: seconds to load
 @pytest.fixture(scope="module")
 def installed() -> object:
     original = (RemoteAction._action_call_format, RemoteAction._validate_action_result,
-                EndpointConfig.session)
+                EndpointConfig.session, ActionExtractSlots._execute_validation_action)
     action_calls.install()
     yield
     (RemoteAction._action_call_format, RemoteAction._validate_action_result,
-     EndpointConfig.session) = original
+     EndpointConfig.session, ActionExtractSlots._execute_validation_action) = original
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Domain.load(str(ROOT / "domain"))
+
+
+async def stand_in_action_server(calls: list[str]) -> tuple[web.AppRunner, EndpointConfig]:
+    """An action server on a free port that records each call's action and answers nothing."""
+    async def answer(request: web.Request) -> web.Response:
+        calls.append((await request.json())["next_action"])
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return runner, EndpointConfig(f"http://127.0.0.1:{port}/webhook")
 
 
 def test_a_body_decodes_to_what_json_would_give_and_the_domain_is_encoded_once() -> None:
@@ -47,13 +78,10 @@ def test_a_body_decodes_to_what_json_would_give_and_the_domain_is_encoded_once()
 
 
 def test_only_the_actions_that_read_the_domain_get_it_and_events_start_a_few_turns_back(
-        installed: object, monkeypatch: pytest.MonkeyPatch) -> None:
+        installed: object, domain: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:1/webhook")
     monkeypatch.setenv("CIVICLINE_ACTION_SECRET", "s")
     endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        domain = Domain.load(str(ROOT / "domain"))
     events = [ActionExecuted("action_listen")]
     for turn in range(10):
         events += [UserUttered(f"message {turn}", {"name": "affirm", "confidence": 1.0}),
@@ -103,3 +131,49 @@ def test_calls_share_one_kept_connection(installed: object) -> None:
     assert results[:5] == [{"events": [], "responses": []}] * 5
     assert results[5] == 1  # one session for the endpoint in this loop
     assert len(peers) == 1  # five calls, one connection
+
+
+def test_the_action_server_keeps_idle_connections_longer_than_the_rasa_server() -> None:
+    """Else the action server could close a kept connection as a call goes out on it."""
+    app = action_server.build_app(secret="s")
+    assert app.config.KEEP_ALIVE_TIMEOUT == action_server.KEEP_ALIVE_SECONDS
+    assert action_calls.CLIENT_KEEP_ALIVE_SECONDS < action_server.KEEP_ALIVE_SECONDS
+
+
+def test_slot_validation_is_called_only_while_the_conversation_is_paused(
+        installed: object, domain: Domain) -> None:
+    """Skipping the call is right only because CivicLine's validation action does nothing
+    then: no event, no message (checked here on the action itself)."""
+    extracted = [SlotSet("language", "es"), BotUttered("dropped by Rasa"),
+                 SlotSet("urgency", None)]
+    events = [ActionExecuted("action_listen"),
+              UserUttered("hola", {"name": "greet", "confidence": 1.0})]
+
+    async def scenario(paused: bool) -> tuple[list[object], list[str]]:
+        calls: list[str] = []
+        runner, endpoint = await stand_in_action_server(calls)
+        tracker = DialogueStateTracker.from_events(
+            "paused" if paused else "talking",
+            [ConversationPaused(), *events] if paused else events, domain.slots)
+        try:
+            kept = await ActionExtractSlots(endpoint)._execute_validation_action(
+                extracted, None, None, tracker, domain)
+        finally:
+            await runner.cleanup()
+            for _loop, _endpoint, session in list(action_calls._KEPT.values()):
+                await session.close()
+        return kept, calls
+
+    slots_only = [event for event in extracted if isinstance(event, SlotSet)]
+    assert asyncio.run(scenario(paused=False)) == (slots_only, [])
+    assert asyncio.run(scenario(paused=True)) == (slots_only, ["action_validate_slot_mappings"])
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    dispatcher = CollectingDispatcher()
+    talking = Tracker("talking", {"language": "es"}, {"text": "ayuda", "intent": {
+        "name": "request_human"}, "entities": [{"entity": "urgency", "value": "urgent"}]},
+        [], False, None, {}, "action_listen")
+    assert ActionValidateSlotMappings().run(dispatcher, talking, {}) == []
+    assert dispatcher.messages == []
