@@ -44,6 +44,7 @@ from scripts.bench_load import (  # noqa: E402
     System,
     load,
     long_conversation,
+    process_tree_cpu_s,
     process_tree_rss_mb,
     warm_up,
 )
@@ -111,10 +112,15 @@ def measure(system: System, args: argparse.Namespace, pids: dict[str, int]) -> d
     print(f"bench: {system.name}: warming up", flush=True)
     warm_up(system)
     figures: dict[str, Any] = {"load": []}
+
+    def cpu_seconds() -> dict[str, float]:
+        return {role: process_tree_cpu_s(pid) for role, pid in pids.items()}
+
     for level in args.levels:
-        row = load(system, level, args.seconds)
+        row = load(system, level, args.seconds, cpu_seconds)
         print(f"bench: {system.name}: {level:>2} concurrent: {row['msg_per_s']} msg/s, "
-              f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, {row['errors']} errors",
+              f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, "
+              f"CPU ms a turn {row.get('cpu_ms_per_turn_by_server')}, {row['errors']} errors",
               flush=True)
         figures["load"].append(row)
     if args.long_turns:

@@ -3,19 +3,23 @@
 A client is one person: a new conversation (a sender never used before) that sends a fixed
 script of turns one after another, each waiting for the reply, then starts another; N clients
 run at once for a fixed time. Throughput counts the turns answered within that time; latency
-is each turn's round trip. A long conversation (one sender, hundreds of turns) shows whether a
+is each turn's round trip. The CPU time the servers used during a row, divided by the turns
+answered, is the work a turn costs: unlike the times, it hardly changes with what else runs on
+the machine. A long conversation (one sender, hundreds of turns) shows whether a
 turn's cost grows with the conversation.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import statistics
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # send(sender, text) -> True when the reply is a proper answer (status 200, non-empty).
 Send = Callable[[str, str], bool]
@@ -76,9 +80,13 @@ def _client(system: System, deadline: float, tally: _Tally) -> None:
                     tally.answered_in_time += 1
 
 
-def load(system: System, concurrency: int, seconds: float) -> dict[str, float]:
-    """``concurrency`` conversations at once for ``seconds``: turns/s and latency."""
+def load(system: System, concurrency: int, seconds: float,
+         cpu_seconds: Callable[[], dict[str, float]] | None = None) -> dict[str, Any]:
+    """``concurrency`` conversations at once for ``seconds``: turns/s and latency, and the
+    servers' CPU milliseconds a turn answered when ``cpu_seconds`` reads their CPU time (by
+    server)."""
     tally = _Tally()
+    cpu_before = cpu_seconds() if cpu_seconds else {}
     deadline = time.monotonic() + seconds
     threads = [threading.Thread(target=_client, args=(system, deadline, tally), daemon=True)
                for _ in range(concurrency)]
@@ -86,10 +94,16 @@ def load(system: System, concurrency: int, seconds: float) -> dict[str, float]:
         thread.start()
     for thread in threads:
         thread.join(timeout=seconds + 120)
-    return {"concurrency": concurrency, "seconds": seconds,
-            "msg_per_s": round(tally.answered_in_time / seconds, 2),
-            "turns": len(tally.latencies), "errors": tally.errors,
-            "conversations": tally.conversations, **percentiles(tally.latencies)}
+    row = {"concurrency": concurrency, "seconds": seconds,
+           "msg_per_s": round(tally.answered_in_time / seconds, 2),
+           "turns": len(tally.latencies), "errors": tally.errors,
+           "conversations": tally.conversations, **percentiles(tally.latencies)}
+    if cpu_seconds and tally.latencies:
+        per_turn = {role: (used - cpu_before[role]) * 1000 / len(tally.latencies)
+                    for role, used in cpu_seconds().items()}
+        row["cpu_ms_per_turn"] = round(sum(per_turn.values()), 1)
+        row["cpu_ms_per_turn_by_server"] = {role: round(ms, 1) for role, ms in per_turn.items()}
+    return row
 
 
 def warm_up(system: System, conversations: int = 2) -> None:
@@ -120,8 +134,8 @@ def long_conversation(system: System, turns: int, window: int = 20) -> dict[str,
             "every_turn_ms": [round(x * 1000, 1) for x in latencies]}
 
 
-def process_tree_rss_mb(root: int) -> dict[int, float]:
-    """Resident memory (MB) of ``root`` and of every process below it, by pid."""
+def process_tree(root: int) -> list[int]:
+    """``root`` and every process below it (Sanic's workers are children of the server)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -129,15 +143,34 @@ def process_tree_rss_mb(root: int) -> dict[int, float]:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found: dict[int, float] = {}
-    todo = [root]
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def process_tree_rss_mb(root: int) -> dict[int, float]:
+    """Resident memory (MB) of ``root`` and of every process below it, by pid."""
+    found: dict[int, float] = {}
+    for pid in process_tree(root):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     found[pid] = round(int(line.split()[1]) / 1024, 1)
         except OSError:
             continue
-        todo.extend(children.get(pid, []))
     return found
+
+
+def process_tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) used so far by ``root`` and the processes below it."""
+    ticks = 0
+    for pid in process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")

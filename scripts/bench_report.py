@@ -42,7 +42,9 @@ def add_ratios(results: dict[str, Any]) -> None:
             if stock is None:
                 continue
             row["x_stock"] = {key: ratio(row[key], stock[key])
-                              for key in ("msg_per_s", "p50_ms", "p95_ms", "p99_ms")}
+                              for key in ("msg_per_s", "p50_ms", "p95_ms", "p99_ms",
+                                          "cpu_ms_per_turn")
+                              if row.get(key) is not None and stock.get(key) is not None}
         long = figures.get("long_conversation")
         stock_long = results["configurations"].get(STOCK, {}).get("long_conversation")
         if long and stock_long:
@@ -103,15 +105,20 @@ def markdown(results: dict[str, Any]) -> str:
              f"turn script, then a new one; {meta['seconds']:g} s per row. "
              "Stock Rasa is `rasa init` (moodbot, default config, REST channel, in-memory "
              "tracker store), measured in the same run: every CivicLine figure is also a ratio "
-             "to it (× stock). The machine is shared: absolute numbers vary between runs.", "",
-             "| configuration | concurrent | msg/s | × stock | p50 ms | p95 ms | p95 × stock "
-             "| errors |", "|---|---|---|---|---|---|---|---|"]
+             "to it (× stock). The machine is shared: absolute numbers vary between runs. "
+             "CPU ms a turn: the CPU time of the server processes (Rasa with its workers, "
+             "and CivicLine's action server) during the row, divided by the turns answered.",
+             "", "| configuration | concurrent | msg/s | × stock | p50 ms | p95 ms | "
+             "p95 × stock | CPU ms a turn | CPU × stock | errors |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for config, figures in results["configurations"].items():
         for row in figures.get("load", []):
             x = row.get("x_stock", {})
             lines.append(f"| {config} | {row['concurrency']} | {_fmt(row['msg_per_s'])} | "
                          f"{_fmt(x.get('msg_per_s'))} | {_fmt(row['p50_ms'])} | "
-                         f"{_fmt(row['p95_ms'])} | {_fmt(x.get('p95_ms'))} | {row['errors']} |")
+                         f"{_fmt(row['p95_ms'])} | {_fmt(x.get('p95_ms'))} | "
+                         f"{_fmt(row.get('cpu_ms_per_turn'))} | "
+                         f"{_fmt(x.get('cpu_ms_per_turn'))} | {row['errors']} |")
     lines += ["", "## One long conversation", "",
               "Median latency of the first and the last turns of one conversation (same "
               "script over and over, one session).", "",
