@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.domain import bookings, case_help, cases, catalogue, digital, offices, services
 from bot.store.models import AuditEntry, Case
+from server import api
+from server.http import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +57,14 @@ def test_a_retired_service_is_offered_no_more_and_its_cases_still_show(session: 
     assert cases.to_json(cases.get_by_reference(session, case.reference))["service"] == \
         "housing_support"
     assert case_help.case_label(case, "en").startswith("Housing support")
+    # Staff cannot open a new case for it through the API; another service still takes one.
+    with pytest.raises(InputError, match="retired") as refused:
+        api._create_case(session, {"service": "housing_support", "status": "received"},
+                         "api:city-crm")
+    assert (refused.value.status, refused.value.fields) == (422, {"service": "retired"})
+    status, created = api._create_case(session, {"service": "id_cards", "status": "received"},
+                                       "api:city-crm")
+    assert status == 201 and created["service"] == "id_cards"
 
 
 def test_a_retired_digital_place_is_offered_no_more(session: Session) -> None:
