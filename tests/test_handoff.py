@@ -296,6 +296,22 @@ def test_transcript_merges_events_and_notes(session: Session) -> None:
     assert len({e.key for e in entries}) == len(entries)
 
 
+def test_a_numbered_pick_reads_as_the_option_picked_not_its_payload() -> None:
+    menu = {"event": "bot", "text": "Language? / ¿Idioma?", "data": {"buttons": [
+        {"title": "English", "payload": '/change_language{"language_choice": "en"}'},
+        {"title": "Español", "payload": '/change_language{"language_choice": "es"}'}]}}
+    events = [
+        {"event": "user", "text": "salam bghit dossier"}, menu,
+        {"event": "bot", "text": "Write the number."},  # a line without options keeps them
+        {"event": "user", "text": '/change_language{"language_choice": "es"}'},
+        {"event": "bot", "text": "Vale."},
+        {"event": "user", "text": '/change_language{"language_choice": "fr"}'},  # not offered
+    ]
+    citizen = [e.text for e in transcript.entries(events) if e.kind == "citizen"]
+    assert citizen == ["salam bghit dossier", "2. Español",
+                       '/change_language{"language_choice": "fr"}']
+
+
 # --- staff accounts and sessions ---------------------------------------------------------------
 
 

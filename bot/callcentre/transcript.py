@@ -50,12 +50,23 @@ def _when(timestamp: Any) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None)
 
 
+def _buttons(event: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((event.get("data") or {}).get("buttons") or [])
+
+
 def _bot_text(event: dict[str, Any]) -> str:
     text = event.get("text") or ""
-    buttons = (event.get("data") or {}).get("buttons") or []
+    buttons = _buttons(event)
     if buttons:
         text += "".join(f"\n{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1))
     return text
+
+
+def _picks(event: dict[str, Any]) -> dict[str, str]:
+    """What each option of a bot message reads as once picked: a numbered pick reaches Rasa
+    as the option's payload (``/change_language{...}``), which staff should not have to read."""
+    return {str(b["payload"]): f"{i}. {b.get('title', '')}"
+            for i, b in enumerate(_buttons(event), 1) if b.get("payload")}
 
 
 # Rasa's flag (rasa.shared.core.constants.IS_EXTERNAL) on the user event of a triggered intent
@@ -102,6 +113,7 @@ def entries(events: list[dict[str, Any]], notes: Sequence[HandoffNote] = (), *,
     """
     lines: list[Entry] = []
     language = asked = None
+    offered: dict[str, str] = {}  # the options last offered: payload -> "2. Español"
     said = -1  # the citizen's last message, whose language the next ``language`` slot tells
     for event in events:
         kind, at = event.get("event"), _when(event.get("timestamp"))
@@ -114,12 +126,14 @@ def entries(events: list[dict[str, Any]], notes: Sequence[HandoffNote] = (), *,
             if task is not None:
                 lines.append(Entry(at, "system", f"Sent to the bot: {task}"))
             else:
-                text = SECRET_ANSWER if asked in SECRET_SLOTS else event.get("text") or ""
+                text = event.get("text") or ""
+                text = SECRET_ANSWER if asked in SECRET_SLOTS else offered.get(text, text)
                 said = len(lines)
                 lines.append(Entry(at, "citizen", text,
                                    channel=event.get("input_channel") or "",
                                    language=language or default_language))
         elif kind == "bot":
+            offered = _picks(event) or offered
             agent = (event.get("metadata") or {}).get("agent")
             lines.append(Entry(at, "agent" if agent else "bot", _bot_text(event),
                                who=agent or "", language=language or default_language))
