@@ -8,9 +8,11 @@ import datetime as dt
 
 import pytest
 
-from bot.analytics import report, rollup
+from bot.analytics import fold, report, rollup
 from bot.config import get_settings
+from bot.store import event_stream
 from bot.store.db import session_scope
+from bot.store.tracker_events import REPLAYED
 from server.console.analytics import as_csv, period_of
 from tests.support.analytics_data import (
     Talk,
@@ -175,3 +177,21 @@ def test_sms_sent_are_counted_per_day_language_and_kind(session) -> None:
     usage.record_sms(session, None, usage.LATER, [""])
     rows = [(r.language, r.kind, r.messages, r.segments) for r in session.query(SmsUsage)]
     assert rows == [("fr", "reply", 3, 4)]  # 1 + 2 (161 GSM-7 septets) + 1 (UCS-2)
+
+
+def test_the_first_message_answered_again_after_the_language_menu_counts_once() -> None:
+    stamp = NOON.replace(tzinfo=dt.timezone.utc).timestamp()
+    first = {"event": "user", "text": "salam bghit nchouf dossier", "input_channel": "sms",
+             "parse_data": {"intent": {"name": "check_application_status", "confidence": 0.6}},
+             "timestamp": stamp}
+    events = [first,
+              {"event": "bot", "text": "1. English 2. Español 3. Français 4. العربية",
+               "timestamp": stamp + 1},
+              {"event": "user", "text": "4", "input_channel": "sms", "timestamp": stamp + 2,
+               "parse_data": {"intent": {"name": "change_language", "confidence": 1.0}}},
+              {"event": "slot", "name": "language", "value": "ar", "timestamp": stamp + 3},
+              {**first, "timestamp": stamp + 4, "metadata": {REPLAYED: True}}]
+    rows = [event_stream.summarise(event, "+15550100077") for event in events]
+    assert [row["type_name"] for row in rows] == [
+        "user", "bot", "user", "slot", event_stream.REPLAYED_USER]
+    assert fold.fold(rows)[(DAY, "sms", "ar", "messages", "")] == 2  # not 3

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import text_setting
 from bot.store.models import ConversationEvent
+from bot.store.tracker_events import REPLAYED
 
 # Slots whose values are categories, never personal data: the reply language, the form's
 # pending question (form funnels), and what was asked about.
@@ -36,6 +37,10 @@ KEPT_SLOTS = frozenset({"language", "requested_slot", "service", "office", "digi
 # Their rows say "set" (or nothing), never the value.
 MARKED_SLOTS = frozenset({"form_reference"})
 SET = "set"
+# The kind of a citizen's first message answered again after the language menu
+# (actions/language.py replays it, marked in its metadata): the analytics count it once, as
+# the ``user`` row it was the first time.
+REPLAYED_USER = "user_replayed"
 TEXT_LIMIT = 255
 DEFAULT_QUEUE = "civicline_events"
 
@@ -79,6 +84,8 @@ def summarise(event: dict[str, Any], sender_id: str | None = None) -> dict[str, 
         intent = (event.get("parse_data") or {}).get("intent") or {}
         row.update(name=_short(intent.get("name")), confidence=_number(intent.get("confidence")),
                    input_channel=_short(event.get("input_channel")))
+        if (event.get("metadata") or {}).get(REPLAYED) is True:
+            row["type_name"] = REPLAYED_USER
         return row
     # As Rasa's events table names them: the action, slot, loop, reminder... ("name").
     row["name"] = _short(event.get("name"))
