@@ -74,9 +74,26 @@ def test_a_retired_digital_place_is_offered_no_more(session: Session) -> None:
     catalogue.retire(session, "digital_places", place, "dev-admin")
     assert [p.slug for p in digital.places(session, "access")] == \
         [s for s in before if s != "central_library_access"]
-    with pytest.raises(ValueError, match="cannot be retired"):
-        catalogue.retire(session, "digital_guides",
-                         catalogue.get(session, "digital_guides", "reset_password"), "x")
+
+
+def test_a_retired_guide_is_offered_no_more(session: Session, tmp_path: Path) -> None:
+    assert digital.match_guide(session, "I forgot my password").slug == "reset_password"
+    document = yaml.safe_load(catalogue.export(session))
+    document["digital_guides"] = [g for g in document["digital_guides"]
+                                  if g["slug"] != "reset_password"]
+    path = tmp_path / "city.yml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    assert catalogue.load(session, path, "cli").not_in_file == {
+        "digital_guides": ["reset_password"]}
+    assert catalogue.load(session, path, "cli", prune=True).retired == {
+        "digital_guides": ["reset_password"]}
+    assert digital.get_guide(session, "reset_password") is None
+    assert "reset_password" not in {g.slug for g in digital.guides(session)}
+    matched = digital.match_guide(session, "I forgot my password")
+    assert matched is None or matched.slug != "reset_password"
+    assert "reset_password" not in catalogue.export(session)
+    assert audited(session, "catalogue.digital_guide.retire") == [("cli", "reset_password")]
 
 
 def test_load_reports_what_the_file_leaves_out_and_prunes_only_when_asked(
@@ -115,7 +132,7 @@ def test_load_reports_what_the_file_leaves_out_and_prunes_only_when_asked(
     assert offices.get(session, "north_centre") is not None
 
 
-def test_migration_0016_matches_the_models_and_downgrades(database: str) -> None:
+def test_migrations_0016_and_0017_match_the_models_and_downgrade(database: str) -> None:
     from alembic import command
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -129,9 +146,16 @@ def test_migration_0016_matches_the_models_and_downgrades(database: str) -> None
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert [d for d in diff if "retired_at" in repr(d)] == []
     config = alembic_config(database)
+    command.downgrade(config, "0016_ops14")
+    with get_engine().connect() as connection:
+        assert "retired_at" not in {c["name"] for c in
+                                    inspect(connection).get_columns("digital_guides")}
+        assert "retired_at" in {c["name"] for c in inspect(connection).get_columns("offices")}
     command.downgrade(config, "0015")
     with get_engine().connect() as connection:
         assert "retired_at" not in {c["name"] for c in inspect(connection).get_columns("offices")}
     command.upgrade(config, "head")
     with get_engine().connect() as connection:
         assert "retired_at" in {c["name"] for c in inspect(connection).get_columns("services")}
+        assert "retired_at" in {c["name"] for c in
+                                inspect(connection).get_columns("digital_guides")}

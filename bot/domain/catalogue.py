@@ -6,9 +6,9 @@ Entries are matched by slug. What an entry says follows the file or the request,
 exception: a service's ``status`` and ``message`` are set when the service is created, then
 belong to the operators (``PUT /api/services/{slug}/status``), so loading the file again never
 undoes an outage notice. Entries the file does not name are kept (cases and bookings point at
-them) and reported (:attr:`Result.not_in_file`); with ``prune`` they are *retired* (services,
-offices and digital-help places: :func:`retire`): the row stays, with ``retired_at``, so cases
-and bookings still show it, but the assistant no longer offers it (bot.domain.services,
+them) and reported (:attr:`Result.not_in_file`); with ``prune`` they are *retired* (any
+entry: :func:`retire`): the row stays, with ``retired_at``, so cases and bookings still show
+it, but the assistant no longer offers it (bot.domain.services,
 offices, digital read only entries not retired), the API and the console list it no more, and
 export leaves it out. A file (or ``upsert``) naming a retired entry brings it back. The
 canonical form of an entry (:func:`service_entry`, :func:`office_entry`...) is what
@@ -48,7 +48,7 @@ MODELS: dict[str, type] = {"services": Service, "offices": Office,
                            "digital_places": DigitalPlace, "digital_guides": DigitalGuide}
 KIND_NAMES = {"services": "service", "offices": "office", "digital_places": "digital_place",
               "digital_guides": "digital_guide"}
-RETIRABLE = ("services", "offices", "digital_places")
+RETIRABLE = ("services", "offices", "digital_places", "digital_guides")
 
 
 @dataclass

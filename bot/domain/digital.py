@@ -31,11 +31,15 @@ def places(session: Session, kind: str) -> list[DigitalPlace]:
 
 
 def guides(session: Session) -> list[DigitalGuide]:
-    return list(session.scalars(select(DigitalGuide).order_by(DigitalGuide.id)))
+    """The guides the assistant offers (retired ones never)."""
+    return list(session.scalars(select(DigitalGuide).where(DigitalGuide.retired_at.is_(None))
+                                .order_by(DigitalGuide.id)))
 
 
 def get_guide(session: Session, slug: str) -> DigitalGuide | None:
-    return session.scalar(select(DigitalGuide).where(DigitalGuide.slug == slug))
+    """A guide the assistant offers; None when unknown or retired."""
+    return session.scalar(select(DigitalGuide).where(DigitalGuide.slug == slug,
+                                                     DigitalGuide.retired_at.is_(None)))
 
 
 def match_guide(session: Session, text: str) -> DigitalGuide | None:

@@ -139,6 +139,7 @@ class DigitalGuide(Base):
     titles = Column(JSON, nullable=False)
     keywords = Column(JSON, nullable=False, default=dict)  # {lang: [word, ...]}
     steps = Column(JSON, nullable=False)  # {lang: [step, ...]}
+    retired_at = Column(DateTime, nullable=True)  # retired: never offered
 
 
 class Case(Base):
