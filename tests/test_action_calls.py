@@ -41,7 +41,7 @@ def installed() -> object:
 
 
 @pytest.fixture(scope="module")
-def domain() -> Domain:
+def loaded_domain() -> Domain:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Domain.load(str(ROOT / "domain"))
@@ -78,7 +78,8 @@ def test_a_body_decodes_to_what_json_would_give_and_the_domain_is_encoded_once()
 
 
 def test_only_the_actions_that_read_the_domain_get_it_and_events_start_a_few_turns_back(
-        installed: object, domain: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
+        installed: object, loaded_domain: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
+    domain = loaded_domain
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:1/webhook")
     monkeypatch.setenv("CIVICLINE_ACTION_SECRET", "s")
     endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
@@ -141,7 +142,7 @@ def test_the_action_server_keeps_idle_connections_longer_than_the_rasa_server() 
 
 
 def test_slot_validation_is_called_only_while_the_conversation_is_paused(
-        installed: object, domain: Domain) -> None:
+        installed: object, loaded_domain: Domain) -> None:
     """Skipping the call is right only because CivicLine's validation action does nothing
     then: no event, no message (checked here on the action itself)."""
     extracted = [SlotSet("language", "es"), BotUttered("dropped by Rasa"),
@@ -154,10 +155,10 @@ def test_slot_validation_is_called_only_while_the_conversation_is_paused(
         runner, endpoint = await stand_in_action_server(calls)
         tracker = DialogueStateTracker.from_events(
             "paused" if paused else "talking",
-            [ConversationPaused(), *events] if paused else events, domain.slots)
+            [ConversationPaused(), *events] if paused else events, loaded_domain.slots)
         try:
             kept = await ActionExtractSlots(endpoint)._execute_validation_action(
-                extracted, None, None, tracker, domain)
+                extracted, None, None, tracker, loaded_domain)
         finally:
             await runner.cleanup()
             for _loop, _endpoint, session in list(action_calls._KEPT.values()):
