@@ -47,10 +47,13 @@ def loaded_domain() -> Domain:
         return Domain.load(str(ROOT / "domain"))
 
 
-async def stand_in_action_server(calls: list[str]) -> tuple[web.AppRunner, EndpointConfig]:
-    """An action server on a free port that records each call's action and answers nothing."""
+async def stand_in_action_server(calls: list[tuple[str | None, int]]
+                                 ) -> tuple[web.AppRunner, EndpointConfig]:
+    """An action server on a free port that answers nothing and records each call's action
+    and the client's port (one port: one connection)."""
     async def answer(request: web.Request) -> web.Response:
-        calls.append((await request.json())["next_action"])
+        calls.append(((await request.json()).get("next_action"),
+                      request.transport.get_extra_info("peername")[1]))
         return web.json_response({"events": [], "responses": []})
 
     app = web.Application()
@@ -106,27 +109,14 @@ def test_only_the_actions_that_read_the_domain_get_it_and_events_start_a_few_tur
 
 def test_calls_share_one_kept_connection(installed: object) -> None:
     async def scenario() -> tuple[set[int], list[object]]:
-        peers: set[int] = set()
-
-        async def answer(request: web.Request) -> web.Response:
-            peers.add(request.transport.get_extra_info("peername")[1])
-            return web.json_response({"events": [], "responses": []})
-
-        app = web.Application()
-        app.router.add_post("/webhook", answer)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook",
-                                  headers={"Authorization": "Bearer s"})
+        calls: list[tuple[str | None, int]] = []
+        runner, endpoint = await stand_in_action_server(calls)
         answers = [await endpoint.request(json={"n": n}, method="post") for n in range(5)]
         sessions = {id(endpoint.session().session) for _ in range(3)}
         await runner.cleanup()
         for _loop, _endpoint, kept in list(action_calls._KEPT.values()):
             await kept.close()
-        return peers, [*answers, len(sessions)]
+        return {port for _action, port in calls}, [*answers, len(sessions)]
 
     peers, results = asyncio.run(scenario())
     assert results[:5] == [{"events": [], "responses": []}] * 5
@@ -150,8 +140,8 @@ def test_slot_validation_is_called_only_while_the_conversation_is_paused(
     events = [ActionExecuted("action_listen"),
               UserUttered("hola", {"name": "greet", "confidence": 1.0})]
 
-    async def scenario(paused: bool) -> tuple[list[object], list[str]]:
-        calls: list[str] = []
+    async def scenario(paused: bool) -> tuple[list[object], list[str | None]]:
+        calls: list[tuple[str | None, int]] = []
         runner, endpoint = await stand_in_action_server(calls)
         tracker = DialogueStateTracker.from_events(
             "paused" if paused else "talking",
@@ -163,7 +153,7 @@ def test_slot_validation_is_called_only_while_the_conversation_is_paused(
             await runner.cleanup()
             for _loop, _endpoint, session in list(action_calls._KEPT.values()):
                 await session.close()
-        return kept, calls
+        return kept, [action for action, _port in calls]
 
     slots_only = [event for event in extracted if isinstance(event, SlotSet)]
     assert asyncio.run(scenario(paused=False)) == (slots_only, [])
