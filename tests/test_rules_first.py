@@ -98,3 +98,32 @@ def test_every_prediction_is_rasas_and_ted_is_skipped_when_a_rule_decides(agent:
     assert skipped >= compared // 4, (skipped, ran)  # the shortcut really is taken
     assert ran >= compared // 10, (skipped, ran)  # and TED still runs when rules do not decide
     assert policies.get("TEDPolicy", 0) >= 5, policies  # and is what decides, now and then
+
+
+def test_a_rule_for_the_action_just_rejected_does_not_decide() -> None:
+    """The ensemble zeroes the action just rejected (a form that would not take the message),
+    so a rule for it at 1.0 no longer wins on its own: TED must run."""
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.from_dict({"intents": ["greet"], "actions": ["action_a", "action_b"]})
+    sure = [0.0] * domain.num_actions
+    sure[domain.index_for_action("action_a")] = 1.0
+    rule = PolicyPrediction(sure, "RulePolicy")
+    asked = [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"})]
+
+    def tracker(*events: object) -> DialogueStateTracker:
+        return DialogueStateTracker.from_events("r", [*asked, *events], domain.slots)
+
+    assert rules_first.rule_decides(rule, tracker(), domain)
+    assert not rules_first.rule_decides(rule, tracker(ActionExecutionRejected("action_a")),
+                                        domain)
+    assert rules_first.rule_decides(  # another action's rejection leaves this rule deciding
+        rule, tracker(ActionExecutionRejected("action_b")), domain)
+    assert rules_first.rule_decides(  # an action ran after the rejection: nothing zeroed
+        rule, tracker(ActionExecutionRejected("action_a"), ActionExecuted("action_b")), domain)
+    unsure = PolicyPrediction([0.9 if p else 0.0 for p in sure], "RulePolicy")
+    assert not rules_first.rule_decides(unsure, tracker(), domain)
+    assert rules_first.rule_decides(
+        PolicyPrediction(sure, "RulePolicy", is_no_user_prediction=True),
+        tracker(ActionExecutionRejected("action_a")), domain)
