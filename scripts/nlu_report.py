@@ -7,12 +7,6 @@ intent macro-F1 per language (target: >= 0.92), the most frequent confusions and
 misclassified held-out example (text, true, predicted, confidence). ``--seed N`` draws another
 split (default 7) to check that a result is not the luck of one split.
 
-Training here is repeatable: TensorFlow runs on one thread with deterministic ops
-(:data:`REPEATABLE`), so the same data, config and split give the same figures every time.
-With its thread pools (as `make model` trains), two trainings of the same data differed by up
-to 0.036 in one language's F1 (seed 7, French: 0.900 and 0.936), more than most data changes
-move it; a figure that moves by itself cannot tell a better data set from a lucky run.
-
 The effect of reviewed examples (what `python -m bot nlu export` wrote from the learning inbox
 into data/nlu/reviewed/<lang>.yml), `make nlu-report REVIEWED=DIR` (``--reviewed DIR``): the
 same split, two models trained with config.yml, *before* on the training part alone and
@@ -29,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import re
 import subprocess
@@ -45,10 +38,6 @@ from sklearn.metrics import f1_score
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "data" / "nlu"
-# Rasa reads the thread settings (rasa/utils/tensorflow/environment.py); one thread each and
-# deterministic ops make the training repeatable (see above), at about the same time on 2 cores.
-REPEATABLE = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1",
-              "TF_DETERMINISTIC_OPS": "1"}
 RESULTS = ROOT / "results"
 LANGUAGES = ("en", "es", "fr", "ar")
 HELD_OUT = 0.2
@@ -113,7 +102,7 @@ def _train(documents: dict[str, dict], out: Path, name: str) -> Path:
     subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu",
                     "--config", str(ROOT / "config.yml"), "--nlu", str(data_dir),
                     "--out", str(out), "--fixed-model-name", name, "--quiet"],
-                   check=True, cwd=ROOT, env={**os.environ, **REPEATABLE})
+                   check=True, cwd=ROOT)
     return out / f"{name}.tar.gz"
 
 

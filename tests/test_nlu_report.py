@@ -83,19 +83,3 @@ def test_the_report_lists_each_misclassified_example() -> None:
                                  "confidence": 0.61}]
     assert scores["accuracy"] == 0.667 and scores["top_confusions"] == ["goodbye -> greet (1)"]
     assert nlu_report.TARGET == 0.92
-
-
-def test_the_training_runs_on_one_thread_with_deterministic_ops(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rasa's own `rasa train nlu` runs (on no data: a few seconds), with the settings that
-    make it repeatable."""
-    seen: dict[str, str] = {}
-    real_run = nlu_report.subprocess.run
-
-    def run(command: list[str], **kwargs: object) -> object:
-        seen.update({k: v for k, v in kwargs["env"].items() if k in nlu_report.REPEATABLE})
-        return real_run(command, **kwargs)
-
-    monkeypatch.setattr(nlu_report.subprocess, "run", run)
-    nlu_report._train({"empty.yml": {"version": "3.1", "nlu": []}}, tmp_path, "empty")
-    assert seen == nlu_report.REPEATABLE
