@@ -4,8 +4,8 @@ A client is one person: a new conversation (a sender never used before) that sen
 script of turns one after another, each waiting for the reply, then starts another; N clients
 run at once for a fixed time. Throughput counts the turns answered within that time; latency
 is each turn's round trip. The CPU time the servers used during a row, divided by the turns
-answered, is the work a turn costs: unlike the times, it hardly changes with what else runs on
-the machine. A long conversation (one sender, hundreds of turns) shows whether a
+answered, is the work a turn costs: it moves less than the times with what else runs on the
+machine. A long conversation (one sender, hundreds of turns) shows whether a
 turn's cost grows with the conversation.
 """
 
