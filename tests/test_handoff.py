@@ -301,15 +301,18 @@ def test_a_numbered_pick_reads_as_the_option_picked_not_its_payload() -> None:
         {"title": "English", "payload": '/change_language{"language_choice": "en"}'},
         {"title": "Español", "payload": '/change_language{"language_choice": "es"}'}]}}
     events = [
-        {"event": "user", "text": "salam bghit dossier"}, menu,
+        {"event": "user", "text": "salam bghit dossier"},
+        {"event": "slot", "name": "language_menu", "value": True}, menu,
         {"event": "bot", "text": "Write the number."},  # a line without options keeps them
         {"event": "user", "text": '/change_language{"language_choice": "es"}'},
         {"event": "bot", "text": "Vale."},
         {"event": "user", "text": '/change_language{"language_choice": "fr"}'},  # not offered
     ]
-    citizen = [e.text for e in transcript.entries(events) if e.kind == "citizen"]
+    entries = transcript.entries(events)
+    citizen = [e.text for e in entries if e.kind == "citizen"]
     assert citizen == ["salam bghit dossier", "2. Español",
                        '/change_language{"language_choice": "fr"}']
+    assert [e for e in entries if e.kind == "answer"] == []  # the menu's slot is bookkeeping
 
 
 # --- staff accounts and sessions ---------------------------------------------------------------

@@ -18,7 +18,8 @@ from bot.store.tracker_events import REPLAYED
 
 # Slots that are bookkeeping, not answers the person gave.
 HIDDEN_SLOTS = frozenset({"requested_slot", "awaiting", "session_started_metadata", "urgency",
-                          "status_outcome", "language"})
+                          "status_outcome", "language", "language_menu", "form_offer",
+                          "reference_misses"})
 # Never shown to staff (SPEC §8): the answer, and the citizen's own words while it was asked.
 SECRET_SLOTS = frozenset({"date_of_birth"})
 SECRET_ANSWER = "(date of birth, not shown)"
