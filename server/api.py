@@ -114,8 +114,8 @@ def parse_new_case(body: dict) -> dict[str, Any]:
 def _create_case(session: Any, body: dict, actor: str) -> tuple[int, dict]:
     kwargs = parse_new_case(body)
     slug = kwargs["service_slug"]
-    if services.get(session, slug) is None and \
-            session.scalar(select(Service.id).where(Service.slug == slug)) is not None:
+    service = session.scalar(select(Service).where(Service.slug == slug))
+    if service is not None and service.retired_at is not None:
         # Kept for the cases it has, offered no more: no new case (the catalogue brings it back).
         raise InputError(f"service '{slug}' is retired: it takes no new cases",
                          fields={"service": "retired"})

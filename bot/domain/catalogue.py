@@ -8,12 +8,12 @@ belong to the operators (``PUT /api/services/{slug}/status``), so loading the fi
 undoes an outage notice. Entries the file does not name are kept (cases and bookings point at
 them) and reported (:attr:`Result.not_in_file`); with ``prune`` they are *retired* (any
 entry: :func:`retire`): the row stays, with ``retired_at``, so cases and bookings still show
-it, but the assistant no longer offers it (bot.domain.services,
-offices, digital read only entries not retired), the API and the console list it no more, and
-export leaves it out. A file (or ``upsert``) naming a retired entry brings it back. The
-canonical form of an entry (:func:`service_entry`, :func:`office_entry`...) is what
-export writes and what the API returns, so load → export gives the file back, line for line,
-when it is in canonical form (bot/domain/catalogue_schema.py).
+it, but the assistant no longer offers it (bot.domain.services, offices, digital read only
+entries not retired), the API and the console list it no more, and export leaves it out. A
+file (or ``upsert``) naming a retired entry brings it back. The canonical form of an entry
+(:func:`service_entry`, :func:`office_entry`...) is what export writes and what the API
+returns, so load → export gives the file back, line for line, when it is in canonical form
+(bot/domain/catalogue_schema.py).
 
 Every change is audited (``catalogue.load``, ``catalogue.<kind>.create|update|retire``) when
 an ``actor`` is given; the demo seed (bot/store/seed.py) gives none.
