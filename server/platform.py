@@ -25,6 +25,7 @@ from server import (
     console,
     dispatcher,
     handoff_api,
+    heap,
     lock_store,
     openapi,
     rules_first,
@@ -93,5 +94,6 @@ class CivicLinePlatform(InputChannel):
             bound_bodies(app)
 
         limits.attach(bp)  # rate limits in front of the REST channel (SPEC §6)
+        heap.attach(bp)  # after the agent loaded: the model out of the collector's way
         turn_guard.attach(bp)  # a turn that still runs away never silences the next one
         return bp
