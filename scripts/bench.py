@@ -1,6 +1,7 @@
 """`make bench`: CivicLine's signed SMS webhook against stock Rasa, in one run, on loopback.
 
-Measured under the same load generator (scripts/bench_load.py), one after another:
+Measured under the same load generator (scripts/bench_load.py), all running at once and
+taking turns (one row each at a load, then the next load; ``--rounds`` times, medians):
 
 - ``stock-rasa``: `rasa init` moodbot, default config, REST channel, in-memory tracker store
   (scripts/bench_stock.py; its trained model is cached under var/bench/ per Rasa version);
@@ -8,13 +9,14 @@ Measured under the same load generator (scripts/bench_load.py), one after anothe
 - ``civicline-pg-redis-2w``: PostgreSQL (a database of its own, dropped afterwards), the Redis
   lock store and ``SANIC_WORKERS=2``.
 
-Each: 1, 8 and 32 concurrent conversations (``--seconds``, default 30 s per row), then one
-long conversation (``--long-turns``, default 400) and the resident memory of each process.
+Each: 1, 8 and 32 concurrent conversations (``--seconds``, default 30 s per row, ``--rounds``,
+default 3), then one long conversation (``--long-turns``, default 400) and the resident
+memory of each process.
 Writes results/bench.json, results/bench.md and results/bench.png; every CivicLine figure is
 also a ratio to stock measured in this run. A benchmark, not a test: nothing here fails on a
-slow number. ``--quick`` (5 s rows, 60-turn conversation) checks the machinery in ~4 minutes.
-Options also from the environment: BENCH_SECONDS, BENCH_LONG_TURNS, BENCH_CONCURRENCY (e.g.
-"1,8,32"), BENCH_CONFIGS (e.g. "stock-rasa,civicline-dev").
+slow number. ``--quick`` (5 s rows, 60-turn conversation) checks the machinery in ~5 minutes.
+Options also from the environment: BENCH_SECONDS, BENCH_LONG_TURNS, BENCH_ROUNDS,
+BENCH_CONCURRENCY (e.g. "1,8,32"), BENCH_CONFIGS (e.g. "stock-rasa,civicline-dev").
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,7 @@ from scripts.bench_load import (  # noqa: E402
     System,
     load,
     long_conversation,
+    median_row,
     process_tree_cpu_s,
     process_tree_rss_mb,
     warm_up,
@@ -75,6 +79,8 @@ def options() -> argparse.Namespace:
                         default=int(os.environ.get("BENCH_LONG_TURNS") or 400))
     parser.add_argument("--concurrency", default=os.environ.get("BENCH_CONCURRENCY") or "1,8,32")
     parser.add_argument("--configs", default=os.environ.get("BENCH_CONFIGS") or ",".join(CONFIGS))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS") or 3),
+                        help="rows of each load per system, alternating systems; medians")
     parser.add_argument("--quick", action="store_true", help="5 s rows, a 60-turn conversation")
     args = parser.parse_args()
     if args.quick:
@@ -108,30 +114,50 @@ def sms_system(name: str, stack: Stack) -> System:
     return System(name, send, SMS_SCRIPT, lambda: phone("+1555040"))
 
 
-def measure(system: System, args: argparse.Namespace, pids: dict[str, int]) -> dict[str, Any]:
-    print(f"bench: {system.name}: warming up", flush=True)
-    warm_up(system)
-    figures: dict[str, Any] = {"load": []}
+@dataclass
+class Measured:
+    """A running system under measurement: how to reach it and its server processes."""
 
-    def cpu_seconds() -> dict[str, float]:
-        return {role: process_tree_cpu_s(pid) for role, pid in pids.items()}
+    system: System
+    pids: dict[str, int]
+    figures: dict[str, Any] = field(default_factory=lambda: {"load": [], "rounds": []})
 
-    for level in args.levels:
-        row = load(system, level, args.seconds, cpu_seconds)
-        print(f"bench: {system.name}: {level:>2} concurrent: {row['msg_per_s']} msg/s, "
-              f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, "
-              f"CPU ms a turn {row.get('cpu_ms_per_turn_by_server')}, {row['errors']} errors",
-              flush=True)
-        figures["load"].append(row)
-    if args.long_turns:
-        print(f"bench: {system.name}: one conversation of {args.long_turns} turns", flush=True)
-        figures["long_conversation"] = long_conversation(system, args.long_turns)
-        long = figures["long_conversation"]
-        print(f"bench: {system.name}: first turns {long['first_ms']} ms, last turns "
-              f"{long['last_ms']} ms ({long['last_over_first']}×)", flush=True)
-    figures["rss_mb"] = {role: {str(pid): mb for pid, mb in process_tree_rss_mb(pid).items()}
-                         for role, pid in pids.items()}
-    return figures
+    def cpu_seconds(self) -> dict[str, float]:
+        return {role: process_tree_cpu_s(pid) for role, pid in self.pids.items()}
+
+
+def measure_all(measured: list[Measured], args: argparse.Namespace) -> None:
+    """Every system warmed up, then ``--rounds`` rounds of rows, the systems taking turns at
+    each load (stock, CivicLine dev, CivicLine scaled, stock again ...): the machine's speed
+    drifts by a quarter within minutes here, and alternating puts each system's rows in the
+    same minutes as stock's. A row's figures are the median of its rounds'."""
+    for each in measured:
+        print(f"bench: {each.system.name}: warming up", flush=True)
+        warm_up(each.system)
+    for number in range(1, args.rounds + 1):
+        for level in args.levels:
+            for each in measured:
+                row = load(each.system, level, args.seconds, each.cpu_seconds)
+                row["round"] = number
+                each.figures["rounds"].append(row)
+                print(f"bench: round {number}: {each.system.name}: {level:>2} concurrent: "
+                      f"{row['msg_per_s']} msg/s, p50 {row['p50_ms']} ms, p95 {row['p95_ms']} "
+                      f"ms, CPU ms a turn {row.get('cpu_ms_per_turn_by_server')}, "
+                      f"{row['errors']} errors", flush=True)
+    for each in measured:
+        each.figures["load"] = [median_row([row for row in each.figures["rounds"]
+                                            if row["concurrency"] == level])
+                                for level in args.levels]
+        if args.long_turns:
+            print(f"bench: {each.system.name}: one conversation of {args.long_turns} turns",
+                  flush=True)
+            long = each.figures["long_conversation"] = long_conversation(each.system,
+                                                                         args.long_turns)
+            print(f"bench: {each.system.name}: first turns {long['first_ms']} ms, last turns "
+                  f"{long['last_ms']} ms ({long['last_over_first']}×)", flush=True)
+        each.figures["rss_mb"] = {role: {str(pid): mb for pid, mb in
+                                         process_tree_rss_mb(pid).items()}
+                                  for role, pid in each.pids.items()}
 
 
 @contextmanager
@@ -144,8 +170,9 @@ def postgres_database() -> Iterator[str]:
         postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_civicline(name: str, args: argparse.Namespace, providers: Providers,
-                  database: Callable[[], Any]) -> dict[str, Any]:
+@contextmanager
+def running_civicline(name: str, providers: Providers,
+                      database: Callable[[], Any]) -> Iterator[Measured]:
     extra = dict(providers.env)
     if name == "civicline-pg-redis-2w":
         extra.update(REDIS_URL=REDIS_URL, SANIC_WORKERS="2")
@@ -153,12 +180,11 @@ def run_civicline(name: str, args: argparse.Namespace, providers: Providers,
         start = time.perf_counter()
         print(f"bench: {name}: starting the stack (logs in {tmp})", flush=True)
         with running_stack(Path(tmp), extra_env=extra, database_url=url) as stack:
-            ready = round(time.perf_counter() - start, 1)
             actions, rasa_process = stack.processes
-            figures = measure(sms_system(name, stack), args,
-                              {"rasa": rasa_process.pid, "action server": actions.pid})
-            figures["ready_s"] = ready
-            return figures
+            measured = Measured(sms_system(name, stack),
+                                {"rasa": rasa_process.pid, "action server": actions.pid})
+            measured.figures["ready_s"] = round(time.perf_counter() - start, 1)
+            yield measured
 
 
 @contextmanager
@@ -184,7 +210,7 @@ def main() -> int:
     results: dict[str, Any] = {
         "run": {"started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "machine": f"{os.cpu_count()} cores, {platform.machine()}",
-                "rasa": rasa.__version__, "seconds": args.seconds,
+                "rasa": rasa.__version__, "seconds": args.seconds, "rounds": args.rounds,
                 "script_turns": len(SMS_SCRIPT), "stock_script": STOCK_SCRIPT,
                 "sms_script": SMS_SCRIPT, "model": os.environ.get("CIVICLINE_MODEL")},
         "configurations": {}, "training": {}}
@@ -194,17 +220,24 @@ def main() -> int:
         "note": "`rasa init`, trained in this run" if stock.trained_in_this_run
         else "`rasa init`, cached from an earlier run"}
     results["training"]["civicline"] = civicline_training()
-    if "stock-rasa" in args.configs:
-        with tempfile.TemporaryDirectory(prefix="bench-stock-") as tmp, \
-                running_stock(stock.path, Path(tmp), STARTUP_SECONDS) as server:
-            results["configurations"]["stock-rasa"] = measure(
-                stock_system(server.url), args, {"rasa": server.process.pid})
     providers = Providers().start()
     try:
-        for name in ("civicline-dev", "civicline-pg-redis-2w"):
-            if name in args.configs:
-                database = postgres_database if name == "civicline-pg-redis-2w" else no_database
-                results["configurations"][name] = run_civicline(name, args, providers, database)
+        with ExitStack() as running:
+            measured = []
+            if "stock-rasa" in args.configs:
+                tmp = running.enter_context(tempfile.TemporaryDirectory(prefix="bench-stock-"))
+                server = running.enter_context(running_stock(stock.path, Path(tmp),
+                                                             STARTUP_SECONDS))
+                measured.append(Measured(stock_system(server.url), {"rasa": server.process.pid}))
+            for name in ("civicline-dev", "civicline-pg-redis-2w"):
+                if name in args.configs:
+                    database = (postgres_database if name == "civicline-pg-redis-2w"
+                                else no_database)
+                    measured.append(running.enter_context(
+                        running_civicline(name, providers, database)))
+            measure_all(measured, args)
+            for each in measured:
+                results["configurations"][each.system.name] = each.figures
     finally:
         providers.stop()
     previous = RESULTS / "bench.json"

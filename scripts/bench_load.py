@@ -106,6 +106,29 @@ def load(system: System, concurrency: int, seconds: float,
     return row
 
 
+MEDIAN_KEYS = ("msg_per_s", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "cpu_ms_per_turn")
+
+
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One load's rows from several rounds as one: the median of each figure (a round that
+    a burst on the machine slowed does not decide it), errors and turns added up."""
+    first = rows[0]
+    row = {"concurrency": first["concurrency"], "seconds": first["seconds"],
+           "rounds": len(rows), "turns": sum(r["turns"] for r in rows),
+           "errors": sum(r["errors"] for r in rows),
+           "conversations": sum(r["conversations"] for r in rows)}
+    for key in MEDIAN_KEYS:
+        values = [r[key] for r in rows if r.get(key) is not None]
+        if values:
+            row[key] = round(statistics.median(values), 2 if key == "msg_per_s" else 1)
+    by_server = [r["cpu_ms_per_turn_by_server"] for r in rows if "cpu_ms_per_turn_by_server" in r]
+    if by_server:
+        row["cpu_ms_per_turn_by_server"] = {
+            role: round(statistics.median(b[role] for b in by_server), 1)
+            for role in by_server[0]}
+    return row
+
+
 def warm_up(system: System, conversations: int = 2) -> None:
     """A few conversations first (caches, connection pools, lazy imports): not measured."""
     for _ in range(conversations):

@@ -102,7 +102,9 @@ def markdown(results: dict[str, Any]) -> str:
     lines = ["# Benchmark: CivicLine's SMS webhook against stock Rasa", "",
              f"Run {meta['started']} on {meta['machine']}; Rasa {meta['rasa']}. One load "
              f"generator for all: each client one conversation of a fixed {meta['script_turns']}-"
-             f"turn script, then a new one; {meta['seconds']:g} s per row. "
+             f"turn script, then a new one; {meta['seconds']:g} s per row; "
+             f"the systems ran side by side and took turns, {meta.get('rounds', 1)} "
+             "round(s), each figure the median of its rounds. "
              "Stock Rasa is `rasa init` (moodbot, default config, REST channel, in-memory "
              "tracker store), measured in the same run: every CivicLine figure is also a ratio "
              "to it (× stock). The machine is shared: absolute numbers vary between runs. "
