@@ -87,6 +87,7 @@ def load(system: System, concurrency: int, seconds: float,
     server)."""
     tally = _Tally()
     cpu_before = cpu_seconds() if cpu_seconds else {}
+    client_before = time.process_time()  # this process: the clients (and idle stand-ins)
     deadline = time.monotonic() + seconds
     threads = [threading.Thread(target=_client, args=(system, deadline, tally), daemon=True)
                for _ in range(concurrency)]
@@ -98,6 +99,9 @@ def load(system: System, concurrency: int, seconds: float,
            "msg_per_s": round(tally.answered_in_time / seconds, 2),
            "turns": len(tally.latencies), "errors": tally.errors,
            "conversations": tally.conversations, **percentiles(tally.latencies)}
+    if tally.latencies:
+        row["client_cpu_ms_per_turn"] = round(
+            (time.process_time() - client_before) * 1000 / len(tally.latencies), 1)
     if cpu_seconds and tally.latencies:
         per_turn = {role: (used - cpu_before[role]) * 1000 / len(tally.latencies)
                     for role, used in cpu_seconds().items()}
@@ -106,7 +110,8 @@ def load(system: System, concurrency: int, seconds: float,
     return row
 
 
-MEDIAN_KEYS = ("msg_per_s", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "cpu_ms_per_turn")
+MEDIAN_KEYS = ("msg_per_s", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "cpu_ms_per_turn",
+               "client_cpu_ms_per_turn")
 
 
 def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -121,6 +121,12 @@ def markdown(results: dict[str, Any]) -> str:
                          f"{_fmt(row['p95_ms'])} | {_fmt(x.get('p95_ms'))} | "
                          f"{_fmt(row.get('cpu_ms_per_turn'))} | "
                          f"{_fmt(x.get('cpu_ms_per_turn'))} | {row['errors']} |")
+    client = [f"{config} {'/'.join(_fmt(row.get('client_cpu_ms_per_turn')) for row in rows)}"
+              for config, figures in results["configurations"].items()
+              if (rows := figures.get("load", []))]
+    if client:
+        lines += ["", "The load generator's own CPU ms a turn (signing, HTTP, parsing the "
+                  "reply; same machine), at each load: " + "; ".join(client) + "."]
     lines += ["", "## One long conversation", "",
               "Median latency of the first and the last turns of one conversation (same "
               "script over and over, one session).", "",

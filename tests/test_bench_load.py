@@ -48,6 +48,7 @@ def test_a_row_gives_the_cpu_a_turn_cost_by_server() -> None:
     assert row["turns"] > 10
     assert 4.5 <= row["cpu_ms_per_turn_by_server"]["server"] <= 15
     assert row["cpu_ms_per_turn"] == row["cpu_ms_per_turn_by_server"]["server"]
+    assert 4.5 <= row["client_cpu_ms_per_turn"] <= 15  # the burner runs in the client here
     assert "cpu_ms_per_turn" not in load(system, 1, 0.1)
 
 
