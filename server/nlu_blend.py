@@ -21,7 +21,15 @@ It is Rasa's own ``LogisticRegressionClassifier`` (scikit-learn, saved with skop
 after DIET (whose ``ranking_length: 0`` passes every intent's confidence on), with two
 changes: :meth:`process` blends instead of replacing, and training examples keep their
 labels (Rasa's version writes its own predictions over the training examples' intents,
-which every later component would then learn from).
+which every later component would then learn from). A message without all of its features
+(an empty text) keeps DIET's ranking.
+
+Importing ``skops.io`` (which Rasa's version does to load the model) imports scikit-learn's
+build helpers and with them ``numpy.distutils``, whose import sets the *root* logger to
+WARNING (setuptools' distutils log is the root logger): every INFO line of the server after
+the model loaded was lost (seen: the channels' logs and Rasa's own "up and running").
+:func:`import_skops` imports it here, when the model's components are resolved, and puts the
+root logger's level back.
 """
 
 from __future__ import annotations
@@ -31,12 +39,34 @@ from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import vstack
 
 logger = logging.getLogger(__name__)
 RANKING_SHOWN = 10
+
+
+def import_skops() -> None:
+    """``import skops.io`` without its side effect on the root logger's level (see above)."""
+    root = logging.getLogger()
+    level = root.level
+    try:
+        import skops.io  # noqa: F401
+    finally:
+        root.setLevel(level)
+
+
+import_skops()
+
+
+def has_features(message: Message) -> bool:
+    """Whether the featurisers gave ``message`` sentence features (an empty text has none,
+    or only some featurisers' columns: those keep DIET's ranking too)."""
+    sparse = message.get_sparse_features(attribute=TEXT)[1]
+    dense = message.get_dense_features(attribute=TEXT)[1]
+    return sparse is not None or dense is not None
 
 
 @DefaultV1Recipe.register(
@@ -68,8 +98,15 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
             logger.warning("the blended intent classifier is not trained: DIET's ranking "
                            "is used alone")
             return messages
-        probabilities = self.clf.predict_proba(self._create_X(messages))
-        for message, row in zip(messages, probabilities, strict=True):
+        width = self.clf.n_features_in_
+        rows = {id(message): self._create_X([message]) for message in messages
+                if has_features(message)}
+        featured = [message for message in messages
+                    if id(message) in rows and rows[id(message)].shape[1] == width]
+        if not featured:
+            return messages
+        probabilities = self.clf.predict_proba(vstack([rows[id(m)] for m in featured]))
+        for message, row in zip(featured, probabilities, strict=True):
             ranking = self.blend(message.get(INTENT_RANKING_KEY) or [], self.clf.classes_, row)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

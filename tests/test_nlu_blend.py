@@ -4,6 +4,8 @@ logistic regression's, in the trained model as it is served."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -15,6 +17,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from server.nlu_blend import BlendedIntentClassifier
+from tests.support.environment import ROOT
 from tests.support.stack import trained_model
 
 
@@ -48,6 +51,18 @@ def test_an_untrained_classifier_leaves_diets_ranking_and_training_labels_stay(
     assert blend.process_training_data(data).training_examples[0].get("intent") == "affirm"
 
 
+def test_a_message_without_features_keeps_diets_ranking(tmp_path) -> None:
+    """An empty text has no features: blending it used to fail the whole parse."""
+    blend = classifier(tmp_path)
+    blend.clf.fit(np.array([[1.0, 0.0], [0.0, 1.0]] * 3), ["affirm", "deny"] * 3)
+    empty = Message.build("")
+    diet = [{"name": "deny", "confidence": 0.6}, {"name": "affirm", "confidence": 0.4}]
+    empty.set("intent", diet[0])
+    empty.set("intent_ranking", diet)
+    assert blend.process([empty]) == [empty]
+    assert empty.get("intent_ranking") == diet and empty.get("intent") == diet[0]
+
+
 @pytest.mark.stack  # the trained model
 def test_the_served_model_blends_with_a_trained_regression() -> None:
     """skops loads the regression (were a type untrusted, Rasa would hand back an untrained
@@ -63,3 +78,22 @@ def test_the_served_model_blends_with_a_trained_regression() -> None:
     parsed = asyncio.run(agent.parse_message("is the bin collection running?"))
     assert parsed["intent"]["name"] == "check_service_status"
     assert len(parsed["intent_ranking"]) == 10
+    assert asyncio.run(agent.parse_message(""))["text"] == ""  # no features: no failure
+
+
+LOG_LEVEL_PROBE = ("import logging, sys, warnings\n"
+                   "warnings.simplefilter('ignore')\n"
+                   "logging.basicConfig(level=logging.INFO)\n"
+                   "from rasa.core.agent import Agent\n"
+                   "Agent.load(sys.argv[1])\n"
+                   "print(logging.getLevelName(logging.getLogger().level))")
+
+
+@pytest.mark.stack  # the trained model
+def test_loading_the_model_keeps_the_servers_info_logs() -> None:
+    """skops' import (through numpy.distutils) set the root logger to WARNING: the server's
+    INFO lines vanished once the model loaded. A fresh process, as the server's is."""
+    done = subprocess.run([sys.executable, "-c", LOG_LEVEL_PROBE, str(trained_model())],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "INFO"
