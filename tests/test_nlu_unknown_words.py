@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,21 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from server.nlu_unknown_words import UnknownWordsFallback, stems
+from server.nlu_unknown_words import (
+    TYPO_FILE_NAME,
+    UnknownWordsFallback,
+    collapsed,
+    one_edit,
+    stems,
+    typo_index,
+)
 
 EXAMPLES = [
     ("where is my application", "check_application_status"),
     ("hola quiero saber de mi solicitud", "check_application_status"),
     ("est-ce que la collecte des poubelles fonctionne", "check_service_status"),
     ("أين مكتب البلدية", "find_office"),
+    ("hello there", "greet"),
 ]
 
 
@@ -77,3 +86,45 @@ def test_entities_are_never_overridden(component: UnknownWordsFallback) -> None:
 def test_stems() -> None:
     assert stems("application") == {"application", "appl"}
     assert "بلدية" in stems("البلدية")
+
+
+@pytest.mark.parametrize(("slip", "two_slips"), [
+    ("hullo", "hullp"),  # a letter replaced (the 4-letter stem "hull" is not known)
+    ("hlelo", "lheol"),  # a letter added / three moves
+    ("aplicatoin", "aplicatoni"),  # two neighbours swapped / a letter moved further
+    ("heloo", "hxloz"),  # doubled letters collapse: "helo" as "hello" / two letters replaced
+    ("hhelo", "hhxlz"),
+    ("بلدبة", "بلدبب"),  # Arabic: ي -> ب / two letters replaced
+    ("وبلدبة", "وبلدبب"),  # with an attached prefix
+])
+def test_one_slip_in_a_long_word_is_known_two_are_not(component: UnknownWordsFallback, slip: str,
+                                                       two_slips: str) -> None:
+    assert parse(component, slip).get("intent")["name"] == "affirm"
+    assert parse(component, two_slips).get("intent")["name"] == "nlu_fallback"
+
+
+def test_short_words_get_no_slip(component: UnknownWordsFallback) -> None:
+    # "tere" is one letter from "there", but a 4-letter word is one edit from nearly anything.
+    assert parse(component, "tere").get("intent")["name"] == "nlu_fallback"
+    assert parse(component, "theres").get("intent")["name"] == "affirm"  # the stem rule
+    assert parse(component, "thrre").get("intent")["name"] == "affirm"  # the slip rule
+
+
+def test_the_slip_index_is_stored_with_the_model(tmp_path: Path,
+                                                 component: UnknownWordsFallback) -> None:
+    stored = list(tmp_path.rglob(TYPO_FILE_NAME))
+    assert len(stored) == 1
+    index = json.loads(stored[0].read_text(encoding="utf-8"))
+    assert index["helo"] == ["helo"] and index["hlo"] == ["helo"]  # "hello" collapsed, deletions
+    assert index["here"] == ["there", "where"]
+    assert "tere" in index and "tere" not in index["tere"]  # a deletion, never a word
+
+
+def test_one_edit() -> None:
+    assert one_edit("hello", "hello") and one_edit("hello", "hullo")
+    assert one_edit("hello", "hllo") and one_edit("hllo", "hello")
+    assert one_edit("hello", "ehllo") and one_edit("hello", "helol")
+    assert not one_edit("hello", "hlelo ") and not one_edit("hello", "olleh")
+    assert not one_edit("abcde", "bcdea") and not one_edit("hello", "hel")
+    assert collapsed("wazzup") == "wazup" and collapsed("wassup") == "wasup"
+    assert typo_index({"helo"})["hlo"] == ["helo"]
