@@ -44,6 +44,9 @@ from bot.config import (
 )
 
 TRAINING_INPUTS = ("config.yml", "domain", "data")
+# The custom NLU components config.yml names: their code decides what training stores
+# (the unknown-words index, the blend's regression), so a change to it is a new model.
+TRAINED_CODE = "server/nlu_*.py"
 
 
 def training_fingerprint(root: Path = PROJECT_ROOT) -> str:
@@ -57,6 +60,9 @@ def training_fingerprint(root: Path = PROJECT_ROOT) -> str:
                 continue
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes())
+    for file in sorted(root.glob(TRAINED_CODE)):
+        digest.update(str(file.relative_to(root)).encode())
+        digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 
