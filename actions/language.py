@@ -31,14 +31,23 @@ MENU_RESPONSE = "utter_language_menu"
 _NOT_REPLAYED = frozenset({"change_language", "nlu_fallback"})
 
 
-def asks_language(intent: str | None, text: str) -> bool:
+# The confidence server/nlu_unknown_words.py gives `nlu_fallback` (words no training example
+# uses); the FallbackClassifier's own is its threshold, below 1.
+NONSENSE_CONFIDENCE = 1.0
+
+
+def asks_language(intent: str | None, text: str, confidence: float | None = None) -> bool:
     """Whether an uncertain first message gets the menu, given what NLU made of it. Someone
     asking for a person, or in distress (the distress detector makes it `request_human`), is
-    put through at once whatever their language; a message NLU did not understand gets the
-    menu only when it is Darija in Latin letters (other nonsense is asked to rephrase)."""
+    put through at once whatever their language. A message NLU did not understand gets the
+    menu when it is Darija in Latin letters, or when it is made of known words with no clear
+    intent ("hello, gracias": greeting or thanks, in which language?); nonsense (words no
+    training example uses, ``confidence`` 1.0) is asked to rephrase."""
     if intent == "request_human":
         return False
-    return intent != "nlu_fallback" or is_arabizi(text)
+    if intent != "nlu_fallback" or is_arabizi(text):
+        return True
+    return confidence is not None and confidence < NONSENSE_CONFIDENCE
 
 
 class ActionDetectLanguage(Action):
@@ -63,10 +72,11 @@ class ActionDetectLanguage(Action):
                                                bool(tracker.get_slot("form_offer")))
                 decision = people.apply_language(session, person, latest_text(tracker),
                                                  keep=answer)
-                intent = (tracker.latest_message.get("intent") or {}).get("name")
+                parsed = tracker.latest_message.get("intent") or {}
+                intent = parsed.get("name")
                 text = latest_text(tracker)
                 if decision.show_menu and person.language is None:
-                    if asks_language(intent, text):
+                    if asks_language(intent, text, parsed.get("confidence")):
                         menu = True  # nobody knows their language yet: ask, never guess
                     elif intent == "request_human" and (hint := put_through_language(text)):
                         # Put through at once, in the language the message shows (Darija).

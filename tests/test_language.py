@@ -421,6 +421,8 @@ def test_distress_a_person_or_nonsense_are_not_held_up_by_the_menu() -> None:
     assert lang.decide(None, "bghit nmout").show_menu  # Darija: which language is unsure...
     assert not asks_language("request_human", "bghit nmout")  # ...but a person comes first
     assert not asks_language("nlu_fallback", "grbl fnord qq")  # nonsense: rephrase, as before
+    assert not asks_language("nlu_fallback", "grbl fnord qq", 1.0)  # the unknown-words fallback
+    assert asks_language("nlu_fallback", "hello, gracias", 0.35)  # known words, no clear intent
     assert asks_language("nlu_fallback", "wach kayn chi wa7ed")
     assert asks_language("check_application_status", "salam bghit nchouf dossier dyali")
 
