@@ -45,7 +45,7 @@ from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import vstack
@@ -65,14 +65,6 @@ def import_skops() -> None:
 
 
 import_skops()
-
-
-def has_features(message: Message) -> bool:
-    """Whether the featurisers gave ``message`` sentence features (an empty text has none,
-    or only some featurisers' columns: those keep DIET's ranking too)."""
-    sparse = message.get_sparse_features(attribute=TEXT)[1]
-    dense = message.get_dense_features(attribute=TEXT)[1]
-    return sparse is not None or dense is not None
 
 
 @DefaultV1Recipe.register(
@@ -105,10 +97,9 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
                            "is used alone")
             return messages
         width = self.clf.n_features_in_
-        rows = {id(message): self._create_X([message]) for message in messages
-                if has_features(message)}
-        featured = [message for message in messages
-                    if id(message) in rows and rows[id(message)].shape[1] == width]
+        # A message without all of its features (an empty text has none) has fewer columns.
+        rows = {id(message): self._create_X([message]) for message in messages}
+        featured = [message for message in messages if rows[id(message)].shape[1] == width]
         if not featured:
             return messages
         probabilities = self.clf.predict_proba(vstack([rows[id(m)] for m in featured]))
